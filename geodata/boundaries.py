@@ -1,0 +1,108 @@
+"""Read region boundaries of one level, check CRS and codes, repair geometry, clean the coverage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import geopandas as gpd
+import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+
+from geodata.errors import InputError
+from geodata.manifest import BoundarySource
+from geodata.regions import level_of_code
+from geodata.report import BuildReport
+from geodata.sources import apply_where, check_codes, fill_template, read_vector, row_number
+
+STORAGE_CRS = "EPSG:28992"  # RD New: the Dutch norm, metres, what QGIS users expect
+# Generous lon/lat box around the Netherlands (incl. the Caribbean parts is out of scope).
+_NL_LONLAT = shapely.box(2.0, 50.0, 8.0, 54.5)
+
+REGION_COLUMNS = ["code", "name", "year", "gemeente_code", "wijk_code", "geometry"]
+
+
+def read_boundaries(source: BoundarySource, report: BuildReport) -> gpd.GeoDataFrame:
+    """One level's regions from one file, in EPSG:28992, one row per (code, year)."""
+    frame = read_vector(source.file, source.layer)
+    frame = frame.set_crs(_source_crs(source, frame), allow_override=True)
+    frame = apply_where(source.file, frame, source.where)
+    codes = fill_template(source.file, frame, source.code)
+    check_codes(source.file, codes, lambda c: level_of_code(c) is source.level, source.level.value, False)
+    duplicated = codes[codes.duplicated(keep=False)]
+    if len(duplicated):
+        first = duplicated.iloc[0]
+        rows = [row_number(i, False) for i in duplicated[duplicated == first].index]
+        raise InputError(
+            source.file,
+            f"{len(duplicated)} features share a code, e.g. {first} in features {rows}; "
+            "filter them with where = {...} in the manifest or dissolve them first",
+        )
+    names = fill_template(source.file, frame, source.name) if source.name else pd.Series(None, index=frame.index, dtype=object)
+    _check_location(source, frame)
+    regions = gpd.GeoDataFrame(
+        {"code": codes.values, "name": names.values},
+        geometry=frame.geometry.to_crs(STORAGE_CRS).values,
+        crs=STORAGE_CRS,
+    )
+    frames = []
+    for year in source.years:
+        per_year = regions.copy()
+        per_year["year"] = year
+        frames.append(per_year)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _source_crs(source: BoundarySource, frame: gpd.GeoDataFrame) -> CRS:
+    if source.crs:
+        try:
+            return CRS.from_user_input(source.crs)
+        except CRSError as exc:
+            raise InputError(source.file, f"unknown CRS {source.crs!r}: {exc}") from exc
+    if frame.crs is None:
+        raise InputError(
+            source.file,
+            "the file has no coordinate reference system; set crs = \"EPSG:28992\" (RD New) "
+            "or the right one in the manifest",
+        )
+    return frame.crs
+
+
+def _check_location(source: BoundarySource, frame: gpd.GeoDataFrame) -> None:
+    """Catch a wrong CRS: the data must land in the Netherlands."""
+    valid = frame.geometry[~frame.geometry.is_empty & frame.geometry.notna()]
+    if valid.empty:
+        raise InputError(source.file, "the layer has no geometries")
+    try:
+        bounds = valid.to_crs("EPSG:4326").total_bounds
+    except Exception as exc:
+        raise InputError(source.file, f"cannot reproject from {frame.crs}: {exc}") from exc
+    if not np.all(np.isfinite(bounds)) or not shapely.box(*bounds).intersects(_NL_LONLAT):
+        raise InputError(
+            source.file,
+            f"in {frame.crs.to_string()} the features lie at lon/lat {np.round(bounds, 3).tolist()}, "
+            "outside the Netherlands: the CRS of the file is probably wrong (set crs = ... in the manifest)",
+        )
+
+
+def repair_and_clean(regions: gpd.GeoDataFrame, level: str, year: int, report: BuildReport) -> gpd.GeoDataFrame:
+    """Make geometries valid and the level's polygons a clean coverage (shared borders identical).
+
+    Regions whose geometry is empty, or vanishes because neighbours cover it, keep their
+    data but get no polygon; the report names them.
+    """
+    entry = report.at(level, year)
+    geoms = np.asarray(regions.geometry.array)
+    empty = shapely.is_empty(geoms) | pd.isna(geoms)
+    invalid = ~empty & ~shapely.is_valid(geoms)
+    entry.repaired_geometries += int(invalid.sum())
+    geoms = geoms.copy()
+    geoms[invalid] = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
+    geoms[~empty] = shapely.coverage_clean(geoms[~empty])
+    lost = shapely.is_empty(geoms) | pd.isna(geoms) | (shapely.area(geoms) == 0)
+    entry.empty_geometries.extend(sorted(regions.loc[lost, "code"]))
+    regions = regions.copy()
+    regions["geometry"] = geoms
+    regions = regions.set_geometry("geometry").loc[~lost]
+    regions["geometry"] = shapely.force_2d(np.asarray(regions.geometry.array))
+    return regions

@@ -1,0 +1,200 @@
+"""Join boundaries and indicator tables into one GeoPackage, atomically.
+
+The dataset holds one polygon layer per level (gemeente, wijk, buurt; EPSG:28992), the
+long table `indicator_values` and `wijkmonitor_metadata` (catalog, attribution, report).
+It is written next to the target and renamed over it only when complete, so a failed
+build leaves the previous dataset in place and serving.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from geodata.boundaries import REGION_COLUMNS, read_boundaries, repair_and_clean
+from geodata.catalog import Catalog, load_catalog
+from geodata.errors import InputError
+from geodata.manifest import Manifest
+from geodata.regions import LEVELS, level_of_code, parent_codes
+from geodata.report import BuildReport
+from geodata.tidy import read_tidy_table
+from geodata.values import VALUE_COLUMNS
+from geodata.wide import NATIONAL_CODE, read_wide_table
+
+FORMAT_VERSION = 1
+VALUES_LAYER = "indicator_values"
+METADATA_LAYER = "wijkmonitor_metadata"
+
+
+def build_dataset(
+    manifest: Manifest, output: str | Path, progress: Callable[[str], None] = lambda _: None
+) -> BuildReport:
+    """Read every source of the manifest and write the dataset to `output`."""
+    catalog = load_catalog(manifest.catalog)
+    report = BuildReport()
+    regions = _read_regions(manifest, report, progress)
+    values, names = _read_values(manifest, catalog, report, progress)
+    regions = _fill_names(regions, names)
+    _report_join(regions, values, report)
+    progress(f"writing {output}")
+    _write(Path(output), manifest, catalog, regions, values, report)
+    return report
+
+
+def _read_regions(manifest: Manifest, report: BuildReport, progress: Callable[[str], None]) -> dict[str, gpd.GeoDataFrame]:
+    per_level: dict[str, list[tuple[str, gpd.GeoDataFrame]]] = {}
+    for source in manifest.boundaries:
+        progress(f"reading {source.level.value} boundaries {source.file.name}")
+        frame = read_boundaries(source, report)
+        per_level.setdefault(source.level.value, []).append((source.file.name, frame))
+    result = {}
+    for level, parts in per_level.items():
+        seen: dict[tuple[str, int], str] = {}
+        for file_name, frame in parts:
+            for code, year in zip(frame["code"], frame["year"]):
+                if (code, year) in seen:
+                    raise InputError(
+                        file_name,
+                        f"{level} {code} for {year} is also in {seen[(code, year)]}; "
+                        "give each file its own years in the manifest",
+                    )
+                seen[(code, year)] = file_name
+        frame = pd.concat([f for _, f in parts], ignore_index=True)
+        cleaned = []
+        for year, per_year in frame.groupby("year"):
+            progress(f"repairing and cleaning {level} {year} ({len(per_year)} regions)")
+            cleaned.append(repair_and_clean(per_year, level, int(year), report))
+        frame = gpd.GeoDataFrame(pd.concat(cleaned, ignore_index=True), geometry="geometry", crs=frame.crs)
+        parents = frame["code"].map(parent_codes)
+        frame["gemeente_code"] = parents.map(lambda p: p.get("gemeente"))
+        frame["wijk_code"] = parents.map(lambda p: p.get("wijk"))
+        result[level] = frame
+    return result
+
+
+def _read_values(
+    manifest: Manifest, catalog: Catalog, report: BuildReport, progress: Callable[[str], None]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    parts, names = [], []
+    for source in manifest.tables:
+        progress(f"reading {source.format} table {source.file.name}")
+        reader = read_tidy_table if source.format == "tidy" else read_wide_table
+        values, table_names = reader(source, catalog, report)
+        parts.append(values)
+        if len(table_names) and source.year is not None:
+            names.append(pd.DataFrame({"code": table_names.index, "year": source.year, "name": table_names.values}))
+    if not parts:
+        return pd.DataFrame(columns=VALUE_COLUMNS), pd.DataFrame(columns=["code", "year", "name"])
+    values = pd.concat(parts, ignore_index=True)
+    key = ["code", "year", "indicator", "group"]
+    repeated = values.duplicated(key, keep="first")
+    if repeated.any():
+        _report_overlap(values, repeated, key, report)
+        values = values[~repeated]
+    values = values.reset_index(drop=True)
+    values["year"] = values["year"].astype(int)
+    names_frame = pd.concat(names, ignore_index=True) if names else pd.DataFrame(columns=["code", "year", "name"])
+    return values, names_frame
+
+
+def _report_overlap(values: pd.DataFrame, repeated: pd.Series, key: list[str], report: BuildReport) -> None:
+    """Two sources gave the same figure: the first in the manifest wins; say where they differ."""
+    first = values[~repeated].set_index(key)
+    later = values[repeated].set_index(key)
+    both = later.join(first, rsuffix="_kept", how="inner")
+    differ = both[(both["value"] - both["value_kept"]).abs() > 10 ** -9]
+    for (source, kept), rows in both.groupby(["source", "source_kept"]):
+        n_differ = int(differ.index.isin(rows.index).sum())
+        report.warn(
+            f"{source}: {len(rows)} figures also given by {kept}, kept those of {kept}"
+            + (f" ({n_differ} differ, e.g. rounding)" if n_differ else "")
+        )
+
+
+def _fill_names(regions: dict[str, gpd.GeoDataFrame], names: pd.DataFrame) -> dict[str, gpd.GeoDataFrame]:
+    """CBS names from the tables win over boundary names (those may be cut short)."""
+    if names.empty:
+        return regions
+    same_year = names.drop_duplicates(["code", "year"], keep="first").set_index(["code", "year"])["name"]
+    any_year = names.sort_values("year").drop_duplicates("code", keep="last").set_index("code")["name"]
+    for level, frame in regions.items():
+        keys = pd.MultiIndex.from_arrays([frame["code"], frame["year"]])
+        table_name = pd.Series(same_year.reindex(keys).values, index=frame.index)
+        table_name = table_name.fillna(frame["code"].map(any_year))
+        frame["name"] = table_name.where(table_name.notna() & (table_name != ""), frame["name"])
+        frame["name"] = frame["name"].fillna(frame["code"])
+    return regions
+
+
+def _report_join(regions: dict[str, gpd.GeoDataFrame], values: pd.DataFrame, report: BuildReport) -> None:
+    """Regions without data, data rows without a region, counts of values by status."""
+    levels = values["code"].map(_level_name)
+    for (level, year), rows in values.groupby([levels, values["year"]]):
+        if level == "nederland":
+            continue
+        entry = report.at(level, int(year))
+        entry.values = {k: int(v) for k, v in rows["status"].value_counts().items()}
+        frame = regions.get(level)
+        known = set(frame.loc[frame["year"] == year, "code"]) if frame is not None else set()
+        if not known:
+            report.warn(f"{level} {year}: {rows['code'].nunique()} regions have figures but there are no {level} boundaries for {year}")
+        entry.rows_without_region = sorted(set(rows["code"]) - known)
+    for level, frame in regions.items():
+        for year, per_year in frame.groupby("year"):
+            entry = report.at(level, int(year))
+            entry.regions = len(per_year)
+            level_values = values[(levels == level) & (values["year"] == year) & (values["status"] != "missing")]
+            entry.regions_without_data = sorted(set(per_year["code"]) - set(level_values["code"]))
+
+
+def _level_name(code: str) -> str:
+    level = level_of_code(code)
+    return level.value if level else "nederland"  # codes are checked on read: only NL00 is left
+
+
+def _write(
+    output: Path,
+    manifest: Manifest,
+    catalog: Catalog,
+    regions: dict[str, gpd.GeoDataFrame],
+    values: pd.DataFrame,
+    report: BuildReport,
+) -> None:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp.gpkg", dir=output.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    tmp.unlink()  # GDAL wants to create the file itself
+    try:
+        for level in LEVELS:
+            if level.value in regions:
+                pyogrio.write_dataframe(
+                    regions[level.value][REGION_COLUMNS], tmp, layer=level.value, driver="GPKG",
+                    promote_to_multi=True,
+                )
+        pyogrio.write_dataframe(values[VALUE_COLUMNS], tmp, layer=VALUES_LAYER, driver="GPKG")
+        metadata = {
+            "format_version": FORMAT_VERSION,
+            "title": manifest.title,
+            "attribution": manifest.attribution,
+            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "manifest": manifest.path,
+            "catalog": catalog.as_json(),
+            "report": report.as_json(),
+        }
+        pyogrio.write_dataframe(
+            pd.DataFrame({"key": list(metadata), "value": [json.dumps(v, ensure_ascii=False) for v in metadata.values()]}),
+            tmp, layer=METADATA_LAYER, driver="GPKG",
+        )
+        os.replace(tmp, output)
+    finally:
+        if tmp.exists():
+            tmp.unlink()

@@ -1,0 +1,81 @@
+"""Error types of the domain; server.py maps each to an HTTP status in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class WijkmonitorError(Exception):
+    """Base of every error the project raises on purpose."""
+
+
+class InputError(WijkmonitorError):
+    """A source file cannot be used as it is; names the file and, where known, row and column."""
+
+    def __init__(
+        self,
+        file: str | Path,
+        message: str,
+        *,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> None:
+        self.file = str(file)
+        self.row = row
+        self.column = column
+        self.message = message
+        where = self.file
+        if row is not None:
+            where += f", row {row}"
+        if column is not None:
+            where += f", column {column!r}"
+        super().__init__(f"{where}: {message}")
+
+
+class InputErrors(WijkmonitorError):
+    """Several input errors found in one pass, so the user can fix them all at once."""
+
+    def __init__(self, errors: list[InputError], limit: int = 20) -> None:
+        self.errors = errors
+        shown = "\n  ".join(str(e) for e in errors[:limit])
+        more = f"\n  ... and {len(errors) - limit} more" if len(errors) > limit else ""
+        super().__init__(f"{len(errors)} input error(s):\n  {shown}{more}")
+
+
+class DatasetError(WijkmonitorError):
+    """A built dataset file is missing or not a wijkmonitor dataset."""
+
+
+class RequestError(WijkmonitorError):
+    """A request names something that does not exist or is out of range (HTTP 4xx)."""
+
+    status_code = 400
+
+    def __init__(self, parameter: str, message: str) -> None:
+        self.parameter = parameter
+        self.message = message
+        super().__init__(f"{parameter}: {message}")
+
+
+class UnknownLevel(RequestError):
+    status_code = 404
+
+
+class UnknownRegion(RequestError):
+    status_code = 404
+
+
+class UnknownYear(RequestError):
+    status_code = 404
+
+
+class UnknownIndicator(RequestError):
+    status_code = 404
+
+
+class UnknownGroup(RequestError):
+    status_code = 404
+
+
+class TileOutOfRange(RequestError):
+    status_code = 400

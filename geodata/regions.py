@@ -1,0 +1,56 @@
+"""Region levels and CBS region codes (GMxxxx, WKxxxxxx, BUxxxxxxxx)."""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+
+
+class Level(str, Enum):
+    """The three CBS levels, coarse to fine."""
+
+    gemeente = "gemeente"
+    wijk = "wijk"
+    buurt = "buurt"
+
+    @property
+    def prefix(self) -> str:
+        return _PREFIX[self]
+
+    @property
+    def digits(self) -> int:
+        return _DIGITS[self]
+
+
+_PREFIX = {Level.gemeente: "GM", Level.wijk: "WK", Level.buurt: "BU"}
+_DIGITS = {Level.gemeente: 4, Level.wijk: 6, Level.buurt: 8}
+_CODE = re.compile(r"^(GM|WK|BU)(\d+)$")
+LEVELS: tuple[Level, ...] = (Level.gemeente, Level.wijk, Level.buurt)
+
+
+def level_of_code(code: str) -> Level | None:
+    """The level a well-formed CBS code belongs to, or None for anything else."""
+    match = _CODE.match(code)
+    if not match:
+        return None
+    for level in LEVELS:
+        if level.prefix == match.group(1) and len(match.group(2)) == level.digits:
+            return level
+    return None
+
+
+def parent_codes(code: str) -> dict[str, str]:
+    """Codes of the wijk and gemeente a code lies in; CBS nests them in the digits."""
+    level = level_of_code(code)
+    digits = code[2:]
+    parents: dict[str, str] = {}
+    if level in (Level.wijk, Level.buurt):
+        parents["gemeente"] = "GM" + digits[:4]
+    if level is Level.buurt:
+        parents["wijk"] = "WK" + digits[:6]
+    return parents
+
+
+def feature_id(code: str) -> int:
+    """A stable integer id per region within its level (MVT feature ids are integers)."""
+    return int(code[2:])

@@ -1,0 +1,59 @@
+"""What a build did and found, per level and year, for the CLI and the dataset metadata."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+_SHOWN = 12
+
+
+@dataclass
+class LevelYearReport:
+    regions: int = 0
+    repaired_geometries: int = 0
+    empty_geometries: list[str] = field(default_factory=list)
+    regions_without_data: list[str] = field(default_factory=list)
+    rows_without_region: list[str] = field(default_factory=list)
+    values: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class BuildReport:
+    per_level_year: dict[tuple[str, int], LevelYearReport] = field(
+        default_factory=lambda: defaultdict(LevelYearReport)
+    )
+    warnings: list[str] = field(default_factory=list)
+
+    def at(self, level: str, year: int) -> LevelYearReport:
+        return self.per_level_year[(level, year)]
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "levels": [
+                {"level": level, "year": year, **vars(r)}
+                for (level, year), r in sorted(self.per_level_year.items())
+            ],
+            "warnings": self.warnings,
+        }
+
+    def as_text(self) -> str:
+        lines = []
+        for (level, year), r in sorted(self.per_level_year.items()):
+            values = ", ".join(f"{k} {v}" for k, v in sorted(r.values.items())) or "none"
+            lines.append(f"{level} {year}: {r.regions} regions; values: {values}")
+            lines.append(f"  invalid geometries repaired: {r.repaired_geometries}")
+            for label, codes in (
+                ("regions without geometry (empty or lost in coverage cleaning)", r.empty_geometries),
+                ("regions without data", r.regions_without_data),
+                ("data rows without a region", r.rows_without_region),
+            ):
+                if codes:
+                    shown = ", ".join(codes[:_SHOWN]) + (f" ... (+{len(codes) - _SHOWN})" if len(codes) > _SHOWN else "")
+                    lines.append(f"  {label}: {len(codes)}: {shown}")
+        lines.extend(f"warning: {w}" for w in self.warnings)
+        return "\n".join(lines)

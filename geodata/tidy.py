@@ -1,0 +1,87 @@
+"""Adapter for tidy tables: region_code, year, indicator, group, value [, denominator].
+
+The form for a municipality's own figures per population group, e.g. unemployment per
+herkomst group per wijk, which CBS does not publish in the Kerncijfers.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from geodata.catalog import Catalog
+from geodata.errors import InputError, InputErrors
+from geodata.manifest import TableSource
+from geodata.regions import level_of_code
+from geodata.report import BuildReport
+from geodata.sources import apply_where, read_table, require_columns, row_number
+from geodata.values import VALUE_COLUMNS, parse_column, publishable
+from geodata.wide import NATIONAL_CODE
+
+TIDY_COLUMNS = ["region_code", "year", "indicator", "group", "value"]
+
+
+def read_tidy_table(source: TableSource, catalog: Catalog, report: BuildReport) -> tuple[pd.DataFrame, pd.Series]:
+    frame = apply_where(source.file, read_table(source.file, source.sheet, source.layer), source.where)
+    require_columns(source.file, frame, TIDY_COLUMNS)
+    frame = frame.copy()
+    for key in ("region_code", "indicator", "group"):
+        frame[key] = frame[key].astype(str).str.strip()
+
+    errors: list[InputError] = []
+    for index, row in frame.iterrows():
+        where = {"row": row_number(index, True)}
+        code = row["region_code"]
+        if code != NATIONAL_CODE and level_of_code(code) is None:
+            errors.append(InputError(source.file, f"{code!r} is not a CBS region code", column="region_code", **where))
+        if row["indicator"] not in catalog.indicators:
+            errors.append(InputError(source.file, f"unknown indicator {row['indicator']!r} (not in the catalog)", column="indicator", **where))
+        if row["group"] not in catalog.groups:
+            errors.append(InputError(source.file, f"unknown group {row['group']!r} (not in the catalog)", column="group", **where))
+    years = pd.to_numeric(frame["year"], errors="coerce")
+    for index in frame.index[years.isna() | (years % 1 != 0)]:
+        errors.append(InputError(source.file, f"year {frame.at[index, 'year']!r} is not a whole number", row=row_number(index, True), column="year"))
+    frame["year"] = years.astype("Int64")
+    key = ["region_code", "year", "indicator", "group"]
+    duplicated = frame[frame.duplicated(key, keep=False)]
+    for index, row in duplicated.iterrows():
+        errors.append(InputError(
+            source.file,
+            f"duplicate row for {row['region_code']} {row['year']} {row['indicator']} {row['group']}",
+            row=row_number(index, True),
+        ))
+    numerator, num_status = parse_column(source.file, frame, "value", errors)
+    has_den = "denominator" in frame.columns
+    denominator, den_status = parse_column(source.file, frame, "denominator", errors) if has_den else (None, None)
+    if errors:
+        raise InputErrors(errors)
+
+    parts = []
+    for indicator_id, rows in frame.groupby("indicator", sort=False):
+        indicator = catalog.indicators[indicator_id]
+        idx = rows.index
+        if indicator.min_denominator > 0 and not has_den:
+            report.warn(
+                f"{source.file.name}: {indicator_id} needs a denominator of at least "
+                f"{indicator.min_denominator:g} to be published; without a denominator column its values are withheld"
+            )
+        value, status = publishable(
+            indicator,
+            numerator[idx],
+            num_status[idx],
+            denominator[idx] if has_den else None,
+            den_status[idx] if has_den else None,
+            None,
+        )
+        parts.append(pd.DataFrame({
+            "code": rows["region_code"].values,
+            "year": rows["year"].astype(int).values,
+            "indicator": indicator_id,
+            "group": rows["group"].values,
+            "value": value.values,
+            "denominator": denominator[idx].values if has_den else float("nan"),
+            "status": status.values,
+            "source": source.file.name,
+        }))
+    if not parts:
+        raise InputError(source.file, "the table has no rows")
+    return pd.concat(parts, ignore_index=True)[VALUE_COLUMNS], pd.Series(dtype=object)

@@ -1,0 +1,43 @@
+"""All configuration in one object, read from WIJKMONITOR_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    dataset: Path = Path("build/demo.gpkg")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    tile_cache_mb: int = 256
+    tile_buffer: int = 64
+    tile_extent: int = 4096
+    max_zoom: int = 16
+    cache_max_age: int = 3600
+    # Re-read the dataset when its file changes; a broken new file keeps the old one serving.
+    reload_check_seconds: float = 2.0
+    background_url: str = ""
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> "Settings":
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = os.environ.get(f"WIJKMONITOR_{f.name.upper()}")
+            if raw is not None:
+                values[f.name] = _convert(f.type, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def _convert(kind: object, raw: str) -> object:
+    kind = str(kind)
+    if "Path" in kind:
+        return Path(raw)
+    if "int" in kind:
+        return int(raw)
+    if "float" in kind:
+        return float(raw)
+    return raw
