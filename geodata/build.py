@@ -187,7 +187,7 @@ def _write(
             "attribution": manifest.attribution,
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "manifest": manifest.path,
-            "catalog": catalog.as_json(),
+            "catalog_toml": catalog.text,
             "report": report.as_json(),
         }
         pyogrio.write_dataframe(

@@ -56,6 +56,7 @@ class Indicator:
 @dataclass(frozen=True)
 class Catalog:
     path: str
+    text: str
     themes: tuple[str, ...]
     groups: dict[str, Group]
     indicators: dict[str, Indicator]
@@ -65,7 +66,7 @@ class Catalog:
             return self.indicators[indicator_id]
         except KeyError:
             raise UnknownIndicator(
-                "indicator", f"unknown indicator {indicator_id!r}; known: {', '.join(self.indicators)}"
+                "indicators", f"unknown indicator {indicator_id!r}; known: {', '.join(self.indicators)}"
             ) from None
 
     def group(self, group_id: str) -> Group:
@@ -106,9 +107,17 @@ def load_catalog(path: str | Path = DEFAULT_CATALOG) -> Catalog:
     """Read and check a catalog TOML file; every problem names the file and the entry."""
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(path, f"cannot read catalog: {exc}") from exc
+    return parse_catalog(text, path)
+
+
+def parse_catalog(text: str, path: str | Path) -> Catalog:
+    """Check catalog TOML text; `path` only names its origin in errors."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(path, f"not valid TOML: {exc}") from exc
 
@@ -128,7 +137,7 @@ def load_catalog(path: str | Path = DEFAULT_CATALOG) -> Catalog:
     }
     if not indicators:
         raise InputError(path, "the catalog defines no indicators")
-    return Catalog(str(path), themes, groups, indicators)
+    return Catalog(str(path), text, themes, groups, indicators)
 
 
 def _indicator(

@@ -66,15 +66,15 @@ class UnknownRegion(RequestError):
 
 
 class UnknownYear(RequestError):
-    status_code = 404
+    """A query asks for a year the dataset lacks (400: the URL path exists, the parameter is bad)."""
 
 
 class UnknownIndicator(RequestError):
-    status_code = 404
+    pass
 
 
 class UnknownGroup(RequestError):
-    status_code = 404
+    pass
 
 
 class TileOutOfRange(RequestError):

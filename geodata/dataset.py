@@ -1,0 +1,117 @@
+"""A built dataset loaded for serving: regions per level and year, values per group."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from geodata.build import FORMAT_VERSION, METADATA_LAYER, VALUES_LAYER
+from geodata.catalog import Catalog, parse_catalog
+from geodata.cells import Status
+from geodata.errors import DatasetError, UnknownLevel, UnknownYear
+from geodata.regions import LEVELS, Level
+
+
+@dataclass
+class Dataset:
+    path: Path
+    mtime: float
+    metadata: dict[str, Any]
+    catalog: Catalog
+    regions: dict[Level, gpd.GeoDataFrame]
+    values: pd.DataFrame
+    _tables: dict[tuple[Level, int, str], tuple[pd.DataFrame, pd.DataFrame]] = field(default_factory=dict, repr=False)
+
+    @property
+    def title(self) -> str:
+        return self.metadata.get("title", "wijkmonitor")
+
+    @property
+    def attribution(self) -> str:
+        return self.metadata.get("attribution", "Bron: CBS")
+
+    def level(self, name: str) -> Level:
+        try:
+            level = Level(name)
+        except ValueError:
+            level = None
+        if level not in self.regions:
+            raise UnknownLevel("level", f"unknown level {name!r}; this dataset has: {', '.join(l.value for l in self.regions)}")
+        return level
+
+    def years(self, level: Level) -> list[int]:
+        return sorted(int(y) for y in self.regions[level]["year"].unique())
+
+    def year(self, level: Level, year: int | None) -> int:
+        """The requested year, or the latest one with boundaries at this level."""
+        years = self.years(level)
+        if year is None:
+            return years[-1]
+        if year not in years:
+            raise UnknownYear("year", f"no {level.value} boundaries for {year}; years: {years}")
+        return year
+
+    def regions_of(self, level: Level, year: int) -> gpd.GeoDataFrame:
+        frame = self.regions[level]
+        return frame[frame["year"] == year]
+
+    @cached_property
+    def _value_index(self) -> dict[tuple[str, int, str], pd.DataFrame]:
+        return {key: rows for key, rows in self.values.groupby(["level", "year", "group"])}
+
+    def table(self, level: Level, year: int, group: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(values, statuses) for one level, year and group: index region code, one column per indicator."""
+        key = (level, year, group)
+        if key not in self._tables:
+            rows = self._value_index.get((level.value, year, group))
+            if rows is None:
+                empty = pd.DataFrame(index=pd.Index([], name="code"))
+                self._tables[key] = (empty, empty)
+            else:
+                self._tables[key] = (
+                    rows.pivot(index="code", columns="indicator", values="value"),
+                    rows.pivot(index="code", columns="indicator", values="status"),
+                )
+        return self._tables[key]
+
+    def indicators_with_data(self, level: Level, year: int) -> dict[str, list[str]]:
+        """indicator -> groups that have at least one published or explained value."""
+        rows = self.values[(self.values["level"] == level.value) & (self.values["year"] == year)]
+        rows = rows[rows["status"] != Status.missing.value]
+        order = list(self.catalog.indicators)
+        grouped = rows.groupby("indicator")["group"].unique()
+        return {i: [g for g in self.catalog.groups if g in set(grouped[i])] for i in order if i in grouped.index}
+
+
+def load_dataset(path: str | Path) -> Dataset:
+    path = Path(path)
+    if not path.exists():
+        raise DatasetError(f"{path}: dataset not found; build one with `wijkmonitor build`")
+    try:
+        layers = {name for name, _ in pyogrio.list_layers(path)}
+        meta_rows = pyogrio.read_dataframe(path, layer=METADATA_LAYER, read_geometry=False)
+    except Exception as exc:
+        raise DatasetError(f"{path}: not a wijkmonitor dataset ({exc})") from exc
+    metadata = {k: json.loads(v) for k, v in zip(meta_rows["key"], meta_rows["value"])}
+    if metadata.get("format_version") != FORMAT_VERSION:
+        raise DatasetError(f"{path}: dataset format {metadata.get('format_version')} is not {FORMAT_VERSION}; rebuild it")
+    catalog = parse_catalog(metadata["catalog_toml"], f"{path}:{METADATA_LAYER}")
+    regions = {}
+    for level in LEVELS:
+        if level.value in layers:
+            frame = pyogrio.read_dataframe(path, layer=level.value)
+            frame["year"] = frame["year"].astype(int)
+            regions[level] = frame
+    if not regions:
+        raise DatasetError(f"{path}: the dataset has no region layers")
+    values = pyogrio.read_dataframe(path, layer=VALUES_LAYER, read_geometry=False)
+    values["year"] = values["year"].astype(int)
+    values["level"] = values["code"].str[:2].map({l.prefix: l.value for l in LEVELS}).fillna("nederland")
+    return Dataset(path=path, mtime=path.stat().st_mtime, metadata=metadata, catalog=catalog, regions=regions, values=values)

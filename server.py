@@ -1,0 +1,204 @@
+"""Starlette routes: parse the request, call the domain, shape the response.
+
+Errors are mapped to HTTP in one place (`_error_response`): our RequestError types to
+their 4xx status with a JSON body; anything unexpected to a 500 JSON body without a trace.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from geodata.dataset import Dataset, load_dataset
+from geodata.errors import RequestError, WijkmonitorError
+from settings import Settings
+from tiles.cache import CachedTile, TileCache
+from tiles.query import parse_tile_query
+from tiles.region_tiles import RegionTiles
+from tiles.tilejson import tilejson
+from tiles.tilemath import check_tile
+
+log = logging.getLogger("wijkmonitor")
+MVT_TYPE = "application/vnd.mapbox-vector-tile"
+
+
+@dataclass
+class Served:
+    """One loaded dataset with everything derived from it; replaced whole on reload."""
+
+    dataset: Dataset
+    tiles: RegionTiles
+    cache: TileCache
+    version: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.version = hashlib.sha1(f"{self.dataset.path}:{self.dataset.mtime}".encode()).hexdigest()[:12]
+
+
+class DatasetHolder:
+    """Serves the current dataset; a changed file is loaded, a broken one leaves the old in place."""
+
+    def __init__(self, settings: Settings, dataset: Dataset | None = None) -> None:
+        self.settings = settings
+        self._served = self._prepare(dataset or load_dataset(settings.dataset))
+        self._checked = time.monotonic()
+        self._lock = threading.Lock()
+        self.last_reload_error: str | None = None
+
+    def _prepare(self, dataset: Dataset) -> Served:
+        return Served(
+            dataset,
+            RegionTiles(dataset, self.settings.tile_extent, self.settings.tile_buffer),
+            TileCache(self.settings.tile_cache_mb * 1024 * 1024),
+        )
+
+    def current(self) -> Served:
+        now = time.monotonic()
+        if self.settings.reload_check_seconds >= 0 and now - self._checked >= self.settings.reload_check_seconds:
+            with self._lock:
+                self._checked = now
+                self._maybe_reload()
+        return self._served
+
+    def _maybe_reload(self) -> None:
+        path = self._served.dataset.path
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            return  # a build is replacing the file right now; keep serving
+        if mtime == self._served.dataset.mtime:
+            return
+        try:
+            self._served = self._prepare(load_dataset(path))
+            self.last_reload_error = None
+            log.info("reloaded dataset %s", path)
+        except WijkmonitorError as exc:
+            self.last_reload_error = str(exc)
+            log.error("keeping the previous dataset: %s", exc)
+
+
+def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
+    holder = DatasetHolder(settings, dataset)
+
+    def base_url(request: Request) -> str:
+        return str(request.base_url).rstrip("/")
+
+    async def health(request: Request) -> Response:
+        served = holder.current()
+        return JSONResponse({
+            "status": "ok",
+            "dataset": str(served.dataset.path),
+            "title": served.dataset.title,
+            "built_at": served.dataset.metadata.get("built_at"),
+            "version": served.version,
+            "last_reload_error": holder.last_reload_error,
+            "tile_cache": {"tiles": len(served.cache), "bytes": served.cache.bytes, "hits": served.cache.hits, "misses": served.cache.misses},
+        })
+
+    async def catalog(request: Request) -> Response:
+        dataset = holder.current().dataset
+        levels = {
+            level.value: {
+                "years": dataset.years(level),
+                "indicators": {str(year): dataset.indicators_with_data(level, year) for year in dataset.years(level)},
+                "tilejson": f"{base_url(request)}/tiles/{level.value}.json",
+            }
+            for level in dataset.regions
+        }
+        return JSONResponse({
+            "title": dataset.title,
+            "attribution": dataset.attribution,
+            "levels": levels,
+            **dataset.catalog.as_json(),
+            "statuses": {
+                "secret": "CBS: onbekend, onvoldoende betrouwbaar of geheim",
+                "withheld": "niet gepubliceerd: te weinig inwoners (onder de minimumnoemer van de catalogus)",
+                "missing": "geen gegevens",
+            },
+        })
+
+    def tile_json(request: Request) -> Response:
+        served = holder.current()
+        query = parse_tile_query(served.dataset, request.path_params["level"], request.query_params)
+        return JSONResponse(tilejson(served.dataset, query, base_url(request), settings.max_zoom))
+
+    def tile(request: Request) -> Response:
+        served = holder.current()
+        p = request.path_params
+        check_tile(p["z"], p["x"], p["y"], settings.max_zoom)
+        query = parse_tile_query(served.dataset, p["level"], request.query_params)
+        key = (query, p["z"], p["x"], p["y"])
+        cached = served.cache.get(key)
+        if cached is None:
+            body = served.tiles.tile(query, p["z"], p["x"], p["y"])
+            cached = CachedTile(body, hashlib.sha1(body).hexdigest()[:24])
+            served.cache.put(key, cached)
+        return _tile_response(request, served, key, cached, settings)
+
+    routes = [
+        Route("/health", health),
+        Route("/catalog", catalog),
+        Route("/tiles/{level}.json", tile_json),
+        Route("/tiles/{level}/{z:int}/{x:int}/{y:int}.mvt", tile),
+        Route("/tiles/{level}/{z:int}/{x:int}/{y:int}.pbf", tile),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"], expose_headers=["ETag"])],
+        exception_handlers={Exception: _error_response, HTTPException: _error_response, RequestError: _error_response},
+    )
+    app.state.holder = holder
+    return app
+
+
+def _tile_response(request: Request, served: Served, key: Any, cached: CachedTile, settings: Settings) -> Response:
+    wants_gzip = "gzip" in request.headers.get("accept-encoding", "").lower()
+    headers = {
+        "Cache-Control": f"public, max-age={settings.cache_max_age}",
+        "Vary": "Accept-Encoding",
+    }
+    if not cached.body:
+        return Response(status_code=204, headers=headers)
+    # Strong ETags name one representation: the gzip body gets its own.
+    etag = f'"{cached.etag}-gz"' if wants_gzip else f'"{cached.etag}"'
+    headers["ETag"] = etag
+    if etag in _if_none_match(request):
+        return Response(status_code=304, headers=headers)
+    body = cached.body
+    if wants_gzip:
+        if cached.gzip_body is None:
+            cached = CachedTile(cached.body, cached.etag, gzip.compress(cached.body, 6, mtime=0))
+            served.cache.put(key, cached)
+        body = cached.gzip_body
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, media_type=MVT_TYPE, headers=headers)
+
+
+def _if_none_match(request: Request) -> set[str]:
+    raw = request.headers.get("if-none-match", "")
+    return {part.strip() for part in raw.split(",") if part.strip()}
+
+
+async def _error_response(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, RequestError):
+        return JSONResponse(
+            {"error": type(exc).__name__, "parameter": exc.parameter, "detail": exc.message},
+            status_code=exc.status_code,
+        )
+    if isinstance(exc, HTTPException):
+        return JSONResponse({"error": "HTTPError", "detail": exc.detail}, status_code=exc.status_code)
+    log.exception("unexpected error on %s", request.url.path)
+    return JSONResponse({"error": "InternalError", "detail": "unexpected server error; see the server log"}, status_code=500)

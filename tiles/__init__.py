@@ -1,0 +1,1 @@
+"""Vector tiles: tile math, generalisation, MVT encoding, caching, TileJSON."""

@@ -1,0 +1,62 @@
+"""Per-zoom generalisation that keeps shared borders shared.
+
+The regions of one level and year form a clean coverage (the build ran coverage_clean),
+so shapely's coverage_simplify can simplify every shared edge once, for both neighbours:
+no gaps, no overlaps, at any zoom.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import shapely
+import shapely.ops
+
+from tiles.tilemath import unit_size
+
+# Simplify away detail smaller than this many tile units (a 4096 tile shown at 512 px has 8 units per pixel).
+TOLERANCE_UNITS = 4.0
+
+
+def simplify_coverage(geoms: np.ndarray, z: int, extent: int) -> np.ndarray:
+    """The coverage simplified for display at zoom z (EPSG:3857 metres in, out)."""
+    return shapely.coverage_simplify(geoms, unit_size(z, extent) * TOLERANCE_UNITS, simplify_boundary=True)
+
+
+class LevelGeometry:
+    """Regions of one level and year in EPSG:3857 with a spatial index and per-zoom versions."""
+
+    def __init__(self, codes: np.ndarray, geoms_3857: np.ndarray, extent: int, exact_from_zoom: int) -> None:
+        self.codes = codes
+        self.geoms = geoms_3857
+        self.extent = extent
+        self.exact_from_zoom = exact_from_zoom
+        self.tree = shapely.STRtree(geoms_3857)
+        self.labels = _label_points(geoms_3857)
+        self._by_zoom: dict[int, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def at_zoom(self, z: int) -> np.ndarray:
+        if z >= self.exact_from_zoom:
+            return self.geoms
+        with self._lock:  # one thread simplifies, the others wait for its result
+            if z not in self._by_zoom:
+                self._by_zoom[z] = simplify_coverage(self.geoms, z, self.extent)
+            return self._by_zoom[z]
+
+    def query(self, bounds: tuple[float, float, float, float]) -> np.ndarray:
+        """Indices of regions whose envelope meets the box, in stable (code) order."""
+        return np.sort(self.tree.query(shapely.box(*bounds)))
+
+
+def _label_points(geoms: np.ndarray) -> np.ndarray:
+    """A point well inside each region's largest part, for names (pole of inaccessibility)."""
+    points = []
+    for geom in geoms:
+        parts = getattr(geom, "geoms", [geom])
+        largest = max(parts, key=lambda p: p.area)
+        tolerance = max(np.sqrt(largest.area) / 100, 1.0)
+        points.append(shapely.ops.polylabel(largest, tolerance))
+    return np.array(points, dtype=object)
+

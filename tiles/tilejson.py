@@ -1,0 +1,62 @@
+"""TileJSON 3.0.0 for one level and query."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from geodata.dataset import Dataset
+from geodata.regions import Level
+from tiles.query import TileQuery
+from tiles.region_tiles import label_layer_name
+
+STATUS_HELP = "secret = CBS: onbekend/geheim; withheld = te weinig inwoners; missing = geen gegevens"
+
+
+def tilejson(dataset: Dataset, query: TileQuery, base_url: str, max_zoom: int) -> dict[str, Any]:
+    level = query.level
+    regions = dataset.regions_of(level, query.year)
+    west, south, east, north = regions.to_crs("EPSG:4326").total_bounds.tolist()
+    fields: dict[str, str] = {
+        "code": "CBS-code (String)",
+        "name": "Naam (String)",
+        "year": "Jaar van de cijfers (Number)",
+    }
+    if level is not Level.gemeente:
+        fields["gemeente_code"] = "CBS-code van de gemeente (String)"
+    if level is Level.buurt:
+        fields["wijk_code"] = "CBS-code van de wijk (String)"
+    for group in query.groups:
+        for indicator_id in query.indicators:
+            indicator = dataset.catalog.indicator(indicator_id)
+            name = query.attribute(indicator_id, group)
+            title = f"{indicator.title['nl']}, {dataset.catalog.group(group).title['nl']} ({indicator.unit})"
+            fields[name] = f"{title} (Number)"
+            fields[f"{name}__status"] = f"Waarom {name} ontbreekt: {STATUS_HELP} (String)"
+    return {
+        "tilejson": "3.0.0",
+        "name": f"{dataset.title}: {level.value} {query.year}",
+        "description": f"CBS-{level.value}en {query.year} met indicatoren per groep",
+        "attribution": dataset.attribution,
+        "scheme": "xyz",
+        "tiles": [f"{base_url}/tiles/{level.value}/{{z}}/{{x}}/{{y}}.mvt?{query.query_string()}"],
+        "minzoom": 0,
+        "maxzoom": max_zoom,
+        "bounds": [round(west, 6), round(south, 6), round(east, 6), round(north, 6)],
+        "center": [round((west + east) / 2, 6), round((south + north) / 2, 6), 10 if level is not Level.gemeente else 7],
+        "vector_layers": [
+            {
+                "id": level.value,
+                "description": f"{level.value}en (vlakken) met waarden voor {query.year}",
+                "minzoom": 0,
+                "maxzoom": max_zoom,
+                "fields": fields,
+            },
+            {
+                "id": label_layer_name(level),
+                "description": f"labelpunten (pool van ontoegankelijkheid) van de {level.value}en",
+                "minzoom": 0,
+                "maxzoom": max_zoom,
+                "fields": {"code": fields["code"], "name": fields["name"]},
+            },
+        ],
+    }
