@@ -40,9 +40,17 @@ def read_boundaries(source: BoundarySource, report: BuildReport) -> gpd.GeoDataF
         )
     names = fill_template(source.file, frame, source.name) if source.name else pd.Series(None, index=frame.index, dtype=object)
     _check_location(source, frame)
+    geoms = np.asarray(frame.geometry.array)
+    _check_polygonal(source, geoms)
+    # Repair in the file's own CRS, so the count is what the user's file holds.
+    invalid = ~(shapely.is_empty(geoms) | pd.isna(geoms)) & ~shapely.is_valid(geoms)
+    geoms = geoms.copy()
+    geoms[invalid] = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
+    for year in source.years:
+        report.at(source.level.value, year).repaired_geometries += int(invalid.sum())
     regions = gpd.GeoDataFrame(
         {"code": codes.values, "name": names.values},
-        geometry=frame.geometry.to_crs(STORAGE_CRS).values,
+        geometry=gpd.GeoSeries(geoms, crs=frame.crs).to_crs(STORAGE_CRS).values,
         crs=STORAGE_CRS,
     )
     frames = []
@@ -51,6 +59,17 @@ def read_boundaries(source: BoundarySource, report: BuildReport) -> gpd.GeoDataF
         per_year["year"] = year
         frames.append(per_year)
     return pd.concat(frames, ignore_index=True)
+
+
+def _check_polygonal(source: BoundarySource, geoms: np.ndarray) -> None:
+    kinds = shapely.get_type_id(geoms)
+    bad = np.flatnonzero(~np.isin(kinds, (-1, 3, 6)) & ~shapely.is_empty(geoms))  # None, Polygon, MultiPolygon
+    if len(bad):
+        raise InputError(
+            source.file,
+            f"regions must be polygons; feature {row_number(bad[0], False)} is a {geoms[bad[0]].geom_type} "
+            f"({len(bad)} non-polygon features)",
+        )
 
 
 def _source_crs(source: BoundarySource, frame: gpd.GeoDataFrame) -> CRS:
@@ -70,7 +89,7 @@ def _source_crs(source: BoundarySource, frame: gpd.GeoDataFrame) -> CRS:
 
 def _check_location(source: BoundarySource, frame: gpd.GeoDataFrame) -> None:
     """Catch a wrong CRS: the data must land in the Netherlands."""
-    valid = frame.geometry[~frame.geometry.is_empty & frame.geometry.notna()]
+    valid = frame.geometry[~frame.geometry.is_empty & ~frame.geometry.isna()]
     if valid.empty:
         raise InputError(source.file, "the layer has no geometries")
     try:
@@ -86,16 +105,17 @@ def _check_location(source: BoundarySource, frame: gpd.GeoDataFrame) -> None:
 
 
 def repair_and_clean(regions: gpd.GeoDataFrame, level: str, year: int, report: BuildReport) -> gpd.GeoDataFrame:
-    """Make geometries valid and the level's polygons a clean coverage (shared borders identical).
+    """Make the level's polygons a clean coverage (shared borders identical).
 
-    Regions whose geometry is empty, or vanishes because neighbours cover it, keep their
-    data but get no polygon; the report names them.
+    Reprojection can make a valid ring touch itself; such cases are repaired silently
+    (the count in the report is of the source file). Regions whose geometry is empty, or
+    vanishes because neighbours cover it, keep their data but get no polygon; the report
+    names them.
     """
     entry = report.at(level, year)
     geoms = np.asarray(regions.geometry.array)
     empty = shapely.is_empty(geoms) | pd.isna(geoms)
     invalid = ~empty & ~shapely.is_valid(geoms)
-    entry.repaired_geometries += int(invalid.sum())
     geoms = geoms.copy()
     geoms[invalid] = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
     geoms[~empty] = shapely.coverage_clean(geoms[~empty])

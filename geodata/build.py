@@ -109,7 +109,7 @@ def _report_overlap(values: pd.DataFrame, repeated: pd.Series, key: list[str], r
     """Two sources gave the same figure: the first in the manifest wins; say where they differ."""
     first = values[~repeated].set_index(key)
     later = values[repeated].set_index(key)
-    both = later.join(first, rsuffix="_kept", how="inner")
+    both = later.merge(first, left_index=True, right_index=True, suffixes=("", "_kept"))
     differ = both[(both["value"] - both["value_kept"]).abs() > 10 ** -9]
     for (source, kept), rows in both.groupby(["source", "source_kept"]):
         n_differ = int(differ.index.isin(rows.index).sum())

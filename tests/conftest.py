@@ -1,0 +1,46 @@
+"""Shared fixtures: the embedded demo data built once per test session, and an app on it."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from geodata.build import build_dataset
+from geodata.dataset import Dataset, load_dataset
+from geodata.manifest import load_manifest
+from server import create_app
+from settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "demo"
+DEMO_MANIFEST = DEMO / "wijkmonitor.toml"
+# The project's shared CBS data, present beside the repository in CI and development.
+SHARED_DATA = Path(os.environ.get("WIJKMONITOR_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+def kwb_rows(year: int) -> dict[str, dict[str, str]]:
+    """The demo's CBS Kerncijfers CSV for a year, by gwb_code_10: the source to check against."""
+    with open(DEMO / "data" / f"utrecht_kwb_{year}.csv", newline="", encoding="utf-8") as f:
+        return {row["gwb_code_10"]: row for row in csv.DictReader(f)}
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    output = tmp_path_factory.mktemp("demo") / "demo.gpkg"
+    report = build_dataset(load_manifest(DEMO_MANIFEST), output)
+    return output, report
+
+
+@pytest.fixture(scope="session")
+def demo_dataset(demo_build: tuple[Path, object]) -> Dataset:
+    return load_dataset(demo_build[0])
+
+
+@pytest.fixture(scope="session")
+def client(demo_build: tuple[Path, object], demo_dataset: Dataset) -> TestClient:
+    settings = Settings(dataset=demo_build[0], reload_check_seconds=-1)
+    return TestClient(create_app(settings, demo_dataset))

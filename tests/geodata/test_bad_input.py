@@ -1,0 +1,243 @@
+"""Every kind of bad input gives an error or warning that names file, row, column or code.
+
+Files written here are test fixtures made by these tests; where they carry numbers, the
+numbers are copied from the real demo tables, or are deliberately broken.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+
+from geodata.build import build_dataset
+from geodata.dataset import load_dataset
+from geodata.detect import manifest_for_file
+from geodata.errors import InputError, InputErrors
+from geodata.manifest import load_manifest
+from tests.conftest import DEMO, SHARED_DATA
+
+BUURTEN = DEMO / "data" / "utrecht_buurten_municipal_wgs84.geojson"
+KWB_2023 = DEMO / "data" / "utrecht_kwb_2023.csv"
+
+
+def manifest(tmp_path: Path, boundaries: str, indicators: str = "") -> Path:
+    path = tmp_path / "wijkmonitor.toml"
+    path.write_text(boundaries + "\n" + indicators)
+    return path
+
+
+def buurt_boundaries(file: Path = BUURTEN, years: str = "[2023]", extra: str = "") -> str:
+    return f'[[boundaries]]\nfile = "{file}"\nlevel = "buurt"\nyears = {years}\ncode = "BU0344{{KODE}}"\n{extra}\n'
+
+
+def kwb_table(file: Path, year: int = 2023) -> str:
+    return f'[[indicators]]\nfile = "{file}"\nformat = "kwb"\nyear = {year}\n'
+
+
+def tidy_table(file: Path) -> str:
+    return f'[[indicators]]\nfile = "{file}"\nformat = "tidy"\n'
+
+
+def build(tmp_path: Path, manifest_path: Path):
+    return build_dataset(load_manifest(manifest_path), tmp_path / "out.gpkg")
+
+
+def test_unreadable_boundary_file_is_named(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.geojson"
+    broken.write_bytes(b"\x00\x01 this is not GeoJSON")
+    with pytest.raises(InputError) as err:
+        build(tmp_path, manifest(tmp_path, buurt_boundaries(broken)))
+    assert err.value.file == str(broken)
+
+
+def test_missing_table_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="nope.csv.*file not found"):
+        build(tmp_path, manifest(tmp_path, buurt_boundaries(), kwb_table(tmp_path / "nope.csv")))
+
+
+def test_missing_code_column_in_boundaries(tmp_path: Path) -> None:
+    text = buurt_boundaries().replace("BU0344{KODE}", "BU0344{BUURTCODE}")
+    with pytest.raises(InputError) as err:
+        build(tmp_path, manifest(tmp_path, text))
+    assert err.value.column == "BUURTCODE" and "KODE" in str(err.value)  # lists the columns there are
+
+
+def test_missing_code_column_in_table(tmp_path: Path) -> None:
+    table = tmp_path / "kwb.csv"
+    lines = KWB_2023.read_text().splitlines()
+    table.write_text("\n".join([lines[0].replace("gwb_code_10", "code10")] + lines[1:]))
+    with pytest.raises(InputError) as err:
+        build(tmp_path, manifest(tmp_path, buurt_boundaries(), kwb_table(table)))
+    assert err.value.column == "gwb_code_10" and err.value.file == str(table)
+
+
+def test_codes_that_match_no_region_are_reported(tmp_path: Path) -> None:
+    # Only the first 50 buurten as boundaries: the table's other buurten have no region.
+    subset = tmp_path / "some_buurten.geojson"
+    gpd.read_file(BUURTEN).iloc[:50].to_file(subset)
+    report = build(tmp_path, manifest(tmp_path, buurt_boundaries(subset), kwb_table(KWB_2023)))
+    missing = report.at("buurt", 2023).rows_without_region
+    assert len(missing) == 61 and "BU03441011" in missing
+    assert "rows without a region: 61" in report.as_text().replace("data rows without a region", "rows without a region")
+
+
+def test_duplicate_rows_in_a_wide_table_are_named(tmp_path: Path) -> None:
+    table = tmp_path / "kwb.csv"
+    lines = KWB_2023.read_text().splitlines()
+    table.write_text("\n".join(lines + [lines[5]]))  # the 5th data row once more
+    with pytest.raises(InputErrors) as err:
+        build(tmp_path, manifest(tmp_path, buurt_boundaries(), kwb_table(table)))
+    code = lines[5].split(",")[0]
+    assert {e.row for e in err.value.errors} == {6, len(lines) + 1}
+    assert code in str(err.value)
+
+
+def test_duplicate_rows_in_a_tidy_table_are_named(tmp_path: Path) -> None:
+    table = tmp_path / "tidy.csv"
+    table.write_text(
+        "region_code,year,indicator,group,value,denominator\n"
+        "BU03440111,2023,inwoners,totaal,1810,\n"
+        "BU03440111,2023,inwoners,totaal,1810,\n"
+    )
+    with pytest.raises(InputErrors) as err:
+        build(tmp_path, manifest(tmp_path, buurt_boundaries(), tidy_table(table)))
+    assert [e.row for e in err.value.errors] == [2, 3]
+    assert "duplicate row for BU03440111 2023 inwoners totaal" in str(err.value)
+
+
+def test_non_numeric_values_name_file_row_and_column(tmp_path: Path) -> None:
+    table = tmp_path / "kwb.csv"
+    lines = KWB_2023.read_text().splitlines()
+    target = next(i for i, line in enumerate(lines) if line.startswith("BU03440111"))
+    assert ",1,1810,845,960," in lines[target]  # ind_wbi, a_inw, a_man, a_vrouw
+    lines[target] = lines[target].replace(",1,1810,845,960,", ",1,1810,845 personen,960,")
+    table.write_text("\n".join(lines))
+    with pytest.raises(InputErrors) as err:
+        build(tmp_path, manifest(tmp_path, buurt_boundaries(), kwb_table(table)))
+    [error] = err.value.errors
+    assert (error.file, error.row, error.column) == (str(table), target + 1, "a_man")
+    assert "845 personen" in str(error)
+
+
+def test_unknown_crs_is_named(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="unknown CRS 'EPSG:999999'"):
+        build(tmp_path, manifest(tmp_path, buurt_boundaries(extra='crs = "EPSG:999999"')))
+
+
+def test_file_without_crs_asks_for_one(tmp_path: Path) -> None:
+    shp = tmp_path / "buurten_rd.shp"
+    gpd.read_file(BUURTEN).to_crs(28992).to_file(shp)
+    shp.with_suffix(".prj").unlink()  # a Shapefile whose .prj went missing
+    with pytest.raises(InputError, match="no coordinate reference system"):
+        build(tmp_path, manifest(tmp_path, buurt_boundaries(shp)))
+    # with the CRS given it builds
+    report = build(tmp_path, manifest(tmp_path, buurt_boundaries(shp, extra='crs = "EPSG:28992"')))
+    assert report.at("buurt", 2023).regions == 111
+
+
+def test_wrong_crs_is_caught_by_location(tmp_path: Path) -> None:
+    rd = tmp_path / "rd_as_wgs84.geojson"
+    frame = gpd.read_file(BUURTEN).to_crs(28992).set_crs(4326, allow_override=True)
+    frame.to_file(rd)
+    with pytest.raises(InputError, match="outside the Netherlands"):
+        build(tmp_path, manifest(tmp_path, buurt_boundaries(rd)))
+
+
+def test_self_intersecting_polygon_is_repaired_and_counted(tmp_path: Path) -> None:
+    frame = gpd.read_file(BUURTEN)
+    # fixture made by this test: buurt 0 turned into a bow-tie over its own bounding box
+    minx, miny, maxx, maxy = frame.geometry.iloc[0].bounds
+    frame.loc[0, "geometry"] = shapely.Polygon([(minx, miny), (maxx, maxy), (maxx, miny), (minx, maxy)])
+    path = tmp_path / "bowtie.geojson"
+    frame.to_file(path)
+    report = build(tmp_path, manifest(tmp_path, buurt_boundaries(path)))
+    assert report.at("buurt", 2023).repaired_geometries == 1
+    assert load_dataset(tmp_path / "out.gpkg").regions_of(*_buurt_2023()).geometry.is_valid.all()
+
+
+def _buurt_2023():
+    from geodata.regions import Level
+
+    return Level.buurt, 2023
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "boundaries").exists(), reason="shared CBS data not beside the repository")
+def test_nl_2014_buurten_with_1340_invalid_geometries(tmp_path: Path) -> None:
+    source = SHARED_DATA / "boundaries" / "nl_buurten_2014_wgs84_q1e3.gpkg"
+    report = build_dataset(manifest_for_file(source, year=2014), tmp_path / "nl.gpkg")
+    entry = report.at("buurt", 2014)
+    assert entry.repaired_geometries == 1340  # as invalid in the source file (EPSG:4326)
+    assert len(entry.empty_geometries) >= 545  # empty in the source, or covered by neighbours
+    assert entry.regions + len(entry.empty_geometries) == 11641
+
+
+def test_a_year_without_boundaries_is_reported(tmp_path: Path) -> None:
+    report = build(tmp_path, manifest(tmp_path, buurt_boundaries(years="[2023]"), kwb_table(DEMO / "data" / "utrecht_kwb_2024.csv", 2024)))
+    assert any("buurt 2024" in w and "no buurt boundaries for 2024" in w for w in report.warnings)
+    assert len(report.at("buurt", 2024).rows_without_region) == 111
+
+
+def test_the_same_region_and_year_from_two_files_is_an_error(tmp_path: Path) -> None:
+    text = buurt_boundaries() + buurt_boundaries()
+    with pytest.raises(InputError, match="BU0344.* for 2023 is also in"):
+        build(tmp_path, manifest(tmp_path, text))
+
+
+def test_failed_build_leaves_the_previous_dataset(tmp_path: Path) -> None:
+    good = manifest(tmp_path, buurt_boundaries(), kwb_table(KWB_2023))
+    build(tmp_path, good)
+    before = (tmp_path / "out.gpkg").read_bytes()
+    table = tmp_path / "kwb_bad.csv"
+    table.write_text(KWB_2023.read_text().replace("1810,845", "1810,x845", 1))
+    with pytest.raises(InputErrors):
+        build(tmp_path, manifest(tmp_path, buurt_boundaries(), kwb_table(table)))
+    assert (tmp_path / "out.gpkg").read_bytes() == before
+    assert load_dataset(tmp_path / "out.gpkg").table(*_buurt_2023(), "totaal")[0].at["BU03440111", "inwoners"] == 1810
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.gpkg")] == []  # no temp files left
+
+
+def test_tidy_table_checks_indicator_group_and_code(tmp_path: Path) -> None:
+    table = tmp_path / "tidy.csv"
+    table.write_text(
+        "region_code,year,indicator,group,value\n"
+        "BU03440111,2023,werkloosheid,totaal,5\n"
+        "BU03440111,2023,inwoners,marsbewoners,5\n"
+        "Utrecht,2023,inwoners,totaal,5\n"
+        "BU03440111,twee,inwoners,man,5\n"
+    )
+    with pytest.raises(InputErrors) as err:
+        build(tmp_path, manifest(tmp_path, buurt_boundaries(), tidy_table(table)))
+    found = {(e.row, e.column) for e in err.value.errors}
+    assert found == {(2, "indicator"), (3, "group"), (4, "region_code"), (5, "year")}
+
+
+def test_tidy_values_with_denominators_are_withheld_below_the_minimum(tmp_path: Path) -> None:
+    # fixture made by this test: shares with the real 2023 population of two buurten
+    table = tmp_path / "tidy.csv"
+    table.write_text(
+        "region_code,year,indicator,group,value,denominator\n"
+        "BU03440111,2023,aandeel_inwoners,herkomst_europa,8.6,1810\n"
+        "BU03441011,2023,aandeel_inwoners,herkomst_europa,11.1,45\n"
+    )
+    build(tmp_path, manifest(tmp_path, buurt_boundaries(), tidy_table(table)))
+    values, statuses = load_dataset(tmp_path / "out.gpkg").table(*_buurt_2023(), "herkomst_europa")
+    assert values.at["BU03440111", "aandeel_inwoners"] == 8.6
+    assert statuses.at["BU03441011", "aandeel_inwoners"] == "withheld"
+
+
+def test_reading_the_xlsx_release_equals_its_csv_export(tmp_path: Path) -> None:
+    shutil.copy(DEMO / "data" / "CBS-Utrecht-kwb-2024.xlsx", tmp_path / "kwb.xlsx")
+    build(tmp_path, manifest(tmp_path, buurt_boundaries(years="[2024]"), kwb_table(tmp_path / "kwb.xlsx", 2024)))
+    from_xlsx = load_dataset(tmp_path / "out.gpkg").values
+    (tmp_path / "out.gpkg").unlink()
+    build(tmp_path, manifest(tmp_path, buurt_boundaries(years="[2024]"), kwb_table(DEMO / "data" / "utrecht_kwb_2024.csv", 2024)))
+    from_csv = load_dataset(tmp_path / "out.gpkg").values
+    key = ["code", "indicator", "group"]
+    a = from_xlsx.sort_values(key).reset_index(drop=True)
+    b = from_csv.sort_values(key).reset_index(drop=True)
+    assert a[key + ["status"]].equals(b[key + ["status"]])
+    assert (a["value"].fillna(-1) == b["value"].fillna(-1)).all()

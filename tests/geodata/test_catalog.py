@@ -1,0 +1,39 @@
+from pathlib import Path
+
+import pytest
+
+from geodata.catalog import DEFAULT_CATALOG, load_catalog
+from geodata.errors import InputError, UnknownIndicator
+
+THEMES = {"zorg en welzijn", "demografie", "onderwijs", "arbeid en inkomen", "wonen en leefomgeving", "veiligheid"}
+
+
+def test_builtin_catalog_describes_every_indicator() -> None:
+    catalog = load_catalog(DEFAULT_CATALOG)
+    assert set(catalog.themes) == THEMES
+    for indicator in catalog.indicators.values():
+        assert indicator.title["nl"] and indicator.title["en"]
+        assert indicator.definition and indicator.source and indicator.unit
+        assert indicator.theme in THEMES
+        assert indicator.higher_is in ("better", "worse", "neutral")
+        assert indicator.years
+    # herkomst groups and the age bands are real groups of the population indicators
+    groups = set(catalog.indicator("inwoners").groups)
+    assert {"totaal", "herkomst_nederland", "herkomst_europa", "herkomst_buiten_europa", "leeftijd_65_plus"} <= groups
+    assert {"migratie_westers", "migratie_niet_westers"} <= set(catalog.indicator("aandeel_inwoners").groups)
+
+
+def test_unknown_indicator_names_the_known_ones() -> None:
+    with pytest.raises(UnknownIndicator, match="inwoners"):
+        load_catalog().indicator("werkloosheid_xyz")
+
+
+def test_bad_catalog_names_file_and_entry(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.toml"
+    path.write_text(
+        'themes = ["demografie"]\n[indicators.x]\ntitle = {nl = "x", en = "x"}\ntheme = "sport"\n'
+        'unit = "%"\ndefinition = "d"\nsource = "s"\n'
+    )
+    with pytest.raises(InputError) as err:
+        load_catalog(path)
+    assert str(path) in str(err.value) and "indicators.x" in str(err.value) and "sport" in str(err.value)
