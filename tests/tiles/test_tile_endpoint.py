@@ -1,0 +1,237 @@
+"""Tiles as clients decode them: GDAL's MVT driver and mapbox-vector-tile, checked against the sources."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import mapbox_vector_tile
+import numpy as np
+import pyogrio
+import pytest
+import shapely
+from starlette.testclient import TestClient
+
+from geodata.dataset import Dataset
+from geodata.regions import Level
+from tests.conftest import kwb_rows
+from tiles.tilemath import tile_bounds, tiles_covering
+
+UTRECHT = (4.97, 52.026, 5.195, 52.142)
+WELGELEGEN_Z13 = (13, 4211, 2702)  # holds BU03440111
+
+
+def gdal_decode(tmp_path: Path, body: bytes, z: int, x: int, y: int, layer: str) -> "object":
+    """Decode with GDAL/OGR's MVT driver (an independent decoder), georeferenced by z/x/y."""
+    path = tmp_path / f"{z}_{x}_{y}.mvt"
+    path.write_bytes(body)
+    return pyogrio.read_dataframe(path, layer=layer, X=str(x), Y=str(y), Z=str(z), CLIP="NO")
+
+
+def get_tile(client: TestClient, level: str, z: int, x: int, y: int, query: str = "", **headers: str):
+    return client.get(f"/tiles/{level}/{z}/{x}/{y}.mvt{query}", headers={"accept-encoding": "identity", **headers})
+
+
+@pytest.mark.parametrize("year", [2023, 2024])
+def test_served_counts_equal_the_source_csv(client: TestClient, tmp_path: Path, year: int) -> None:
+    groups = {"totaal": "a_inw", "herkomst_nederland": "a_nl_all", "herkomst_europa": "a_eur_al",
+              "herkomst_buiten_europa": "a_neu_al", "leeftijd_65_plus": "a_65_oo"}
+    query = f"?year={year}&group={','.join(groups)}&indicators=inwoners"
+    response = get_tile(client, "buurt", *WELGELEGEN_Z13, query)
+    assert response.status_code == 200
+    frame = gdal_decode(tmp_path, response.content, *WELGELEGEN_Z13, "buurt").set_index("code")
+    source = kwb_rows(year)
+    assert len(frame) > 5
+    for code, row in frame.iterrows():
+        for group, column in groups.items():
+            expected = source[code][column]
+            if expected == ".":
+                assert row[f"inwoners__{group}__status"] == "secret"
+            else:
+                assert row[f"inwoners__{group}"] == int(expected), (code, group)
+    assert frame.at["BU03440111", "inwoners__totaal"] == {2023: 1810, 2024: 1800}[year]
+
+
+def test_every_utrecht_buurt_is_in_the_tiles_once_per_tile(client: TestClient, demo_dataset: Dataset, tmp_path: Path) -> None:
+    expected = set(demo_dataset.regions_of(Level.buurt, 2023)["code"])
+    seen: set[str] = set()
+    for z, x, y in tiles_covering(UTRECHT, 12):
+        response = get_tile(client, "buurt", z, x, y, "?year=2023")
+        if response.status_code == 204:
+            continue
+        ours = mapbox_vector_tile.decode(response.content)
+        gdal = gdal_decode(tmp_path, response.content, z, x, y, "buurt")
+        codes = [f["properties"]["code"] for f in ours["buurt"]["features"]]
+        assert len(codes) == len(set(codes)) == len(gdal)
+        assert set(codes) == set(gdal["code"])
+        # GDAL places the features where the regions are
+        regions = demo_dataset.regions_of(Level.buurt, 2023).set_index("code").to_crs(3857)
+        for _, feature in gdal.head(5).iterrows():
+            assert feature.geometry.buffer(5).intersects(regions.at[feature["code"], "geometry"])
+        seen |= set(codes)
+    assert seen == expected
+
+
+def test_polygons_are_valid_and_wound_as_the_spec_says(client: TestClient) -> None:
+    for z, x, y in tiles_covering(UTRECHT, 11) + tiles_covering(UTRECHT, 14)[:12]:
+        response = get_tile(client, "buurt", z, x, y, "?year=2023")
+        if response.status_code == 204:
+            continue
+        decoded = mapbox_vector_tile.decode(response.content, default_options={"y_coord_down": True})
+        for feature in decoded["buurt"]["features"]:
+            geometry = feature["geometry"]
+            polygons = geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+            for rings in polygons:
+                exterior = np.array(rings[0], dtype=float)
+                x_, y_ = exterior[:, 0], exterior[:, 1]
+                # surveyor's formula on raw tile coordinates (y down): exterior rings positive
+                area = 0.5 * np.sum(x_[:-1] * y_[1:] - x_[1:] * y_[:-1])
+                assert area > 0, (z, x, y, feature["properties"]["code"])
+                assert shapely.Polygon(rings[0], rings[1:]).is_valid
+
+
+def test_feature_ids_are_stable_across_tiles_and_zooms(client: TestClient) -> None:
+    ids = {}
+    for z in (11, 13, 14):
+        for tile in tiles_covering((5.10, 52.09, 5.11, 52.095), z):
+            response = get_tile(client, "buurt", *tile, "?year=2023")
+            for feature in mapbox_vector_tile.decode(response.content)["buurt"]["features"]:
+                ids.setdefault(feature["properties"]["code"], set()).add(feature["id"])
+    assert ids and all(len(v) == 1 for v in ids.values())
+    assert ids["BU03440111"] == {3440111} if "BU03440111" in ids else True
+
+
+def test_withheld_and_secret_values_are_explained_not_served(client: TestClient) -> None:
+    # BU03440911 had 5 inhabitants in 2023; BU03441011 had 45
+    query = "?year=2023&group=herkomst_buiten_europa&indicators=aandeel_inwoners,inwoners"
+    found = {}
+    for tile in tiles_covering(UTRECHT, 11):
+        response = get_tile(client, "buurt", *tile, query)
+        if response.status_code == 200:
+            for f in mapbox_vector_tile.decode(response.content)["buurt"]["features"]:
+                found[f["properties"]["code"]] = f["properties"]
+    for code in ("BU03440911", "BU03441011"):
+        assert "aandeel_inwoners__herkomst_buiten_europa" not in found[code]
+        assert found[code]["aandeel_inwoners__herkomst_buiten_europa__status"] == "withheld"
+    assert found["BU03440111"]["aandeel_inwoners__herkomst_buiten_europa"] == 14.1
+
+
+def test_label_layer_has_one_point_per_region_inside_the_tile(client: TestClient) -> None:
+    [tile] = tiles_covering(UTRECHT, 8)  # one tile holds all of Utrecht
+    response = get_tile(client, "wijk", *tile, "?year=2024")
+    decoded = mapbox_vector_tile.decode(response.content)
+    labels = decoded["wijk_label"]["features"]
+    assert sorted(f["properties"]["code"] for f in labels) == [f"WK0344{i:02d}" for i in range(1, 11)]
+    assert all(f["geometry"]["type"] == "Point" for f in labels)
+
+
+def test_gzip_only_when_asked_and_with_the_header(client: TestClient) -> None:
+    plain = get_tile(client, "buurt", *WELGELEGEN_Z13)
+    zipped = client.get("/tiles/buurt/13/4211/2702.mvt", headers={"accept-encoding": "gzip"})
+    assert "content-encoding" not in plain.headers
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert plain.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+    assert zipped.content == plain.content  # the test client un-gzips; the bytes must be the same tile
+    raw = client.get("/tiles/buurt/13/4211/2702.mvt", headers={"accept-encoding": "gzip"}).headers
+    assert raw["vary"].startswith("Accept-Encoding")
+
+
+def test_etag_and_304(client: TestClient) -> None:
+    first = get_tile(client, "buurt", *WELGELEGEN_Z13, "?year=2023")
+    etag = first.headers["etag"]
+    assert etag.startswith('"') and not etag.startswith("W/")
+    assert "max-age" in first.headers["cache-control"]
+    again = get_tile(client, "buurt", *WELGELEGEN_Z13, "?year=2023", **{"if-none-match": etag})
+    assert again.status_code == 304 and again.content == b""
+    other_year = get_tile(client, "buurt", *WELGELEGEN_Z13, "?year=2024", **{"if-none-match": etag})
+    assert other_year.status_code == 200 and other_year.headers["etag"] != etag
+
+
+def test_cache_key_includes_the_query(client: TestClient) -> None:
+    a = get_tile(client, "buurt", *WELGELEGEN_Z13, "?year=2023&group=man&indicators=inwoners")
+    b = get_tile(client, "buurt", *WELGELEGEN_Z13, "?year=2023&group=vrouw&indicators=inwoners")
+    props_a = mapbox_vector_tile.decode(a.content)["buurt"]["features"][0]["properties"]
+    props_b = mapbox_vector_tile.decode(b.content)["buurt"]["features"][0]["properties"]
+    assert "inwoners__man" in props_a and "inwoners__vrouw" in props_b
+    assert a.headers["etag"] != b.headers["etag"]
+
+
+def test_empty_tile_outside_the_data_is_204(client: TestClient) -> None:
+    response = get_tile(client, "buurt", 10, 0, 0)
+    assert response.status_code == 204 and response.content == b""
+
+
+def test_cors_allows_embedding(client: TestClient) -> None:
+    response = get_tile(client, "buurt", *WELGELEGEN_Z13, origin="https://www.utrecht.nl")
+    assert response.headers["access-control-allow-origin"] == "*"
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "parameter"),
+    [
+        ("/tiles/provincie/10/526/337.mvt", 404, "level"),
+        ("/tiles/buurt/17/0/0.mvt", 400, "z"),
+        ("/tiles/buurt/10/1024/0.mvt", 400, "x"),
+        ("/tiles/buurt/10/0/1024.mvt", 400, "y"),
+        ("/tiles/buurt/10/526/337.mvt?year=2019", 400, "year"),
+        ("/tiles/buurt/10/526/337.mvt?year=twintig", 400, "year"),
+        ("/tiles/buurt/10/526/337.mvt?group=marsbewoners", 400, "group"),
+        ("/tiles/buurt/10/526/337.mvt?indicators=werkloosheid", 400, "indicators"),
+        ("/tiles/buurt/10/526/337.mvt?year=2024&indicators=woz_waarde&group=herkomst_europa", 400, "indicators"),
+        ("/tiles/buurt.json?group=marsbewoners", 400, "group"),
+    ],
+)
+def test_bad_requests_get_json_4xx(client: TestClient, url: str, status: int, parameter: str) -> None:
+    response = client.get(url)
+    assert response.status_code == status
+    body = response.json()
+    assert body["parameter"] == parameter and body["detail"]
+
+
+def test_unknown_path_is_json_404(client: TestClient) -> None:
+    response = client.get("/tiles/buurt/a/b/c.mvt")
+    assert response.status_code == 404 and response.json()["error"] == "HTTPError"
+
+
+def test_tilejson(client: TestClient) -> None:
+    doc = client.get("/tiles/buurt.json?year=2023&group=herkomst_europa&indicators=aandeel_inwoners").json()
+    assert doc["tilejson"] == "3.0.0"
+    assert doc["tiles"] == ["http://testserver/tiles/buurt/{z}/{x}/{y}.mvt?year=2023&group=herkomst_europa&indicators=aandeel_inwoners"]
+    assert "Bron: CBS" in doc["attribution"]
+    west, south, east, north = doc["bounds"]
+    assert 4.9 < west < 5.0 and 52.0 < south < 52.05 and 5.1 < east < 5.25 and 52.1 < north < 52.2
+    [polygons, labels] = doc["vector_layers"]
+    assert polygons["id"] == "buurt" and labels["id"] == "buurt_label"
+    assert "aandeel_inwoners__herkomst_europa" in polygons["fields"]
+    assert "%" in polygons["fields"]["aandeel_inwoners__herkomst_europa"]
+    # the template's query gives the same tile as the explicit request
+    url = doc["tiles"][0].replace("http://testserver", "").format(z=13, x=4211, y=2702)
+    assert client.get(url).content == get_tile(client, "buurt", *WELGELEGEN_Z13, "?year=2023&group=herkomst_europa&indicators=aandeel_inwoners").content
+
+
+def test_catalog_lists_levels_years_indicators_groups(client: TestClient) -> None:
+    doc = client.get("/catalog").json()
+    assert doc["levels"]["buurt"]["years"] == [2023, 2024]
+    assert doc["levels"]["gemeente"]["years"] == [2022, 2023, 2024]
+    assert "herkomst_buiten_europa" in doc["levels"]["buurt"]["indicators"]["2024"]["aandeel_inwoners"]
+    assert "migratie_niet_westers" in doc["levels"]["gemeente"]["indicators"]["2022"]["aandeel_inwoners"]
+    assert doc["indicators"]["bijstand_per_1000"]["higher_is"] == "worse"
+    assert doc["groups"]["herkomst_europa"]["title"]["nl"].startswith("Herkomst Europa")
+    assert client.get("/health").json()["status"] == "ok"
+
+
+def test_tile_bounds_match_gdal_georeferencing(client: TestClient, tmp_path: Path) -> None:
+    frame = gdal_decode(tmp_path, get_tile(client, "buurt", *WELGELEGEN_Z13, "?year=2023").content, *WELGELEGEN_Z13, "buurt")
+    assert frame.crs is not None and "3857" in frame.crs.to_string()
+    minx, miny, maxx, maxy = tile_bounds(*WELGELEGEN_Z13)
+    pad = (maxx - minx) * 64 / 4096 + 1
+    x0, y0, x1, y1 = frame.total_bounds
+    assert minx - pad <= x0 and x1 <= maxx + pad and miny - pad <= y0 and y1 <= maxy + pad
+
+
+def test_gzip_wire_bytes_are_one_gzip_layer_over_the_tile(client: TestClient) -> None:
+    plain = get_tile(client, "buurt", *WELGELEGEN_Z13).content
+    with client.stream("GET", "/tiles/buurt/13/4211/2702.mvt", headers={"accept-encoding": "gzip"}) as response:
+        wire = b"".join(response.iter_raw())
+    assert wire[:2] == b"\x1f\x8b" and len(wire) < len(plain)
+    assert gzip.decompress(wire) == plain  # gzip once, not twice
