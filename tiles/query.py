@@ -56,7 +56,7 @@ def parse_tile_query(dataset: Dataset, level_name: str, params: Mapping[str, str
                 "indicators",
                 f"no {level.value} figures for {', '.join(no_data)} in {year} for group(s) {', '.join(groups)}",
             )
-    if not any(any(g in available.get(i, []) for i in indicators) for g in groups):
+    if available and not any(any(g in available.get(i, []) for i in indicators) for g in groups):
         raise UnknownGroup("group", f"no {level.value} figures for group(s) {', '.join(groups)} in {year}")
     return TileQuery(level, year, tuple(groups), tuple(indicators))
 

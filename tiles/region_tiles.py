@@ -16,6 +16,8 @@ from tiles.query import TileQuery
 from tiles.tilemath import tile_bounds
 
 EXACT_FROM_ZOOM = 15  # below a metre per tolerance: show the geometry as built
+# Names become readable (and label points worth their bytes) from these zooms on.
+LABEL_MIN_ZOOM = {Level.gemeente: 7, Level.wijk: 10, Level.buurt: 12}
 
 
 def label_layer_name(level: Level) -> str:
@@ -59,6 +61,8 @@ class RegionTiles:
         properties = self._properties(query, attributes.iloc[hits])
         codes = attributes["code"].to_numpy()[hits]
         polygons = TileLayer(query.level.value, shapes, properties, [feature_id(c) for c in codes])
+        if z < LABEL_MIN_ZOOM[query.level]:
+            return encode_tile([polygons], self.extent)
 
         labels = geometry.labels[hits]
         label_xy = to_tile_points(labels, bounds, self.extent)

@@ -7,7 +7,7 @@ from typing import Any
 from geodata.dataset import Dataset
 from geodata.regions import Level
 from tiles.query import TileQuery
-from tiles.region_tiles import label_layer_name
+from tiles.region_tiles import LABEL_MIN_ZOOM, label_layer_name
 
 STATUS_HELP = "secret = CBS: onbekend/geheim; withheld = te weinig inwoners; missing = geen gegevens"
 
@@ -54,7 +54,7 @@ def tilejson(dataset: Dataset, query: TileQuery, base_url: str, max_zoom: int) -
             {
                 "id": label_layer_name(level),
                 "description": f"labelpunten (pool van ontoegankelijkheid) van de {level.value}en",
-                "minzoom": 0,
+                "minzoom": LABEL_MIN_ZOOM[level],
                 "maxzoom": max_zoom,
                 "fields": {"code": fields["code"], "name": fields["name"]},
             },
