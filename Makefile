@@ -1,0 +1,29 @@
+# Two commands on a fresh machine (see README): `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8000
+
+.PHONY: install demo test bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+build/demo.gpkg: $(VENV)/.installed demo/wijkmonitor.toml $(wildcard demo/data/*) geodata/indicators.toml
+	$(VENV)/bin/wijkmonitor build demo/wijkmonitor.toml -o build/demo.gpkg
+
+demo: build/demo.gpkg
+	$(VENV)/bin/wijkmonitor serve build/demo.gpkg --port $(PORT)
+
+test: install
+	$(PY) -m pytest
+
+bench: install
+	$(PY) bench/tiles.py
+
+clean:
+	rm -rf build $(VENV)
