@@ -19,7 +19,6 @@ class Settings:
     cache_max_age: int = 3600
     # Re-read the dataset when its file changes; a broken new file keeps the old one serving.
     reload_check_seconds: float = 2.0
-    background_url: str = ""
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
