@@ -1,27 +1,30 @@
 """Clip, quantise and encode features as a Mapbox Vector Tile (spec 2.1).
 
 Geometry is brought into integer tile coordinates (y down) here and made valid on that
-grid: mapbox-vector-tile's own rounding can leave self-intersections, repeated points and
-two-point rings, which QGIS and strict decoders reject. Exterior rings get positive
-surveyor's area in tile coordinates (clockwise on screen); QGIS draws nothing otherwise.
+grid: plain rounding can leave self-intersections, repeated points and two-point rings,
+which QGIS and strict decoders reject. Exterior rings get positive surveyor's area in tile
+coordinates (clockwise on screen); QGIS draws nothing otherwise.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import mapbox_vector_tile
 import numpy as np
 import shapely
+import shapely.errors
+
+from tiles.mvt import POINT, POLYGON, add_layer, new_tile, point_commands, polygon_commands
 
 
 @dataclass
 class TileLayer:
     name: str
-    geometries: np.ndarray  # in integer tile coordinates
-    properties: list[dict[str, Any]]
-    ids: list[int] = field(default_factory=list)
+    columns: dict[str, Any]  # attribute -> one value per feature (None: absent)
+    ids: list[int]
+    polygons: np.ndarray | None = None  # shapely geometries in integer tile coordinates
+    points: np.ndarray | None = None  # (n, 2) integer tile coordinates
 
 
 def to_tile_coords(
@@ -36,40 +39,44 @@ def to_tile_coords(
     clipped = shapely.clip_by_rect(geoms, minx - pad, miny - pad, maxx + pad, maxy + pad)
     scale = extent / (maxx - minx)
 
-    def scale_coords(coords: np.ndarray) -> np.ndarray:
+    def to_tile(coords: np.ndarray) -> np.ndarray:
         return np.column_stack(((coords[:, 0] - minx) * scale, (maxy - coords[:, 1]) * scale))
 
-    in_tile = shapely.transform(clipped, scale_coords)
-    # set_precision snaps to the grid and repairs what snapping breaks (GEOS precision reducer).
-    on_grid = shapely.set_precision(in_tile, 1.0)
-    on_grid = shapely.orient_polygons(on_grid, exterior_cw=False)
-    return on_grid
+    on_grid = shapely.transform(clipped, lambda coords: np.rint(to_tile(coords)))
+    broken = ~shapely.is_valid(on_grid) & ~shapely.is_empty(on_grid)
+    if broken.any():
+        # The GEOS precision reducer snaps and repairs; it is slow, so only where rounding broke something.
+        on_grid[broken] = [_snap_valid(g) for g in shapely.transform(clipped[broken], to_tile)]
+    polygonal = np.isin(shapely.get_type_id(on_grid), (3, 6))
+    on_grid[~polygonal] = shapely.Polygon()
+    return shapely.orient_polygons(on_grid, exterior_cw=False)
+
+
+def _snap_valid(geom: shapely.Geometry) -> shapely.Geometry:
+    try:
+        return shapely.set_precision(geom, 1.0)
+    except shapely.errors.GEOSException:
+        try:
+            return shapely.set_precision(shapely.make_valid(geom, method="structure"), 1.0)
+        except shapely.errors.GEOSException:
+            return shapely.Polygon()  # a sliver that cannot live on the grid
 
 
 def to_tile_points(points: np.ndarray, bounds: tuple[float, float, float, float], extent: int) -> np.ndarray:
     minx, miny, maxx, maxy = bounds
     scale = extent / (maxx - minx)
     xy = shapely.get_coordinates(points)
-    return np.column_stack((np.round((xy[:, 0] - minx) * scale), np.round((maxy - xy[:, 1]) * scale))).astype(int)
+    return np.rint(np.column_stack(((xy[:, 0] - minx) * scale, (maxy - xy[:, 1]) * scale))).astype(np.int64)
 
 
 def encode_tile(layers: list[TileLayer], extent: int) -> bytes:
     """Encode layers; layers without features are left out. Empty result -> b''."""
-    payload = []
+    tile = new_tile()
     for layer in layers:
-        features = [
-            {"geometry": geom, "properties": props, **({"id": layer.ids[i]} if layer.ids else {})}
-            for i, (geom, props) in enumerate(zip(layer.geometries, layer.properties))
-        ]
-        if features:
-            payload.append({"name": layer.name, "features": features})
-    if not payload:
-        return b""
-    return mapbox_vector_tile.encode(
-        payload,
-        default_options={
-            "y_coord_down": True,
-            "extents": extent,
-            "check_winding_order": False,  # oriented above, on the integer grid
-        },
-    )
+        if layer.polygons is not None:
+            streams, kind = polygon_commands(layer.polygons), POLYGON
+        else:
+            streams, kind = point_commands(layer.points), POINT
+        if any(s is not None for s in streams):
+            add_layer(tile, layer.name, kind, streams, layer.columns, layer.ids, extent)
+    return tile.SerializeToString() if tile.layers else b""

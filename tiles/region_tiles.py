@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 import shapely
@@ -58,52 +56,53 @@ class RegionTiles:
         hits, shapes = hits[keep], shapes[keep]
         if len(hits) == 0:
             return b""
-        properties = self._properties(query, attributes.iloc[hits])
+        columns = self._columns(query, attributes.iloc[hits])
         codes = attributes["code"].to_numpy()[hits]
-        polygons = TileLayer(query.level.value, shapes, properties, [feature_id(c) for c in codes])
+        ids = [feature_id(c) for c in codes]
+        polygons = TileLayer(query.level.value, columns, ids, polygons=shapes)
         if z < LABEL_MIN_ZOOM[query.level]:
             return encode_tile([polygons], self.extent)
 
-        labels = geometry.labels[hits]
-        label_xy = to_tile_points(labels, bounds, self.extent)
+        label_xy = to_tile_points(geometry.labels[hits], bounds, self.extent)
         inside = np.all((label_xy >= 0) & (label_xy < self.extent), axis=1)
         label_points = TileLayer(
             label_layer_name(query.level),
-            np.array([shapely.Point(p) for p in label_xy[inside]], dtype=object),
-            [{"code": p["code"], "name": p["name"]} for p, ok in zip(properties, inside) if ok],
-            [feature_id(c) for c in codes[inside]],
+            {"code": columns["code"][inside], "name": columns["name"][inside]},
+            [i for i, ok in zip(ids, inside) if ok],
+            points=label_xy[inside],
         )
         return encode_tile([polygons, label_points], self.extent)
 
-    def _properties(self, query: TileQuery, regions: pd.DataFrame) -> list[dict[str, object]]:
-        columns: dict[str, list[object]] = {
-            "code": list(regions["code"]),
-            "name": list(regions["name"]),
+    def _columns(self, query: TileQuery, regions: pd.DataFrame) -> dict[str, np.ndarray]:
+        """Attribute columns, one entry per region; None where a feature has no such attribute."""
+        n = len(regions)
+        columns: dict[str, np.ndarray] = {
+            "code": regions["code"].to_numpy(dtype=object),
+            "name": regions["name"].to_numpy(dtype=object),
         }
         for parent in ("gemeente_code", "wijk_code"):
             if regions[parent].notna().any():
-                columns[parent] = list(regions[parent])
-        per_attribute: list[tuple[str, list[object], list[object]]] = []
+                columns[parent] = regions[parent].astype(object).where(regions[parent].notna(), None).to_numpy()
+        columns["year"] = np.full(n, query.year, dtype=object)
+        codes = regions["code"]
         for group in query.groups:
             values, statuses = self.dataset.table(query.level, query.year, group)
             for indicator in query.indicators:
                 name = query.attribute(indicator, group)
                 if indicator in values.columns:
-                    v = values[indicator].reindex(regions["code"]).tolist()
-                    s = statuses[indicator].reindex(regions["code"]).tolist()
+                    value = values[indicator].reindex(codes).to_numpy(dtype=float)
+                    status = statuses[indicator].reindex(codes).to_numpy(dtype=object)
                 else:
-                    v = [math.nan] * len(regions)
-                    s = [None] * len(regions)
-                per_attribute.append((name, v, s))
-        result = []
-        for i in range(len(regions)):
-            props: dict[str, object] = {k: v[i] for k, v in columns.items() if isinstance(v[i], str)}
-            props["year"] = query.year
-            for name, v, s in per_attribute:
-                if s[i] == "ok":
-                    value = v[i]
-                    props[name] = int(value) if float(value).is_integer() else float(value)
+                    value, status = np.full(n, np.nan), np.full(n, None, dtype=object)
+                ok = status == "ok"
+                shown = np.full(n, None, dtype=object)
+                # One type per column: whole numbers as integers, otherwise doubles.
+                if np.all(np.mod(value[ok], 1) == 0):
+                    shown[ok] = value[ok].astype(np.int64).tolist()
                 else:
-                    props[f"{name}__status"] = s[i] if isinstance(s[i], str) else "missing"
-            result.append(props)
-        return result
+                    shown[ok] = value[ok].tolist()
+                columns[name] = shown
+                reason = np.where(ok, None, status)
+                reason[(reason == None) & ~ok] = "missing"  # noqa: E711 (elementwise)
+                columns[f"{name}__status"] = reason
+        return columns

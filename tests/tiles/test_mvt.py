@@ -1,0 +1,92 @@
+"""Our layer encoder against mapbox-vector-tile's decoder: what goes in comes out."""
+
+from __future__ import annotations
+
+import mapbox_vector_tile
+import numpy as np
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tiles.encode import TileLayer, encode_tile
+from tiles.mvt import command, zigzag
+
+
+def decode_polygons(body: bytes, layer: str) -> list[shapely.Geometry]:
+    decoded = mapbox_vector_tile.decode(body, default_options={"y_coord_down": True})
+    return [shapely.geometry.shape(f["geometry"]) for f in decoded[layer]["features"]]
+
+
+@st.composite
+def grid_polygons(draw: st.DrawFn) -> shapely.Geometry:
+    """Valid (multi)polygons with holes on the integer grid, oriented as the spec wants."""
+    boxes = []
+    for _ in range(draw(st.integers(1, 3))):
+        x = draw(st.integers(-64, 3900))
+        y = draw(st.integers(-64, 3900))
+        w = draw(st.integers(8, 200))
+        h = draw(st.integers(8, 200))
+        outer = shapely.box(x, y, x + w, y + h)
+        if draw(st.booleans()) and w > 20 and h > 20:
+            outer = outer.difference(shapely.box(x + 5, y + 5, x + w - 5, y + h - 5))
+        boxes.append(outer)
+    geom = shapely.union_all(boxes)
+    return shapely.orient_polygons(geom, exterior_cw=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(grid_polygons(), min_size=1, max_size=6))
+def test_polygons_round_trip(geoms: list[shapely.Geometry]) -> None:
+    layer = TileLayer("t", {"i": np.arange(len(geoms))}, list(range(len(geoms))), polygons=np.array(geoms, dtype=object))
+    decoded = decode_polygons(encode_tile([layer], 4096), "t")
+    assert len(decoded) == len(geoms)
+    for original, back in zip(geoms, decoded):
+        assert back.normalize().equals_exact(original.normalize(), 0), (original, back)
+
+
+def test_repeated_points_and_closing_point_are_not_encoded() -> None:
+    square = shapely.Polygon([(0, 0), (0, 10), (0, 10), (10, 10), (10, 0), (0, 0)])
+    square = shapely.orient_polygons(square, exterior_cw=False)
+    layer = TileLayer("t", {}, [1], polygons=np.array([square], dtype=object))
+    body = encode_tile([layer], 4096)
+    [feature] = mapbox_vector_tile.decode(body)["t"]["features"]
+    ring = feature["geometry"]["coordinates"][0]
+    assert len(ring) == 5  # 4 corners + the decoder's closing point
+
+
+def test_attributes_keep_their_types_and_are_stored_once() -> None:
+    columns = {
+        "code": np.array(["BU03440111", "BU03440112"], dtype=object),
+        "n": np.array([1810, 1810], dtype=object),
+        "p": np.array([14.1, 14.1], dtype=object),
+        "neg": np.array([-3, -3], dtype=object),
+        "status": np.array([None, "withheld"], dtype=object),
+    }
+    geoms = np.array([shapely.box(0, 0, 10, 10), shapely.box(20, 0, 30, 10)], dtype=object)
+    body = encode_tile([TileLayer("t", columns, [1, 2], polygons=shapely.orient_polygons(geoms))], 4096)
+    features = mapbox_vector_tile.decode(body)["t"]["features"]
+    assert [f["properties"] for f in features] == [
+        {"code": "BU03440111", "n": 1810, "p": 14.1, "neg": -3},
+        {"code": "BU03440112", "n": 1810, "p": 14.1, "neg": -3, "status": "withheld"},
+    ]
+    assert [f["id"] for f in features] == [1, 2]
+    from mapbox_vector_tile.Mapbox import vector_tile_pb2
+
+    tile = vector_tile_pb2.tile()
+    tile.ParseFromString(body)
+    assert len(tile.layers[0].values) == 6  # two codes, 1810, 14.1, -3, "withheld"
+    assert tile.layers[0].version == 2 and tile.layers[0].extent == 4096
+
+
+def test_points_and_empty_layers() -> None:
+    points = TileLayer("p", {"code": np.array(["a", "b"], dtype=object)}, [1, 2], points=np.array([[5, 7], [4096, 0]]))
+    empty = TileLayer("e", {}, [1], polygons=np.array([shapely.Polygon()], dtype=object))
+    decoded = mapbox_vector_tile.decode(encode_tile([points, empty], 4096), default_options={"y_coord_down": True})
+    assert "e" not in decoded
+    assert [f["geometry"]["coordinates"] for f in decoded["p"]["features"]] == [[5, 7], [4096, 0]]
+    assert encode_tile([empty], 4096) == b""
+
+
+def test_command_and_zigzag_follow_the_spec() -> None:
+    assert command(1, 1) == 9 and command(2, 3) == 26 and command(7, 1) == 15  # spec 4.3.1 examples
+    assert zigzag(np.array([0, -1, 1, -2, 2], dtype=np.int64)).tolist() == [0, 1, 2, 3, 4]
