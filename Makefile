@@ -11,9 +11,14 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
-install: $(VENV)/.installed
+# Front-end libraries (served by the viewer) and the MapLibre style validator come from npm.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
 
-build/demo.gpkg: $(VENV)/.installed demo/wijkmonitor.toml $(wildcard demo/data/*) geodata/indicators.toml
+install: $(VENV)/.installed node_modules/.installed
+
+build/demo.gpkg: install demo/wijkmonitor.toml $(wildcard demo/data/*) geodata/indicators.toml
 	$(VENV)/bin/wijkmonitor build demo/wijkmonitor.toml -o build/demo.gpkg
 
 demo: build/demo.gpkg
@@ -26,4 +31,4 @@ bench: install
 	$(PY) bench/tiles.py
 
 clean:
-	rm -rf build $(VENV)
+	rm -rf build $(VENV) node_modules

@@ -37,10 +37,21 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8000)")
 
+    styles = sub.add_parser(
+        "styles",
+        help="write ready-made MapLibre style files (one per indicator and level, a folder per theme)",
+        description="Classify every indicator (quantiles, 5 classes, group totaal, latest year) and write style JSON files.",
+    )
+    styles.add_argument("dataset", type=Path, nargs="?", default=Path("build/demo.gpkg"), help="dataset .gpkg (default: %(default)s)")
+    styles.add_argument("-o", "--output", type=Path, default=Path("styles/ready"), help="folder (default: %(default)s)")
+    styles.add_argument("--base-url", default="http://127.0.0.1:8000", help="server address the styles point at (default: %(default)s)")
+
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
             return _build(args)
+        if args.command == "styles":
+            return _styles(args)
         return _serve(args)
     except WijkmonitorError as exc:
         print(f"wijkmonitor {args.command}: error: {exc}", file=sys.stderr)
@@ -63,6 +74,16 @@ def _build(args: argparse.Namespace) -> int:
     report = build_dataset(manifest, args.output, progress=lambda m: print(f"- {m}", file=sys.stderr))
     print(report.as_text())
     print(f"wrote {args.output}")
+    return 0
+
+
+def _styles(args: argparse.Namespace) -> int:
+    from geodata.dataset import load_dataset
+    from settings import Settings
+    from styles.ready_made import write_ready_made_styles
+
+    written = write_ready_made_styles(load_dataset(args.dataset), args.output, args.base_url.rstrip("/"), Settings().max_zoom)
+    print(f"wrote {len(written)} style files to {args.output}")
     return 0
 
 

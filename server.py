@@ -11,7 +11,9 @@ import hashlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from starlette.applications import Starlette
@@ -25,6 +27,10 @@ from starlette.routing import Route
 from geodata.dataset import Dataset, load_dataset
 from geodata.errors import RequestError, WijkmonitorError
 from settings import Settings
+from styles.legend import legend
+from styles.request import ThematicRequest, parse_thematic_request
+from styles.style_json import style_json
+from styles.thematic import ThematicMap, thematic_map
 from tiles.cache import CachedTile, TileCache
 from tiles.query import parse_tile_query
 from tiles.region_tiles import RegionTiles
@@ -43,9 +49,12 @@ class Served:
     tiles: RegionTiles
     cache: TileCache
     version: str = field(init=False)
+    thematic: Callable[[ThematicRequest], ThematicMap] = field(init=False)
 
     def __post_init__(self) -> None:
         self.version = hashlib.sha1(f"{self.dataset.path}:{self.dataset.mtime}".encode()).hexdigest()[:12]
+        # Classification (Fisher-Jenks over national buurten) is worth keeping per request.
+        self.thematic = lru_cache(maxsize=256)(lambda request: thematic_map(self.dataset, request))
 
 
 class DatasetHolder:
@@ -148,12 +157,25 @@ def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
             served.cache.put(key, cached)
         return _tile_response(request, served, key, cached, settings)
 
+    def style(request: Request) -> Response:
+        served = holder.current()
+        thematic = parse_thematic_request(served.dataset, request.path_params["indicator"], request.query_params)
+        body = style_json(served.dataset, served.thematic(thematic), base_url(request), settings.max_zoom)
+        return JSONResponse(body, headers={"Cache-Control": "no-cache"})
+
+    def legend_json(request: Request) -> Response:
+        served = holder.current()
+        thematic = parse_thematic_request(served.dataset, request.path_params["indicator"], request.query_params)
+        return JSONResponse(legend(served.dataset, served.thematic(thematic)), headers={"Cache-Control": "no-cache"})
+
     routes = [
         Route("/health", health),
         Route("/catalog", catalog),
         Route("/tiles/{level}.json", tile_json),
         Route("/tiles/{level}/{z:int}/{x:int}/{y:int}.mvt", tile),
         Route("/tiles/{level}/{z:int}/{x:int}/{y:int}.pbf", tile),
+        Route("/styles/{indicator}.json", style),
+        Route("/legend/{indicator}.json", legend_json),
     ]
     app = Starlette(
         routes=routes,

@@ -81,6 +81,37 @@ class Dataset:
                 )
         return self._tables[key]
 
+    @cached_property
+    def _figure_index(self) -> pd.DataFrame:
+        return self.values.set_index(["code", "year", "group", "indicator"]).sort_index()
+
+    def figure(self, code: str, year: int, group: str, indicator: str) -> tuple[float | None, str]:
+        """(value, status) of one region's figure; (None, "missing") when the dataset has none."""
+        try:
+            row = self._figure_index.loc[(code, year, group, indicator)]
+        except KeyError:
+            return None, Status.missing.value
+        value = row["value"]
+        return (None if pd.isna(value) else float(value)), str(row["status"])
+
+    def years_published(self, level: Level, indicator: str, group: str) -> dict[int, int]:
+        """Year -> number of regions with a published figure for this indicator and group at this level."""
+        rows = self.values
+        rows = rows[
+            (rows["level"] == level.value) & (rows["indicator"] == indicator) & (rows["group"] == group)
+            & (rows["status"] == Status.ok.value)
+        ]
+        return {int(y): int(n) for y, n in rows.groupby("year")["code"].nunique().items()}
+
+    def default_year(self, level: Level, indicator: str, group: str) -> int | None:
+        """The latest year in which at least half as many regions have a figure as in the best year:
+        a later year with figures for one gemeente only is not the year a map should open on."""
+        counts = {y: n for y, n in self.years_published(level, indicator, group).items() if y in self.years(level)}
+        if not counts:
+            return None
+        best = max(counts.values())
+        return max(y for y, n in counts.items() if n * 2 >= best)
+
     def indicators_with_data(self, level: Level, year: int) -> dict[str, list[str]]:
         """indicator -> groups that have at least one published or explained value."""
         rows = self.values[(self.values["level"] == level.value) & (self.values["year"] == year)]

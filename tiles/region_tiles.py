@@ -67,7 +67,7 @@ class RegionTiles:
         inside = np.all((label_xy >= 0) & (label_xy < self.extent), axis=1)
         label_points = TileLayer(
             label_layer_name(query.level),
-            {"code": columns["code"][inside], "name": columns["name"][inside]},
+            {key: columns[key][inside] for key in ("code", "name", "gemeente_code") if key in columns},
             [i for i, ok in zip(ids, inside) if ok],
             points=label_xy[inside],
         )

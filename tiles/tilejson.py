@@ -56,7 +56,7 @@ def tilejson(dataset: Dataset, query: TileQuery, base_url: str, max_zoom: int) -
                 "description": f"labelpunten (pool van ontoegankelijkheid) van de {level.value}en",
                 "minzoom": LABEL_MIN_ZOOM[level],
                 "maxzoom": max_zoom,
-                "fields": {"code": fields["code"], "name": fields["name"]},
+                "fields": {key: fields[key] for key in ("code", "name", "gemeente_code") if key in fields},
             },
         ],
     }

@@ -1,0 +1,69 @@
+"""The legend of a thematic map: classes, colours, counts and Dutch labels with units."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from geodata.dataset import Dataset
+from styles.palettes import NO_VALUE, WITHHELD
+from styles.thematic import ThematicMap
+
+
+def dutch_number(value: float, decimals: int) -> str:
+    """12345.6 -> '12.345,6' (Dutch: dot groups thousands, comma before decimals)."""
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def with_unit(text: str, unit: str) -> str:
+    return f"{text} {unit}" if unit else text
+
+
+def class_labels(m: ThematicMap) -> list[str]:
+    breaks, d, unit = m.classification.breaks, m.indicator.decimals, m.indicator.unit
+    if len(breaks) == 1:
+        return [with_unit(dutch_number(breaks[0], d), unit)]
+    labels = [f"t/m {with_unit(dutch_number(breaks[0], d), unit)}"]
+    for lower, upper in zip(breaks[:-2], breaks[1:-1]):
+        labels.append(f"{dutch_number(lower, d)} – {with_unit(dutch_number(upper, d), unit)}")
+    labels.append(f"meer dan {with_unit(dutch_number(breaks[-2], d), unit)}")
+    return labels
+
+
+def legend(dataset: Dataset, m: ThematicMap) -> dict[str, Any]:
+    r, indicator = m.request, m.indicator
+    group = dataset.catalog.group(r.group)
+    breaks = m.classification.breaks
+    lowers = (None, *breaks[:-1])
+    uppers = (*breaks[:-1], None)  # first and last class are open-ended on the map
+    min_denominator = dutch_number(indicator.min_denominator, 0)
+    return {
+        "indicator": indicator.id,
+        "title": indicator.title["nl"],
+        "unit": indicator.unit,
+        "theme": indicator.theme,
+        "definition": indicator.definition,
+        "source": indicator.source,
+        "higher_is": indicator.higher_is,
+        "level": r.level.value,
+        "year": r.year,
+        "group": r.group,
+        "group_title": group.title["nl"],
+        "within": r.within,
+        "method": m.classification.method,
+        "fixed_breaks": r.fixed,
+        "palette": r.palette,
+        "centre": None if r.centre is None else {"on": r.centre, "value": m.centre_value},
+        "range": {"min": m.minimum, "max": m.maximum},
+        "classes": [
+            {"class": i + 1, "lower": lo, "upper": up, "colour": colour, "count": count, "label": label}
+            for i, (lo, up, colour, count, label) in enumerate(zip(lowers, uppers, m.colours, m.counts, class_labels(m)))
+        ],
+        "withheld": {
+            "colour": WITHHELD,
+            "count": m.withheld,
+            "label": f"Niet gepubliceerd: minder dan {min_denominator} personen in de noemer",
+        },
+        "no_value": {"colour": NO_VALUE, "count": m.no_value, "label": "Geen gegevens (onbekend, geheim of niet beschikbaar)"},
+        "attribution": dataset.attribution,
+    }

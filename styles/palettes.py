@@ -1,0 +1,54 @@
+"""ColorBrewer palettes (palettable), limited to the colour-blind safe schemes.
+
+Which schemes are colour-blind safe follows colorbrewer2.org: every sequential scheme, and
+of the diverging ones BrBG, PiYG, PRGn, PuOr, RdBu and RdYlBu (not RdGy, RdYlGn, Spectral).
+"""
+
+from __future__ import annotations
+
+from palettable.colorbrewer import get_map
+
+from geodata.errors import RequestError
+
+SEQUENTIAL = (
+    "Blues", "BuGn", "BuPu", "GnBu", "Greens", "Greys", "Oranges", "OrRd", "PuBu",
+    "PuBuGn", "PuRd", "Purples", "RdPu", "Reds", "YlGn", "YlGnBu", "YlOrBr", "YlOrRd",
+)
+# Ordered from the "bad" colour to the "good" one, so direction can follow the catalog.
+DIVERGING = ("RdBu", "RdYlBu", "PuOr", "BrBG", "PiYG", "PRGn")
+# Sequential defaults by the catalog's higher_is: darker is always "more".
+DEFAULT_SEQUENTIAL = {"worse": "OrRd", "better": "GnBu", "neutral": "YlGnBu"}
+DEFAULT_DIVERGING = "RdBu"
+
+NO_VALUE = "#ffffff"  # no figure at all (CBS secret or missing): white with a grey hatch-free outline
+WITHHELD = "#bdbdbd"  # withheld by us (too few people): mid grey, named in the legend
+OUTLINE = "#636363"
+
+
+def is_diverging(name: str) -> bool:
+    return name in DIVERGING
+
+
+def default_palette(higher_is: str, diverging: bool) -> str:
+    return DEFAULT_DIVERGING if diverging else DEFAULT_SEQUENTIAL[higher_is]
+
+
+def colours(name: str, k: int, higher_is: str) -> list[str]:
+    """k colours, lowest class first. Diverging palettes put the "bad" end on the worse side:
+    for higher_is=worse the highest class is red; for better and neutral the lowest is."""
+    if name in SEQUENTIAL:
+        kind = "sequential"
+    elif name in DIVERGING:
+        kind = "diverging"
+    else:
+        raise RequestError(
+            "palette",
+            f"unknown or not colour-blind safe palette {name!r}; sequential: {', '.join(SEQUENTIAL)}; "
+            f"diverging: {', '.join(DIVERGING)}",
+        )
+    hexes = [h.lower() for h in get_map(name, kind, max(k, 3)).hex_colors]
+    if k == 2:  # ColorBrewer starts at 3 colours: keep the two ends
+        hexes = [hexes[0], hexes[-1]]
+    if kind == "diverging" and higher_is == "worse":
+        hexes.reverse()
+    return hexes

@@ -1,0 +1,118 @@
+"""What a style or legend request asks for, checked against the dataset.
+
+Query parameters (all optional): level (buurt), year (latest), group (totaal),
+method (quantiles), k (5), breaks (comma list; implies method=user), within (a gemeente
+code), fixed (true: breaks over all years, for trend maps), palette (ColorBrewer name),
+centre (gemeente | nederland: a diverging palette centred on that figure).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from geodata.dataset import Dataset
+from geodata.errors import RequestError, UnknownRegion
+from geodata.regions import Level
+from styles.classify import METHODS
+from styles.palettes import default_palette, is_diverging
+from tiles.query import DEFAULT_GROUP
+
+CENTRES = ("gemeente", "nederland")
+DEFAULT_K = 5
+DEFAULT_CENTRED_K = 6
+
+
+@dataclass(frozen=True)
+class ThematicRequest:
+    indicator: str
+    level: Level
+    year: int
+    group: str
+    method: str
+    k: int
+    breaks: tuple[float, ...]
+    within: str | None
+    fixed: bool
+    palette: str
+    centre: str | None
+
+    def query_string(self) -> str:
+        """Canonical parameters, so a style links to the legend of exactly the same map."""
+        parts = {
+            "level": self.level.value, "year": self.year, "group": self.group, "method": self.method,
+            "k": self.k, "palette": self.palette,
+        }
+        if self.breaks:
+            parts["breaks"] = ",".join(f"{b:g}" for b in self.breaks)
+        if self.within:
+            parts["within"] = self.within
+        if self.fixed:
+            parts["fixed"] = "true"
+        if self.centre:
+            parts["centre"] = self.centre
+        return "&".join(f"{k}={v}" for k, v in parts.items())
+
+
+def parse_thematic_request(dataset: Dataset, indicator_id: str, params: Mapping[str, str]) -> ThematicRequest:
+    indicator = dataset.catalog.indicator(indicator_id)
+    level = dataset.level(params.get("level") or Level.buurt.value)
+    group = params.get("group") or DEFAULT_GROUP
+    dataset.catalog.group(group)
+    year = _int(params, "year")
+    if year is None:  # a year with published figures, not merely with boundaries
+        year = dataset.default_year(level, indicator.id, group)
+    year = dataset.year(level, year)
+    breaks = _floats(params, "breaks")
+    method = params.get("method") or ("user" if breaks else "quantiles")
+    if method not in METHODS:
+        raise RequestError("method", f"unknown classification {method!r}; choose one of {', '.join(METHODS)}")
+    if breaks and method != "user":
+        raise RequestError("breaks", f"breaks are for method=user, not method={method}")
+    centre = params.get("centre") or params.get("center") or None
+    if centre is not None and centre not in CENTRES:
+        raise RequestError("centre", f"centre must be one of {', '.join(CENTRES)}, not {centre!r}")
+    k = len(breaks) + 1 if method == "user" else _int(params, "k") or (DEFAULT_CENTRED_K if centre else DEFAULT_K)
+    within = params.get("within") or None
+    if within is not None:
+        if level is Level.gemeente:
+            raise RequestError("within", "within selects wijken or buurten of one gemeente; use level=wijk or level=buurt")
+        regions = dataset.regions_of(level, year)
+        if not (regions["gemeente_code"] == within).any():
+            raise UnknownRegion("within", f"no {level.value}en of gemeente {within!r} in {year}")
+    if centre == "gemeente" and within is None:
+        raise RequestError("centre", "centre=gemeente needs within=<gemeentecode>, the gemeente to centre on")
+    palette = params.get("palette") or default_palette(indicator.higher_is, diverging=centre is not None)
+    if centre is not None and not is_diverging(palette):
+        raise RequestError("palette", f"a centred map needs a diverging palette, not {palette!r}")
+    return ThematicRequest(
+        indicator=indicator.id, level=level, year=year, group=group, method=method, k=k, breaks=breaks,
+        within=within, fixed=_bool(params, "fixed"), palette=palette, centre=centre,
+    )
+
+
+def _int(params: Mapping[str, str], name: str) -> int | None:
+    raw = params.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise RequestError(name, f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _floats(params: Mapping[str, str], name: str) -> tuple[float, ...]:
+    raw = params.get(name)
+    if not raw:
+        return ()
+    try:
+        return tuple(float(part) for part in raw.split(","))
+    except ValueError:
+        raise RequestError(name, f"{name} must be comma-separated numbers, not {raw!r}") from None
+
+
+def _bool(params: Mapping[str, str], name: str) -> bool:
+    raw = (params.get(name) or "false").lower()
+    if raw not in ("true", "false", "1", "0", "yes", "no"):
+        raise RequestError(name, f"{name} must be true or false, not {raw!r}")
+    return raw in ("true", "1", "yes")

@@ -1,0 +1,119 @@
+"""A thematic map: the figures of one indicator, group and year, their classes and colours.
+
+Style JSON and legend are two views of this one object, so breaks and colours have a single
+source of truth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from geodata.catalog import Indicator
+from geodata.cells import Status
+from geodata.dataset import Dataset
+from geodata.errors import RequestError
+from geodata.regions import Level
+from geodata.wide import NATIONAL_CODE
+from styles.classify import Classification, centred, classify
+from styles.palettes import colours
+from styles.request import ThematicRequest
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Values and statuses of the regions a map shows (index: region code)."""
+
+    values: pd.Series
+    statuses: pd.Series
+
+    @property
+    def published(self) -> np.ndarray:
+        return self.values[self.statuses == Status.ok.value].to_numpy(dtype=float)
+
+    def count(self, status: Status) -> int:
+        return int((self.statuses == status.value).sum())
+
+
+@dataclass(frozen=True)
+class ThematicMap:
+    request: ThematicRequest
+    indicator: Indicator
+    classification: Classification
+    colours: tuple[str, ...]
+    counts: tuple[int, ...]
+    withheld: int
+    no_value: int
+    minimum: float
+    maximum: float
+    centre_value: float | None
+
+
+def figures(dataset: Dataset, level: Level, year: int, group: str, indicator: str, within: str | None) -> Figures:
+    """Every region of the level and year (within one gemeente if asked), with its figure or why it has none."""
+    regions = dataset.regions_of(level, year)
+    if within is not None:
+        regions = regions[regions["gemeente_code"] == within]
+    codes = pd.Index(regions["code"], name="code")
+    values, statuses = dataset.table(level, year, group)
+    if indicator in values.columns:
+        value = values[indicator].reindex(codes)
+        status = statuses[indicator].reindex(codes).fillna(Status.missing.value)
+    else:
+        value = pd.Series(np.nan, index=codes)
+        status = pd.Series(Status.missing.value, index=codes)
+    return Figures(value.astype(float), status.astype(str))
+
+
+def thematic_map(dataset: Dataset, request: ThematicRequest) -> ThematicMap:
+    indicator = dataset.catalog.indicator(request.indicator)
+    shown = figures(dataset, request.level, request.year, request.group, indicator.id, request.within)
+    if request.fixed:
+        # Trend maps: one set of breaks over every year, so a colour means the same value each year.
+        years = dataset.years(request.level)
+        pool = np.concatenate([
+            figures(dataset, request.level, y, request.group, indicator.id, request.within).published for y in years
+        ])
+    else:
+        pool = shown.published
+    if len(pool) == 0:
+        raise RequestError(
+            "indicator", f"no published {indicator.id} figures for group {request.group} at {request.level.value} level in {request.year}"
+        )
+    centre_value = _centre_value(dataset, request) if request.centre else None
+    if centre_value is not None:
+        classification = centred(pool, centre_value, request.method, request.k)
+    else:
+        classification = classify(pool, request.method, request.k, request.breaks)
+    classification = _rounded(classification, indicator.decimals)
+    return ThematicMap(
+        request=request,
+        indicator=indicator,
+        classification=classification,
+        colours=tuple(colours(request.palette, classification.k, indicator.higher_is)),
+        counts=tuple(classification.counts(shown.published)),
+        withheld=shown.count(Status.withheld),
+        no_value=len(shown.statuses) - int((shown.statuses == Status.ok.value).sum()) - shown.count(Status.withheld),
+        minimum=float(pool.min()),
+        maximum=float(pool.max()),
+        centre_value=centre_value,
+    )
+
+
+def _centre_value(dataset: Dataset, request: ThematicRequest) -> float:
+    code = request.within if request.centre == "gemeente" else NATIONAL_CODE
+    value, status = dataset.figure(code, request.year, request.group, request.indicator)
+    if value is None:
+        where = f"gemeente {code}" if request.centre == "gemeente" else "Nederland (NL00)"
+        raise RequestError(
+            "centre", f"no published figure for {where} ({request.indicator}, {request.group}, {request.year}): {status}"
+        )
+    return value
+
+
+def _rounded(classification: Classification, decimals: int) -> Classification:
+    """Breaks on the grid of the published values, so the legend text is the map's exact rule."""
+    breaks = tuple(dict.fromkeys(round(b, decimals) for b in classification.breaks))
+    return Classification(classification.method, breaks)
