@@ -18,7 +18,7 @@ node_modules/.installed: package.json package-lock.json
 
 install: $(VENV)/.installed node_modules/.installed
 
-build/demo.gpkg: install demo/wijkmonitor.toml $(wildcard demo/data/*) geodata/indicators.toml
+build/demo.gpkg: $(VENV)/.installed node_modules/.installed demo/wijkmonitor.toml $(wildcard demo/data/*) geodata/indicators.toml
 	$(VENV)/bin/wijkmonitor build demo/wijkmonitor.toml -o build/demo.gpkg
 
 demo: build/demo.gpkg

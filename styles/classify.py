@@ -74,6 +74,9 @@ def classify(values: Sequence[float] | np.ndarray, method: str, k: int, breaks: 
         np.random.seed(0)
         try:
             result = mapclassify.NaturalBreaks(data, k=k)
+        except ValueError:
+            # k-means can lose a cluster on near-equal values; Fisher-Jenks is the exact optimum of the same criterion.
+            result = mapclassify.FisherJenks(data, k=k)
         finally:
             np.random.set_state(state)
     unique_breaks = tuple(dict.fromkeys(float(b) for b in result.bins))
