@@ -25,6 +25,7 @@ demo: build/demo.gpkg
 	$(VENV)/bin/wijkmonitor serve build/demo.gpkg --port $(PORT)
 
 test: install
+	sh scripts/system-packages.sh
 	$(PY) -m pytest
 
 bench: install

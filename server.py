@@ -21,12 +21,14 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from geodata.dataset import Dataset, load_dataset
 from geodata.errors import RequestError, WijkmonitorError
-from settings import Settings
+from geodata.profile import region_profile, search_regions
+from settings import ROOT, Settings
 from styles.legend import legend
 from styles.request import ThematicRequest, parse_thematic_request
 from styles.style_json import style_json
@@ -38,6 +40,7 @@ from tiles.tilejson import tilejson
 from tiles.tilemath import check_tile
 
 log = logging.getLogger("wijkmonitor")
+VIEWER_DIR = ROOT / "viewer"
 MVT_TYPE = "application/vnd.mapbox-vector-tile"
 
 
@@ -123,6 +126,9 @@ def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
             level.value: {
                 "years": dataset.years(level),
                 "indicators": {str(year): dataset.indicators_with_data(level, year) for year in dataset.years(level)},
+                "published": {
+                    str(year): dataset.indicators_with_data(level, year, published_only=True) for year in dataset.years(level)
+                },
                 "tilejson": f"{base_url(request)}/tiles/{level.value}.json",
             }
             for level in dataset.regions
@@ -168,13 +174,50 @@ def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
         thematic = parse_thematic_request(served.dataset, request.path_params["indicator"], request.query_params)
         return JSONResponse(legend(served.dataset, served.thematic(thematic)), headers={"Cache-Control": "no-cache"})
 
+    def region(request: Request) -> Response:
+        return JSONResponse(region_profile(holder.current().dataset, request.path_params["code"]))
+
+    def regions(request: Request) -> Response:
+        p = request.query_params
+        found = search_regions(holder.current().dataset, p.get("level") or None, p.get("within") or None, p.get("q"))
+        return JSONResponse({"regions": found, "count": len(found)})
+
+    async def viewer(request: Request) -> Response:
+        # One page; /embed gets the same page, which hides its chrome when loaded under /embed.
+        return FileResponse(VIEWER_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+    def viewer_config(request: Request) -> Response:
+        dataset = holder.current().dataset
+        finest = list(dataset.regions)[-1]
+        regions = dataset.regions_of(finest, dataset.years(finest)[-1])
+        bounds = [round(v, 5) for v in regions.to_crs("EPSG:4326").total_bounds.tolist()]
+        return JSONResponse({
+            "basemap_url": settings.basemap_url or None,
+            "basemap_attribution": settings.basemap_attribution,
+            "bounds": bounds,
+        })
+
+    if not (settings.frontend_modules / "leaflet").is_dir():
+        log.warning("%s has no leaflet: run `make install` (npm ci) for the viewer", settings.frontend_modules)
+
     routes = [
+        Route("/", viewer),
+        Route("/embed", viewer),
+        Route("/viewer/config.json", viewer_config),
+        Mount("/viewer", StaticFiles(directory=VIEWER_DIR), name="viewer"),
+        Mount("/vendor/leaflet", StaticFiles(directory=settings.frontend_modules / "leaflet" / "dist", check_dir=False)),
+        Mount(
+            "/vendor/leaflet.vectorgrid",
+            StaticFiles(directory=settings.frontend_modules / "leaflet.vectorgrid" / "dist", check_dir=False),
+        ),
         Route("/health", health),
         Route("/catalog", catalog),
         Route("/tiles/{level}.json", tile_json),
         Route("/tiles/{level}/{z:int}/{x:int}/{y:int}.mvt", tile),
         Route("/tiles/{level}/{z:int}/{x:int}/{y:int}.pbf", tile),
         Route("/styles/{indicator}.json", style),
+        Route("/regions", regions),
+        Route("/regions/{code}", region),
         Route("/legend/{indicator}.json", legend_json),
     ]
     app = Starlette(

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -19,6 +21,11 @@ class Settings:
     cache_max_age: int = 3600
     # Re-read the dataset when its file changes; a broken new file keeps the old one serving.
     reload_check_seconds: float = 2.0
+    # Viewer: front-end libraries installed by npm (make install), and an optional background map
+    # (an XYZ raster template such as a municipal or PDOK BRT service); none by default.
+    frontend_modules: Path = ROOT / "node_modules"
+    basemap_url: str = ""
+    basemap_attribution: str = ""
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":

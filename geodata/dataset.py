@@ -112,10 +112,13 @@ class Dataset:
         best = max(counts.values())
         return max(y for y, n in counts.items() if n * 2 >= best)
 
-    def indicators_with_data(self, level: Level, year: int) -> dict[str, list[str]]:
-        """indicator -> groups that have at least one published or explained value."""
+    def indicators_with_data(self, level: Level, year: int, published_only: bool = False) -> dict[str, list[str]]:
+        """indicator -> groups that have at least one published (or, unless published_only, explained) value."""
         rows = self.values[(self.values["level"] == level.value) & (self.values["year"] == year)]
-        rows = rows[rows["status"] != Status.missing.value]
+        if published_only:
+            rows = rows[rows["status"] == Status.ok.value]
+        else:
+            rows = rows[rows["status"] != Status.missing.value]
         order = list(self.catalog.indicators)
         grouped = rows.groupby("indicator")["group"].unique()
         return {i: [g for g in self.catalog.groups if g in set(grouped[i])] for i in order if i in grouped.index}

@@ -1,0 +1,102 @@
+"""The viewer in a real browser (Debian Chromium driven by playwright-core): coloured buurten,
+a click on a buurt shows its real CBS figure, no console errors. Screenshot in artifacts/."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import shapely
+import uvicorn
+
+from geodata.dataset import Dataset
+from geodata.regions import Level
+from server import create_app
+from settings import Settings
+from tests.conftest import ROOT, kwb_rows
+
+ARTIFACTS = ROOT / "artifacts"
+CHECK = Path(__file__).with_name("viewer_check.mjs")
+BUURT = "BU03440111"  # Welgelegen, Den Hommel
+
+
+@pytest.fixture(scope="module")
+def live_server(demo_build: tuple[Path, object], demo_dataset: Dataset) -> Iterator[str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = Settings(dataset=demo_build[0], reload_check_seconds=-1)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, demo_dataset), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if server.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(5)
+
+
+def label_point(dataset: Dataset, code: str, year: int) -> tuple[float, float]:
+    regions = dataset.regions_of(Level.buurt, year).to_crs("EPSG:4326")
+    geom = regions.loc[regions["code"] == code, "geometry"].iloc[0]
+    largest = max(getattr(geom, "geoms", [geom]), key=lambda p: p.area)
+    point = shapely.ops.polylabel(largest, 1e-6)
+    return point.y, point.x
+
+
+def css_hex(colour: str) -> str:
+    """'rgb(255, 255, 204)' -> '#ffffcc'."""
+    r, g, b = (int(v) for v in colour[colour.index("(") + 1 : colour.index(")")].split(",")[:3])
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def run_viewer(url: str, lat: float, lng: float, screenshot: Path) -> dict:
+    node = shutil.which("node")
+    if node is None or not (ROOT / "node_modules" / "playwright-core").is_dir():
+        pytest.fail("node and node_modules/playwright-core are needed: run `make install`")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.fail("Chromium is missing: run scripts/system-packages.sh (make test does)")
+    done = subprocess.run([node, str(CHECK), url, str(lat), str(lng), str(screenshot)],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_viewer_colours_buurten_and_shows_a_clicked_buurts_real_value(live_server: str, demo_dataset: Dataset) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    lat, lng = label_point(demo_dataset, BUURT, 2024)
+    result = run_viewer(f"{live_server}/?indicator=inwoners&group=totaal&year=2024&level=buurt", lat, lng, ARTIFACTS / "viewer.png")
+    assert result["problems"] == []
+    legend_colours = {css_hex(c) for c in result["legend"]}
+    assert len(legend_colours) == 5
+    fills = {f.lower() for f in result["fills"]}
+    assert len(fills) >= 4 and fills <= legend_colours, "buurten are drawn in the legend's class colours"
+    assert result["controlsVisible"]
+    expected = int(kwb_rows(2024)[BUURT]["a_inw"])  # 1800 in the CBS CSV
+    assert result["value"].strip() == f"{expected:,}".replace(",", ".") + " personen"
+    assert "Welgelegen" in result["panel"]
+    assert "Gemeente" in result["panel"] and "Per groep" in result["panel"] and "Bron:" in result["panel"]
+    assert f"code={BUURT}" in result["url"], "the selection is in the URL (permalink)"
+    assert (ARTIFACTS / "viewer.png").stat().st_size > 10_000
+
+
+def test_embed_shows_the_map_without_controls(live_server: str, demo_dataset: Dataset) -> None:
+    lat, lng = label_point(demo_dataset, BUURT, 2023)
+    result = run_viewer(
+        f"{live_server}/embed?indicator=bijstand_per_1000&year=2023&level=buurt&method=fisher_jenks",
+        lat, lng, ARTIFACTS / "embed.png",
+    )
+    assert result["problems"] == []
+    assert not result["controlsVisible"]
+    row = kwb_rows(2023)[BUURT]
+    expected = round(float(row["a_soz_wb"]) / float(row["a_inw"]) * 1000, 1)
+    assert result["value"].strip() == f"{expected:.1f}".replace(".", ",") + " per 1.000 inwoners"

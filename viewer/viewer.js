@@ -1,0 +1,325 @@
+/* Wijkmonitor viewer: Leaflet + VectorGrid, coloured by the server's style JSON.
+ *
+ * The style JSON is the single source of truth for breaks and colours: each fill layer's
+ * filter is evaluated on the tile feature's properties, as MapLibre and QGIS do. The state
+ * (indicator, group, year, level, classification, selected region, view) lives in the URL. */
+(function () {
+  "use strict";
+
+  const EMBED = location.pathname.replace(/\/+$/, "").endsWith("/embed");
+  const STATE_KEYS = ["indicator", "group", "year", "level", "method", "k", "fixed", "within", "code", "z", "lat", "lng"];
+  const LEVEL_TITLES = { gemeente: "gemeente", wijk: "wijk", buurt: "buurt" };
+  const COMPARE_TITLES = { wijk: "Wijk", gemeente: "Gemeente", nederland: "Nederland" };
+  const $ = (id) => document.getElementById(id);
+
+  const state = readState();
+  let catalog = null;
+  let grid = null;
+  let fills = [];
+  let outline = null;
+  let highlighted = null;
+
+  if (EMBED) document.body.classList.add("embed");
+  const map = L.map("map", { zoomControl: true, attributionControl: true });
+  window.wijkmonitor = { map: map, state: state, ready: false };
+
+  // ---- state in the URL --------------------------------------------------------------
+  function readState() {
+    const params = new URLSearchParams(location.search);
+    const s = {};
+    STATE_KEYS.forEach((k) => { if (params.has(k)) s[k] = params.get(k); });
+    return s;
+  }
+
+  function writeState() {
+    const params = new URLSearchParams();
+    STATE_KEYS.forEach((k) => { if (state[k] !== undefined && state[k] !== null && state[k] !== "") params.set(k, state[k]); });
+    history.replaceState(null, "", location.pathname + "?" + params.toString());
+  }
+
+  function permalink(path) {
+    return location.origin + path + location.search;
+  }
+
+  // ---- formatting (Dutch) ------------------------------------------------------------
+  function fmt(value, decimals) {
+    return new Intl.NumberFormat("nl-NL", { minimumFractionDigits: decimals, maximumFractionDigits: decimals }).format(value);
+  }
+
+  function withUnit(text, unit) {
+    return unit ? text + " " + unit : text;
+  }
+
+  function signed(value, decimals) {
+    return (value > 0 ? "+" : value < 0 ? "−" : "±") + fmt(Math.abs(value), decimals);
+  }
+
+  function esc(text) {
+    return String(text === null || text === undefined ? "" : text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+  }
+
+  async function getJSON(url) {
+    const response = await fetch(url);
+    const body = await response.json();
+    if (!response.ok) {
+      const error = new Error(body.detail || response.statusText);
+      error.parameter = body.parameter;
+      throw error;
+    }
+    return body;
+  }
+
+  function showMessage(text) {
+    const box = $("message");
+    box.textContent = text;
+    box.hidden = !text;
+  }
+
+  // ---- style expressions (the subset our styles use) ---------------------------------
+  function evaluate(expr, props) {
+    if (!Array.isArray(expr)) return expr;
+    const op = expr[0];
+    const args = expr.slice(1);
+    switch (op) {
+      case "all": return args.every((a) => evaluate(a, props));
+      case "any": return args.some((a) => evaluate(a, props));
+      case "has": return Object.prototype.hasOwnProperty.call(props, args[0]);
+      case "get": return props[args[0]];
+      case "==": return evaluate(args[0], props) === evaluate(args[1], props);
+      case "!=": return evaluate(args[0], props) !== evaluate(args[1], props);
+      case ">": case ">=": case "<": case "<=": {
+        const a = evaluate(args[0], props);
+        const b = evaluate(args[1], props);
+        if (a === undefined || a === null) return false;
+        return op === ">" ? a > b : op === ">=" ? a >= b : op === "<" ? a < b : a <= b;
+      }
+      default: throw new Error("expression not supported by the viewer: " + op);
+    }
+  }
+
+  function featureStyle(props) {
+    const layer = fills.find((l) => evaluate(l.filter, props));
+    if (!layer) return [];  // outside the selection (e.g. another gemeente)
+    return {
+      fill: true,
+      fillColor: layer.paint["fill-color"],
+      fillOpacity: layer.paint["fill-opacity"] === undefined ? 0.85 : layer.paint["fill-opacity"],
+      color: outline ? outline.paint["line-color"] : "#636363",
+      weight: 0.7,
+      opacity: 0.8,
+    };
+  }
+
+  // ---- controls ----------------------------------------------------------------------
+  function options(select, items, selected) {
+    select.innerHTML = "";
+    items.forEach(([value, label]) => {
+      const option = document.createElement("option");
+      option.value = value;
+      option.textContent = label;
+      select.appendChild(option);
+    });
+    const values = items.map((i) => String(i[0]));
+    select.value = values.includes(String(selected)) ? String(selected) : (values[0] || "");
+    return select.value;
+  }
+
+  function published(level, year) {
+    return ((catalog.levels[level] || {}).published || {})[String(year)] || {};
+  }
+
+  function fillControls() {
+    const levels = Object.keys(catalog.levels);
+    state.level = options($("level"), levels.map((l) => [l, LEVEL_TITLES[l] || l]), state.level || (levels.includes("buurt") ? "buurt" : levels[0]));
+    const years = catalog.levels[state.level].years.filter((y) => Object.keys(published(state.level, y)).length);
+    state.year = options($("year"), years.slice().reverse().map((y) => [y, String(y)]), state.year || years[years.length - 1]);
+    const available = published(state.level, state.year);
+    const ids = Object.keys(catalog.indicators).filter((i) => available[i]);
+    const themes = catalog.themes.filter((t) => ids.some((i) => catalog.indicators[i].theme === t));
+    const currentTheme = state.indicator && catalog.indicators[state.indicator] ? catalog.indicators[state.indicator].theme : null;
+    const theme = options($("theme"), themes.map((t) => [t, t.charAt(0).toUpperCase() + t.slice(1)]), $("theme").dataset.chosen || currentTheme);
+    const inTheme = ids.filter((i) => catalog.indicators[i].theme === theme);
+    state.indicator = options($("indicator"), inTheme.map((i) => [i, catalog.indicators[i].title.nl]), state.indicator);
+    const groups = available[state.indicator] || [];
+    state.group = options($("group"), groups.map((g) => [g, catalog.groups[g].title.nl]), state.group || "totaal");
+    state.method = options($("method"), Array.from($("method").options).map((o) => [o.value, o.textContent]), state.method || "quantiles");
+    state.k = options($("k"), [3, 4, 5, 6, 7].map((k) => [k, String(k)]), state.k || 5);
+    $("fixed").checked = state.fixed === "true";
+  }
+
+  function onControlChange(event) {
+    const id = event.target.id;
+    if (id === "theme") {
+      $("theme").dataset.chosen = $("theme").value;
+      state.indicator = null;
+    } else if (id === "fixed") {
+      state.fixed = $("fixed").checked ? "true" : "";
+    } else {
+      state[id] = event.target.value;
+    }
+    fillControls();
+    render();
+  }
+
+  // ---- map ---------------------------------------------------------------------------
+  function styleParams() {
+    const params = new URLSearchParams({ level: state.level, year: state.year, group: state.group, method: state.method, k: state.k });
+    if (state.fixed === "true") params.set("fixed", "true");
+    if (state.within) params.set("within", state.within);
+    return params;
+  }
+
+  async function render() {
+    writeState();
+    showMessage("");
+    let style;
+    let legend;
+    try {
+      style = await getJSON("/styles/" + encodeURIComponent(state.indicator) + ".json?" + styleParams());
+      legend = await getJSON("/legend/" + encodeURIComponent(state.indicator) + ".json?" + styleParams());
+    } catch (error) {
+      showMessage("Deze kaart kan niet worden getoond: " + error.message);
+      return;
+    }
+    fills = style.layers.filter((l) => l.type === "fill" && l["source-layer"] === state.level);
+    outline = style.layers.find((l) => l.type === "line") || null;
+    const source = style.sources.wijkmonitor;
+    if (grid) map.removeLayer(grid);
+    const layerStyles = {};
+    layerStyles[state.level] = (props) => featureStyle(props);
+    layerStyles[state.level + "_label"] = [];
+    grid = L.vectorGrid.protobuf(source.tiles[0], {
+      vectorTileLayerStyles: layerStyles,
+      interactive: true,
+      getFeatureId: (f) => f.properties.code,
+      maxNativeZoom: source.maxzoom,
+      attribution: esc(source.attribution),
+    });
+    grid.on("click", (e) => select(e.layer.properties.code));
+    grid.on("mouseover", (e) => highlight(e.layer.properties));
+    grid.on("mouseout", () => highlight(null));
+    grid.on("load", () => { window.wijkmonitor.ready = true; });
+    grid.addTo(map);
+    renderLegend(legend);
+    if (state.code) select(state.code);
+  }
+
+  function highlight(props) {
+    if (highlighted) grid.resetFeatureStyle(highlighted);
+    highlighted = null;
+    if (!props) return;
+    const base = featureStyle(props);
+    if (Array.isArray(base)) return;
+    highlighted = props.code;
+    grid.setFeatureStyle(highlighted, Object.assign({}, base, { weight: 3, color: "#000000", opacity: 1 }));
+  }
+
+  function renderLegend(legend) {
+    const title = legend.title + " – " + legend.group_title + ", " + legend.year;
+    const rows = legend.classes.map((c) =>
+      `<li><span class="swatch" style="background:${esc(c.colour)}"></span>${esc(c.label)}<span class="count">${c.count}</span></li>`);
+    if (legend.withheld.count) rows.push(`<li><span class="swatch" style="background:${esc(legend.withheld.colour)}"></span>${esc(legend.withheld.label)}<span class="count">${legend.withheld.count}</span></li>`);
+    if (legend.no_value.count) rows.push(`<li><span class="swatch" style="background:${esc(legend.no_value.colour)}"></span>${esc(legend.no_value.label)}<span class="count">${legend.no_value.count}</span></li>`);
+    const methods = { quantiles: "kwantielen", fisher_jenks: "Fisher-Jenks", natural_breaks: "natuurlijke grenzen", equal_interval: "gelijke intervallen", user: "eigen grenzen" };
+    $("legend").innerHTML =
+      `<h2>${esc(title)}</h2><div class="small">${esc(LEVEL_TITLES[legend.level] || legend.level)}en, indeling: ${esc(methods[legend.method] || legend.method)}${legend.fixed_breaks ? ", vaste grenzen over de jaren" : ""}</div>` +
+      `<ul>${rows.join("")}</ul><div class="small">${esc(legend.attribution)}</div>`;
+  }
+
+  // ---- region panel ------------------------------------------------------------------
+  async function select(code) {
+    state.code = code;
+    writeState();
+    let region;
+    try {
+      region = await getJSON("/regions/" + encodeURIComponent(code));
+    } catch (error) {
+      showMessage("Gebied niet gevonden: " + error.message);
+      return;
+    }
+    renderPanel(region);
+  }
+
+  function renderPanel(region) {
+    const ind = region.indicators[state.indicator] || catalog.indicators[state.indicator];
+    const decimals = ind.decimals || 0;
+    const unit = ind.unit;
+    const figures = region.figures.filter((f) => f.indicator === state.indicator);
+    const current = figures.find((f) => f.group === state.group && String(f.year) === String(state.year));
+    const parents = Object.entries(region.parents).map(([k, p]) => `${esc(COMPARE_TITLES[k] || k)}: ${esc(p.name || p.code)}`).join(" · ");
+    let html = `<button class="close" type="button" aria-label="Sluiten">×</button>` +
+      `<h2>${esc(region.name)}</h2><div class="small">${esc(LEVEL_TITLES[region.level] || region.level)} ${esc(region.code)}${parents ? " · " + parents : ""}</div>` +
+      `<h3>${esc(ind.title)} – ${esc(catalog.groups[state.group].title.nl)}, ${esc(state.year)}</h3>`;
+    if (current && current.value !== null) {
+      html += `<div class="value" data-value="${current.value}">${esc(withUnit(fmt(current.value, decimals), unit))}</div>`;
+      if (current.rank) html += `<div class="small">Plaats ${current.rank.position} van ${current.rank.of} ${esc(region.level)}en in de gemeente (hoogste waarde eerst)</div>`;
+    } else {
+      html += `<div class="value">–</div><p class="note">${esc(current && current.note ? current.note : "Geen gegevens voor deze selectie.")}</p>`;
+    }
+    html += `<h4>Vergelijking <span class="small">(${esc(unit === "%" ? "%, verschil in %-punt" : unit)})</span></h4><table><tr><th></th><th>Waarde</th><th>Verschil</th></tr>`;
+    ["wijk", "gemeente", "nederland"].forEach((kind) => {
+      if (kind === "wijk" && region.level !== "buurt") return;
+      if (kind === "gemeente" && region.level === "gemeente") return;
+      const other = current && current[kind];
+      const value = other && other.value !== null ? fmt(other.value, decimals) : "geen cijfer";
+      const diff = other && other.difference !== null && other.difference !== undefined ? signed(other.difference, decimals) : "";
+      html += `<tr><td>${COMPARE_TITLES[kind]}</td><td class="num">${esc(value)}</td><td class="num">${esc(diff)}</td></tr>`;
+    });
+    html += "</table>";
+    const trend = figures.filter((f) => f.group === state.group).sort((a, b) => a.year - b.year);
+    html += "<h4>Door de jaren</h4><table>" + trend.map((f) =>
+      `<tr><td>${f.year}</td><td class="num">${f.value === null ? esc(statusText(f.status)) : esc(withUnit(fmt(f.value, decimals), unit))}</td></tr>`).join("") + "</table>";
+    const order = Object.keys(catalog.groups);
+    const groups = figures.filter((f) => String(f.year) === String(state.year)).sort((a, b) => order.indexOf(a.group) - order.indexOf(b.group));
+    const max = Math.max(...groups.map((f) => f.value || 0), 0);
+    html += "<h4>Per groep</h4><table>" + groups.map((f) => {
+      const width = f.value !== null && max > 0 ? Math.round((f.value / max) * 80) : 0;
+      const text = f.value === null ? statusText(f.status) : withUnit(fmt(f.value, decimals), unit);
+      const name = esc(catalog.groups[f.group].title.nl);
+      return `<tr><td>${f.group === state.group ? "<strong>" + name + "</strong>" : name}</td><td class="num">${esc(text)}</td><td><span class="bar" style="width:${width}px"></span></td></tr>`;
+    }).join("") + "</table>";
+    html += `<h4>Wat betekent dit cijfer?</h4><p class="small">${esc(ind.definition)}</p><p class="small">Eenheid: ${esc(unit)}. Bron: ${esc(ind.source)}. ${esc(region.attribution)}</p>`;
+    const panel = $("panel");
+    panel.innerHTML = html;
+    panel.hidden = false;
+    panel.querySelector(".close").addEventListener("click", () => { panel.hidden = true; state.code = ""; writeState(); });
+  }
+
+  function statusText(status) {
+    return { withheld: "niet gepubliceerd (te weinig personen)", secret: "geheim of onbekend (CBS)", missing: "geen gegevens" }[status] || status;
+  }
+
+  // ---- share / embed -----------------------------------------------------------------
+  function share() {
+    const embedUrl = permalink("/embed");
+    $("share-link").value = permalink("/");
+    $("share-embed").value = `<iframe src="${embedUrl}" width="800" height="600" style="border:0" title="Wijkmonitor: ${catalog.indicators[state.indicator].title.nl}" loading="lazy"></iframe>`;
+    $("share-dialog").showModal();
+  }
+
+  // ---- start -------------------------------------------------------------------------
+  async function start() {
+    const [config, cat] = await Promise.all([getJSON("/viewer/config.json"), getJSON("/catalog")]);
+    catalog = cat;
+    if (config.basemap_url) {
+      L.tileLayer(config.basemap_url, { attribution: config.basemap_attribution || "", maxZoom: 19 }).addTo(map);
+    }
+    if (state.lat && state.lng && state.z) {
+      map.setView([Number(state.lat), Number(state.lng)], Number(state.z));
+    } else {
+      const bounds = config.bounds;
+      map.fitBounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]]);
+    }
+    map.on("moveend", () => {
+      const c = map.getCenter();
+      Object.assign(state, { z: map.getZoom(), lat: c.lat.toFixed(5), lng: c.lng.toFixed(5) });
+      writeState();
+    });
+    fillControls();
+    ["theme", "indicator", "group", "year", "level", "method", "k", "fixed"].forEach((id) => $(id).addEventListener("change", onControlChange));
+    $("share").addEventListener("click", share);
+    await render();
+  }
+
+  start().catch((error) => showMessage("De viewer kon niet starten: " + error.message));
+})();
