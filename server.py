@@ -25,16 +25,19 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from analysis.hotspots import HotspotResult, attribute_names, hotspots, tile_attributes
+from analysis.request import AnalysisRequest, parse_analysis_request
 from geodata.dataset import Dataset, load_dataset
 from geodata.errors import RequestError, WijkmonitorError
 from geodata.profile import region_profile, search_regions
 from settings import ROOT, Settings
+from styles.hotspot_style import analysis_query_string, hotspot_legend, hotspot_style
 from styles.legend import legend
 from styles.request import ThematicRequest, parse_thematic_request
 from styles.style_json import style_json
 from styles.thematic import ThematicMap, thematic_map
 from tiles.cache import CachedTile, TileCache
-from tiles.query import parse_tile_query
+from tiles.query import TileQuery, parse_tile_query
 from tiles.region_tiles import RegionTiles
 from tiles.tilejson import tilejson
 from tiles.tilemath import check_tile
@@ -53,11 +56,14 @@ class Served:
     cache: TileCache
     version: str = field(init=False)
     thematic: Callable[[ThematicRequest], ThematicMap] = field(init=False)
+    analysis: Callable[[AnalysisRequest], HotspotResult] = field(init=False)
 
     def __post_init__(self) -> None:
         self.version = hashlib.sha1(f"{self.dataset.path}:{self.dataset.mtime}".encode()).hexdigest()[:12]
         # Classification (Fisher-Jenks over national buurten) is worth keeping per request.
         self.thematic = lru_cache(maxsize=256)(lambda request: thematic_map(self.dataset, request))
+        # Permutation tests take a while: one result per input, for the API, tiles and styles alike.
+        self.analysis = lru_cache(maxsize=64)(lambda request: hotspots(self.dataset, request))
 
 
 class DatasetHolder:
@@ -145,34 +151,81 @@ def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
             },
         })
 
+    def tile_analysis(served: Served, query: TileQuery, params: Any) -> AnalysisRequest | None:
+        """?analysis=gi_star|local_moran on a tile request: the analysis of its one indicator and group."""
+        if not params.get("analysis"):
+            return None
+        if len(query.indicators) != 1 or len(query.groups) != 1:
+            raise RequestError("analysis", "an analysis needs exactly one indicator and one group in the tile request")
+        merged = {**params, "level": query.level.value, "year": str(query.year), "group": query.groups[0]}
+        return parse_analysis_request(served.dataset, merged, query.indicators[0])
+
     def tile_json(request: Request) -> Response:
         served = holder.current()
         query = parse_tile_query(served.dataset, request.path_params["level"], request.query_params)
-        return JSONResponse(tilejson(served.dataset, query, base_url(request), settings.max_zoom))
+        analysis = tile_analysis(served, query, request.query_params)
+        if analysis is None:
+            return JSONResponse(tilejson(served.dataset, query, base_url(request), settings.max_zoom))
+        return JSONResponse(tilejson(
+            served.dataset, query, base_url(request), settings.max_zoom,
+            analysis_query_string(analysis), attribute_names(analysis.method),
+        ))
 
     def tile(request: Request) -> Response:
         served = holder.current()
         p = request.path_params
         check_tile(p["z"], p["x"], p["y"], settings.max_zoom)
         query = parse_tile_query(served.dataset, p["level"], request.query_params)
-        key = (query, p["z"], p["x"], p["y"])
+        analysis = tile_analysis(served, query, request.query_params)
+        key = (query, analysis, p["z"], p["x"], p["y"])
         cached = served.cache.get(key)
         if cached is None:
-            body = served.tiles.tile(query, p["z"], p["x"], p["y"])
+            extra = tile_attributes(served.analysis(analysis)) if analysis else None
+            body = served.tiles.tile(query, p["z"], p["x"], p["y"], extra)
             cached = CachedTile(body, hashlib.sha1(body).hexdigest()[:24])
             served.cache.put(key, cached)
         return _tile_response(request, served, key, cached, settings)
 
     def style(request: Request) -> Response:
         served = holder.current()
+        if request.query_params.get("analysis"):
+            analysis = parse_analysis_request(served.dataset, request.query_params, request.path_params["indicator"])
+            body = hotspot_style(
+                served.dataset, served.analysis(analysis), base_url(request), settings.max_zoom, attribute_names(analysis.method)
+            )
+            return JSONResponse(body, headers={"Cache-Control": "no-cache"})
         thematic = parse_thematic_request(served.dataset, request.path_params["indicator"], request.query_params)
         body = style_json(served.dataset, served.thematic(thematic), base_url(request), settings.max_zoom)
         return JSONResponse(body, headers={"Cache-Control": "no-cache"})
 
     def legend_json(request: Request) -> Response:
         served = holder.current()
+        if request.query_params.get("analysis"):
+            analysis = parse_analysis_request(served.dataset, request.query_params, request.path_params["indicator"])
+            return JSONResponse(hotspot_legend(served.dataset, served.analysis(analysis)), headers={"Cache-Control": "no-cache"})
         thematic = parse_thematic_request(served.dataset, request.path_params["indicator"], request.query_params)
         return JSONResponse(legend(served.dataset, served.thematic(thematic)), headers={"Cache-Control": "no-cache"})
+
+    def hotspot_analysis(request: Request) -> Response:
+        served = holder.current()
+        analysis = parse_analysis_request(served.dataset, request.query_params)
+        result = served.analysis(analysis)
+        names = dict(zip(*(served.dataset.regions_of(analysis.level, analysis.year)[c] for c in ("code", "name"))))
+        legend_body = hotspot_legend(served.dataset, result)
+        return JSONResponse({
+            **{k: legend_body[k] for k in ("indicator", "title", "unit", "level", "year", "group", "within", "analysis")},
+            "summary": {c["class"]: c["count"] for c in legend_body["classes"]},
+            "regions": [
+                {"code": row["code"], "name": names.get(row["code"]), "value": row["value"], "statistic": round(row["statistic"], 6),
+                 "z": round(row["z"], 6), "p": round(row["p"], 6), "class": row["class"]}
+                for row in result.table.reset_index().to_dict("records")
+            ],
+            "not_analysed": {
+                "no_value": [{"code": c, "name": names.get(c)} for c in result.no_value],
+                "no_neighbours": [{"code": c, "name": names.get(c)} for c in result.no_neighbours],
+            },
+            "attribution": served.dataset.attribution,
+        })
 
     def region(request: Request) -> Response:
         return JSONResponse(region_profile(holder.current().dataset, request.path_params["code"]))
@@ -216,6 +269,7 @@ def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
         Route("/tiles/{level}/{z:int}/{x:int}/{y:int}.mvt", tile),
         Route("/tiles/{level}/{z:int}/{x:int}/{y:int}.pbf", tile),
         Route("/styles/{indicator}.json", style),
+        Route("/analysis/hotspots", hotspot_analysis),
         Route("/regions", regions),
         Route("/regions/{code}", region),
         Route("/legend/{indicator}.json", legend_json),

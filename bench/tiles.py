@@ -25,13 +25,14 @@ import shapely
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from starlette.testclient import TestClient  # noqa: E402
+
 from geodata.build import build_dataset  # noqa: E402
 from geodata.dataset import load_dataset  # noqa: E402
 from geodata.detect import manifest_for_file  # noqa: E402
 from geodata.regions import Level  # noqa: E402
 from server import create_app  # noqa: E402
 from settings import Settings  # noqa: E402
-from starlette.testclient import TestClient  # noqa: E402
 from tiles.query import parse_tile_query  # noqa: E402
 from tiles.region_tiles import RegionTiles  # noqa: E402
 from tiles.tilemath import TMS  # noqa: E402

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
-import geopandas as gpd
 import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
@@ -13,7 +13,13 @@ from geodata.errors import InputError
 from geodata.manifest import BoundarySource
 from geodata.regions import level_of_code
 from geodata.report import BuildReport
-from geodata.sources import apply_where, check_codes, fill_template, read_vector, row_number
+from geodata.sources import (
+    apply_where,
+    check_codes,
+    fill_template,
+    read_vector,
+    row_number,
+)
 
 STORAGE_CRS = "EPSG:28992"  # RD New: the Dutch norm, metres, what QGIS users expect
 # Generous lon/lat box around the Netherlands (incl. the Caribbean parts is out of scope).

@@ -27,7 +27,7 @@ from geodata.regions import LEVELS, level_of_code, parent_codes
 from geodata.report import BuildReport
 from geodata.tidy import read_tidy_table
 from geodata.values import VALUE_COLUMNS
-from geodata.wide import NATIONAL_CODE, read_wide_table
+from geodata.wide import read_wide_table
 
 FORMAT_VERSION = 1
 VALUES_LAYER = "indicator_values"

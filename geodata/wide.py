@@ -15,7 +15,14 @@ from geodata.errors import InputError, InputErrors
 from geodata.manifest import TableSource
 from geodata.regions import level_of_code
 from geodata.report import BuildReport
-from geodata.sources import VECTOR_SUFFIXES, apply_where, check_codes, fill_template, read_table, row_number
+from geodata.sources import (
+    VECTOR_SUFFIXES,
+    apply_where,
+    check_codes,
+    fill_template,
+    read_table,
+    row_number,
+)
 from geodata.values import VALUE_COLUMNS, parse_column, publishable
 
 NATIONAL_CODE = "NL00"  # the national row of a full KWB file; kept for comparisons

@@ -7,10 +7,9 @@ so a value outside the classified set (another year, another gemeente) still get
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import warnings
 
 import mapclassify
 import numpy as np

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from geodata.dataset import Dataset
 from geodata.errors import RequestError, UnknownRegion
+from geodata.params import bool_param, floats_param, int_param
 from geodata.regions import Level
 from styles.classify import METHODS
 from styles.palettes import default_palette, is_diverging
@@ -59,11 +60,11 @@ def parse_thematic_request(dataset: Dataset, indicator_id: str, params: Mapping[
     level = dataset.level(params.get("level") or Level.buurt.value)
     group = params.get("group") or DEFAULT_GROUP
     dataset.catalog.group(group)
-    year = _int(params, "year")
+    year = int_param(params, "year")
     if year is None:  # a year with published figures, not merely with boundaries
         year = dataset.default_year(level, indicator.id, group)
     year = dataset.year(level, year)
-    breaks = _floats(params, "breaks")
+    breaks = floats_param(params, "breaks")
     method = params.get("method") or ("user" if breaks else "quantiles")
     if method not in METHODS:
         raise RequestError("method", f"unknown classification {method!r}; choose one of {', '.join(METHODS)}")
@@ -72,7 +73,7 @@ def parse_thematic_request(dataset: Dataset, indicator_id: str, params: Mapping[
     centre = params.get("centre") or params.get("center") or None
     if centre is not None and centre not in CENTRES:
         raise RequestError("centre", f"centre must be one of {', '.join(CENTRES)}, not {centre!r}")
-    k = len(breaks) + 1 if method == "user" else _int(params, "k") or (DEFAULT_CENTRED_K if centre else DEFAULT_K)
+    k = len(breaks) + 1 if method == "user" else int_param(params, "k") or (DEFAULT_CENTRED_K if centre else DEFAULT_K)
     within = params.get("within") or None
     if within is not None:
         if level is Level.gemeente:
@@ -87,32 +88,5 @@ def parse_thematic_request(dataset: Dataset, indicator_id: str, params: Mapping[
         raise RequestError("palette", f"a centred map needs a diverging palette, not {palette!r}")
     return ThematicRequest(
         indicator=indicator.id, level=level, year=year, group=group, method=method, k=k, breaks=breaks,
-        within=within, fixed=_bool(params, "fixed"), palette=palette, centre=centre,
+        within=within, fixed=bool_param(params, "fixed"), palette=palette, centre=centre,
     )
-
-
-def _int(params: Mapping[str, str], name: str) -> int | None:
-    raw = params.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise RequestError(name, f"{name} must be a whole number, not {raw!r}") from None
-
-
-def _floats(params: Mapping[str, str], name: str) -> tuple[float, ...]:
-    raw = params.get(name)
-    if not raw:
-        return ()
-    try:
-        return tuple(float(part) for part in raw.split(","))
-    except ValueError:
-        raise RequestError(name, f"{name} must be comma-separated numbers, not {raw!r}") from None
-
-
-def _bool(params: Mapping[str, str], name: str) -> bool:
-    raw = (params.get(name) or "false").lower()
-    if raw not in ("true", "false", "1", "0", "yes", "no"):
-        raise RequestError(name, f"{name} must be true or false, not {raw!r}")
-    return raw in ("true", "1", "yes")

@@ -1,8 +1,9 @@
-"""MapLibre GL style JSON (spec v8) for a thematic map.
+"""MapLibre GL style JSON (spec v8) for thematic and hotspot maps.
 
 QGIS 3.22's style converter skips `step`/`case` expressions over attributes, so every class
 is its own fill layer with a filter (which QGIS converts); MapLibre and Leaflet read the same
 layers. Lowest and highest classes are open-ended, so no published value goes uncoloured.
+Labels are not part of the style: they need a glyph server, and QGIS labels from its own fonts.
 """
 
 from __future__ import annotations
@@ -10,14 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from geodata.dataset import Dataset
+from geodata.regions import Level
 from styles.palettes import NO_VALUE, OUTLINE, WITHHELD
 from styles.thematic import ThematicMap
 from tiles.query import TileQuery
-from tiles.region_tiles import label_layer_name
 from tiles.tilejson import tilejson
 
 SOURCE = "wijkmonitor"
-LABEL_FONT = ["DejaVu Sans Book"]
 
 
 def class_filter(attribute: str, lower: float | None, upper: float | None) -> list[Any]:
@@ -30,56 +30,37 @@ def class_filter(attribute: str, lower: float | None, upper: float | None) -> li
     return ["all", *parts]
 
 
-def style_json(
-    dataset: Dataset, m: ThematicMap, base_url: str, max_zoom: int, glyphs_url: str | None = None
+def fill_layer(layer_id: str, level: Level, colour: str, condition: list[Any], within: str | None) -> dict[str, Any]:
+    only_within = [["==", ["get", "gemeente_code"], within]] if within else []
+    return {
+        "id": layer_id,
+        "type": "fill",
+        "source": SOURCE,
+        "source-layer": level.value,
+        "filter": _all(condition, *only_within),
+        "paint": {"fill-color": colour, "fill-opacity": 0.85},
+    }
+
+
+def style_document(
+    name: str, tj: dict[str, Any], level: Level, fills: list[dict[str, Any]], metadata: dict[str, Any]
 ) -> dict[str, Any]:
-    r = m.request
-    query = TileQuery(r.level, r.year, (r.group,), (r.indicator,))
-    attribute = query.attribute(r.indicator, r.group)
-    status = f"{attribute}__status"
-    tj = tilejson(dataset, query, base_url, max_zoom)
-    layer = r.level.value
-    only_within = [["==", ["get", "gemeente_code"], r.within]] if r.within else []
-
-    def fill(layer_id: str, colour: str, condition: list[Any]) -> dict[str, Any]:
-        return {
-            "id": layer_id,
-            "type": "fill",
-            "source": SOURCE,
-            "source-layer": layer,
-            "filter": _all(condition, *only_within),
-            "paint": {"fill-color": colour, "fill-opacity": 0.85},
-        }
-
-    breaks = m.classification.breaks
-    layers: list[dict[str, Any]] = [
-        fill(f"{layer}-geen-gegevens", NO_VALUE, ["all", ["has", status], ["!=", ["get", status], "withheld"]]),
-        fill(f"{layer}-niet-gepubliceerd", WITHHELD, ["==", ["get", status], "withheld"]),
-    ]
-    for i, colour in enumerate(m.colours):
-        lower = breaks[i - 1] if i > 0 else None
-        upper = breaks[i] if i < len(breaks) - 1 else None
-        layers.append(fill(f"{layer}-klasse-{i + 1}", colour, class_filter(attribute, lower, upper)))
-    layers.append({
-        "id": f"{layer}-grens",
+    """A complete style: the TileJSON's tiles as the one source, the fill layers, an outline."""
+    outline = {
+        "id": f"{level.value}-grens",
         "type": "line",
         "source": SOURCE,
-        "source-layer": layer,
+        "source-layer": level.value,
         "paint": {
             "line-color": OUTLINE,
             "line-width": ["interpolate", ["linear"], ["zoom"], 6, 0.2, 14, 1.5],
             "line-opacity": 0.7,
         },
-    })
-    style: dict[str, Any] = {
+    }
+    return {
         "version": 8,
-        "name": f"{m.indicator.title['nl']} – {dataset.catalog.group(r.group).title['nl']}, {layer} {r.year}",
-        "metadata": {
-            "wijkmonitor:legend": f"{base_url}/legend/{r.indicator}.json?{r.query_string()}",
-            "wijkmonitor:attribute": attribute,
-            "wijkmonitor:breaks": list(breaks),
-            "wijkmonitor:colours": list(m.colours),
-        },
+        "name": name,
+        "metadata": metadata,
         "center": tj["center"][:2],
         "zoom": tj["center"][2],
         "sources": {
@@ -92,20 +73,37 @@ def style_json(
                 "attribution": tj["attribution"],
             }
         },
-        "layers": layers,
+        "layers": [*fills, outline],
     }
-    if glyphs_url:
-        style["glyphs"] = glyphs_url
-        layers.append({
-            "id": f"{layer}-naam",
-            "type": "symbol",
-            "source": SOURCE,
-            "source-layer": label_layer_name(r.level),
-            **({"filter": _all(*only_within)} if only_within else {}),
-            "layout": {"text-field": ["get", "name"], "text-font": LABEL_FONT, "text-size": 11},
-            "paint": {"text-color": "#252525", "text-halo-color": "#ffffff", "text-halo-width": 1.2},
-        })
-    return style
+
+
+def style_json(dataset: Dataset, m: ThematicMap, base_url: str, max_zoom: int) -> dict[str, Any]:
+    r = m.request
+    query = TileQuery(r.level, r.year, (r.group,), (r.indicator,))
+    attribute = query.attribute(r.indicator, r.group)
+    status = f"{attribute}__status"
+    level = r.level.value
+    breaks = m.classification.breaks
+    fills = [
+        fill_layer(f"{level}-geen-gegevens", r.level, NO_VALUE, ["all", ["has", status], ["!=", ["get", status], "withheld"]], r.within),
+        fill_layer(f"{level}-niet-gepubliceerd", r.level, WITHHELD, ["==", ["get", status], "withheld"], r.within),
+    ]
+    for i, colour in enumerate(m.colours):
+        lower = breaks[i - 1] if i > 0 else None
+        upper = breaks[i] if i < len(breaks) - 1 else None
+        fills.append(fill_layer(f"{level}-klasse-{i + 1}", r.level, colour, class_filter(attribute, lower, upper), r.within))
+    return style_document(
+        f"{m.indicator.title['nl']} – {dataset.catalog.group(r.group).title['nl']}, {level} {r.year}",
+        tilejson(dataset, query, base_url, max_zoom),
+        r.level,
+        fills,
+        {
+            "wijkmonitor:legend": f"{base_url}/legend/{r.indicator}.json?{r.query_string()}",
+            "wijkmonitor:attribute": attribute,
+            "wijkmonitor:breaks": list(breaks),
+            "wijkmonitor:colours": list(m.colours),
+        },
+    )
 
 
 def _all(*conditions: list[Any]) -> list[Any]:

@@ -9,32 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from geodata.catalog import Indicator
 from geodata.cells import Status
 from geodata.dataset import Dataset
 from geodata.errors import RequestError
-from geodata.regions import Level
+from geodata.figures import figures
 from geodata.wide import NATIONAL_CODE
 from styles.classify import Classification, centred, classify
 from styles.palettes import colours
 from styles.request import ThematicRequest
-
-
-@dataclass(frozen=True)
-class Figures:
-    """Values and statuses of the regions a map shows (index: region code)."""
-
-    values: pd.Series
-    statuses: pd.Series
-
-    @property
-    def published(self) -> np.ndarray:
-        return self.values[self.statuses == Status.ok.value].to_numpy(dtype=float)
-
-    def count(self, status: Status) -> int:
-        return int((self.statuses == status.value).sum())
 
 
 @dataclass(frozen=True)
@@ -49,22 +33,6 @@ class ThematicMap:
     minimum: float
     maximum: float
     centre_value: float | None
-
-
-def figures(dataset: Dataset, level: Level, year: int, group: str, indicator: str, within: str | None) -> Figures:
-    """Every region of the level and year (within one gemeente if asked), with its figure or why it has none."""
-    regions = dataset.regions_of(level, year)
-    if within is not None:
-        regions = regions[regions["gemeente_code"] == within]
-    codes = pd.Index(regions["code"], name="code")
-    values, statuses = dataset.table(level, year, group)
-    if indicator in values.columns:
-        value = values[indicator].reindex(codes)
-        status = statuses[indicator].reindex(codes).fillna(Status.missing.value)
-    else:
-        value = pd.Series(np.nan, index=codes)
-        status = pd.Series(Status.missing.value, index=codes)
-    return Figures(value.astype(float), status.astype(str))
 
 
 def thematic_map(dataset: Dataset, request: ThematicRequest) -> ThematicMap:

@@ -15,7 +15,14 @@ import numpy as np
 import shapely
 import shapely.errors
 
-from tiles.mvt import POINT, POLYGON, add_layer, new_tile, point_commands, polygon_commands
+from tiles.mvt import (
+    POINT,
+    POLYGON,
+    add_layer,
+    new_tile,
+    point_commands,
+    polygon_commands,
+)
 
 
 @dataclass

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from geodata.dataset import Dataset
-from geodata.errors import RequestError, UnknownGroup, UnknownIndicator
+from geodata.errors import UnknownGroup, UnknownIndicator
+from geodata.params import int_param, list_param
 from geodata.regions import Level
 
 DEFAULT_GROUP = "totaal"
@@ -37,12 +38,12 @@ class TileQuery:
 def parse_tile_query(dataset: Dataset, level_name: str, params: Mapping[str, str]) -> TileQuery:
     """Check level, year, group and indicators; defaults: latest year, group totaal, all indicators."""
     level = dataset.level(level_name)
-    year = dataset.year(level, _int(params.get("year"), "year"))
+    year = dataset.year(level, int_param(params, "year"))
     available = dataset.indicators_with_data(level, year)
-    groups = _list(params.get("group")) or [DEFAULT_GROUP]
+    groups = list_param(params, "group") or [DEFAULT_GROUP]
     for group in groups:
         dataset.catalog.group(group)  # raises UnknownGroup
-    requested = _list(params.get("indicators"))
+    requested = list_param(params, "indicators")
     for indicator in requested:
         dataset.catalog.indicator(indicator)  # raises UnknownIndicator
     if requested:
@@ -59,18 +60,3 @@ def parse_tile_query(dataset: Dataset, level_name: str, params: Mapping[str, str
     if available and not any(any(g in available.get(i, []) for i in indicators) for g in groups):
         raise UnknownGroup("group", f"no {level.value} figures for group(s) {', '.join(groups)} in {year}")
     return TileQuery(level, year, tuple(groups), tuple(indicators))
-
-
-def _list(raw: str | None) -> list[str]:
-    if raw is None:
-        return []
-    return list(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
-
-
-def _int(raw: str | None, name: str) -> int | None:
-    if raw is None or raw == "":
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise RequestError(name, f"{name} must be a whole number, not {raw!r}") from None

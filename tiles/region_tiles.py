@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 import shapely
@@ -43,8 +45,9 @@ class RegionTiles:
             )
         return self._geometry[key]
 
-    def tile(self, query: TileQuery, z: int, x: int, y: int) -> bytes:
-        """The encoded tile, or b'' when no region touches it."""
+    def tile(self, query: TileQuery, z: int, x: int, y: int, extra: Mapping[str, pd.Series] | None = None) -> bytes:
+        """The encoded tile, or b'' when no region touches it. `extra`: more attributes, by region code
+        (e.g. hotspot classes); the caller keys its cache on whatever produced them."""
         geometry, attributes = self.geometry(query.level, query.year)
         bounds = tile_bounds(z, x, y)
         pad = (bounds[2] - bounds[0]) * self.buffer / self.extent
@@ -57,6 +60,9 @@ class RegionTiles:
         if len(hits) == 0:
             return b""
         columns = self._columns(query, attributes.iloc[hits])
+        for name, series in (extra or {}).items():
+            values = series.reindex(columns["code"]).astype(object)
+            columns[name] = values.where(values.notna(), None).to_numpy()
         codes = attributes["code"].to_numpy()[hits]
         ids = [feature_id(c) for c in codes]
         polygons = TileLayer(query.level.value, columns, ids, polygons=shapes)

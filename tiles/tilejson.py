@@ -12,7 +12,15 @@ from tiles.region_tiles import LABEL_MIN_ZOOM, label_layer_name
 STATUS_HELP = "secret = CBS: onbekend/geheim; withheld = te weinig inwoners; missing = geen gegevens"
 
 
-def tilejson(dataset: Dataset, query: TileQuery, base_url: str, max_zoom: int) -> dict[str, Any]:
+def tilejson(
+    dataset: Dataset,
+    query: TileQuery,
+    base_url: str,
+    max_zoom: int,
+    extra_query: str = "",
+    extra_fields: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """TileJSON 3.0.0; `extra_query`/`extra_fields` add parameters and attributes beyond the figures (analysis)."""
     level = query.level
     regions = dataset.regions_of(level, query.year)
     west, south, east, north = regions.to_crs("EPSG:4326").total_bounds.tolist()
@@ -32,13 +40,14 @@ def tilejson(dataset: Dataset, query: TileQuery, base_url: str, max_zoom: int) -
             title = f"{indicator.title['nl']}, {dataset.catalog.group(group).title['nl']} ({indicator.unit})"
             fields[name] = f"{title} (Number)"
             fields[f"{name}__status"] = f"Waarom {name} ontbreekt: {STATUS_HELP} (String)"
+    fields.update(extra_fields or {})
     return {
         "tilejson": "3.0.0",
         "name": f"{dataset.title}: {level.value} {query.year}",
         "description": f"CBS-{level.value}en {query.year} met indicatoren per groep",
         "attribution": dataset.attribution,
         "scheme": "xyz",
-        "tiles": [f"{base_url}/tiles/{level.value}/{{z}}/{{x}}/{{y}}.mvt?{query.query_string()}"],
+        "tiles": [f"{base_url}/tiles/{level.value}/{{z}}/{{x}}/{{y}}.mvt?{query.query_string()}{extra_query}"],
         "minzoom": 0,
         "maxzoom": max_zoom,
         "bounds": [round(west, 6), round(south, 6), round(east, 6), round(north, 6)],

@@ -7,7 +7,7 @@
   "use strict";
 
   const EMBED = location.pathname.replace(/\/+$/, "").endsWith("/embed");
-  const STATE_KEYS = ["indicator", "group", "year", "level", "method", "k", "fixed", "within", "code", "z", "lat", "lng"];
+  const STATE_KEYS = ["indicator", "group", "year", "level", "method", "k", "fixed", "analysis", "within", "code", "z", "lat", "lng"];
   const LEVEL_TITLES = { gemeente: "gemeente", wijk: "wijk", buurt: "buurt" };
   const COMPARE_TITLES = { wijk: "Wijk", gemeente: "Gemeente", nederland: "Nederland" };
   const $ = (id) => document.getElementById(id);
@@ -145,6 +145,9 @@
     state.method = options($("method"), Array.from($("method").options).map((o) => [o.value, o.textContent]), state.method || "quantiles");
     state.k = options($("k"), [3, 4, 5, 6, 7].map((k) => [k, String(k)]), state.k || 5);
     $("fixed").checked = state.fixed === "true";
+    state.analysis = options($("analysis"), Array.from($("analysis").options).map((o) => [o.value, o.textContent]), state.analysis || "");
+    // Classification settings do not apply to a hotspot map.
+    ["method", "k", "fixed"].forEach((id) => { $(id).disabled = Boolean(state.analysis); });
   }
 
   function onControlChange(event) {
@@ -163,8 +166,14 @@
 
   // ---- map ---------------------------------------------------------------------------
   function styleParams() {
-    const params = new URLSearchParams({ level: state.level, year: state.year, group: state.group, method: state.method, k: state.k });
-    if (state.fixed === "true") params.set("fixed", "true");
+    const params = new URLSearchParams({ level: state.level, year: state.year, group: state.group });
+    if (state.analysis) {
+      params.set("analysis", state.analysis);
+    } else {
+      params.set("method", state.method);
+      params.set("k", state.k);
+      if (state.fixed === "true") params.set("fixed", "true");
+    }
     if (state.within) params.set("within", state.within);
     return params;
   }
@@ -195,7 +204,7 @@
       maxNativeZoom: source.maxzoom,
       attribution: esc(source.attribution),
     });
-    grid.on("click", (e) => select(e.layer.properties.code));
+    grid.on("click", (e) => select(e.layer.properties.code, e.layer.properties));
     grid.on("mouseover", (e) => highlight(e.layer.properties));
     grid.on("mouseout", () => highlight(null));
     grid.on("load", () => { window.wijkmonitor.ready = true; });
@@ -214,20 +223,33 @@
     grid.setFeatureStyle(highlighted, Object.assign({}, base, { weight: 3, color: "#000000", opacity: 1 }));
   }
 
+  function legendRow(entry) {
+    return `<li><span class="swatch" style="background:${esc(entry.colour)}"></span>${esc(entry.label)}<span class="count">${entry.count}</span></li>`;
+  }
+
+  let currentLegend = {};
+
   function renderLegend(legend) {
+    currentLegend = legend;
     const title = legend.title + " – " + legend.group_title + ", " + legend.year;
-    const rows = legend.classes.map((c) =>
-      `<li><span class="swatch" style="background:${esc(c.colour)}"></span>${esc(c.label)}<span class="count">${c.count}</span></li>`);
-    if (legend.withheld.count) rows.push(`<li><span class="swatch" style="background:${esc(legend.withheld.colour)}"></span>${esc(legend.withheld.label)}<span class="count">${legend.withheld.count}</span></li>`);
-    if (legend.no_value.count) rows.push(`<li><span class="swatch" style="background:${esc(legend.no_value.colour)}"></span>${esc(legend.no_value.label)}<span class="count">${legend.no_value.count}</span></li>`);
+    const rows = legend.classes.map(legendRow);
+    ["withheld", "no_value", "no_neighbours"].forEach((key) => { if (legend[key] && legend[key].count) rows.push(legendRow(legend[key])); });
     const methods = { quantiles: "kwantielen", fisher_jenks: "Fisher-Jenks", natural_breaks: "natuurlijke grenzen", equal_interval: "gelijke intervallen", user: "eigen grenzen" };
-    $("legend").innerHTML =
-      `<h2>${esc(title)}</h2><div class="small">${esc(LEVEL_TITLES[legend.level] || legend.level)}en, indeling: ${esc(methods[legend.method] || legend.method)}${legend.fixed_breaks ? ", vaste grenzen over de jaren" : ""}</div>` +
-      `<ul>${rows.join("")}</ul><div class="small">${esc(legend.attribution)}</div>`;
+    let subtitle;
+    if (legend.analysis) {
+      const a = legend.analysis;
+      subtitle = `${esc(a.title)}; buren: ${a.weights === "queen" ? "grenzend (queen)" : esc(a.k) + " dichtstbijzijnde"}, ${a.permutations} permutaties${a.fdr ? ", FDR-correctie" : ""}`;
+    } else {
+      subtitle = `${esc(LEVEL_TITLES[legend.level] || legend.level)}en, indeling: ${esc(methods[legend.method] || legend.method)}${legend.fixed_breaks ? ", vaste grenzen over de jaren" : ""}`;
+    }
+    $("legend").innerHTML = `<h2>${esc(title)}</h2><div class="small">${subtitle}</div><ul>${rows.join("")}</ul><div class="small">${esc(legend.attribution)}</div>`;
   }
 
   // ---- region panel ------------------------------------------------------------------
-  async function select(code) {
+  let clicked = null;
+
+  async function select(code, props) {
+    clicked = props || null;
     state.code = code;
     writeState();
     let region;
@@ -255,6 +277,14 @@
       if (current.rank) html += `<div class="small">Plaats ${current.rank.position} van ${current.rank.of} ${esc(region.level)}en in de gemeente (hoogste waarde eerst)</div>`;
     } else {
       html += `<div class="value">–</div><p class="note">${esc(current && current.note ? current.note : "Geen gegevens voor deze selectie.")}</p>`;
+    }
+    if (state.analysis && clicked && clicked[state.analysis + "__class"]) {
+      const cls = clicked[state.analysis + "__class"];
+      const entry = (currentLegend.classes || []).concat([currentLegend.no_value, currentLegend.no_neighbours]).find((c) => c && c.class === cls);
+      const label = entry ? entry.label : (cls === "geen_waarde" ? "Geen waarde: buiten de analyse" : cls === "geen_buren" ? "Geen buren: buiten de analyse" : cls);
+      const stats = clicked[state.analysis + "__z"] !== undefined
+        ? ` (z = ${fmt(clicked[state.analysis + "__z"], 2)}; p = ${fmt(clicked[state.analysis + "__p"], 3)})` : "";
+      html += `<p class="analysis"><strong>${esc(currentLegend.analysis.title)}:</strong> ${esc(label)}${esc(stats)}</p>`;
     }
     html += `<h4>Vergelijking <span class="small">(${esc(unit === "%" ? "%, verschil in %-punt" : unit)})</span></h4><table><tr><th></th><th>Waarde</th><th>Verschil</th></tr>`;
     ["wijk", "gemeente", "nederland"].forEach((kind) => {
@@ -316,7 +346,7 @@
       writeState();
     });
     fillControls();
-    ["theme", "indicator", "group", "year", "level", "method", "k", "fixed"].forEach((id) => $(id).addEventListener("change", onControlChange));
+    ["theme", "indicator", "group", "year", "level", "method", "k", "fixed", "analysis"].forEach((id) => $(id).addEventListener("change", onControlChange));
     $("share").addEventListener("click", share);
     await render();
   }

@@ -5,7 +5,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from geodata.errors import TileOutOfRange
-from tiles.tilemath import WORLD_SIZE, check_tile, tile_bounds, tiles_covering, unit_size
+from tiles.tilemath import (
+    WORLD_SIZE,
+    check_tile,
+    tile_bounds,
+    tiles_covering,
+    unit_size,
+)
 
 
 @st.composite

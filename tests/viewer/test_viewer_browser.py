@@ -100,3 +100,16 @@ def test_embed_shows_the_map_without_controls(live_server: str, demo_dataset: Da
     row = kwb_rows(2023)[BUURT]
     expected = round(float(row["a_soz_wb"]) / float(row["a_inw"]) * 1000, 1)
     assert result["value"].strip() == f"{expected:.1f}".replace(".", ",") + " per 1.000 inwoners"
+
+
+def test_hotspot_toggle_colours_by_significance_class(live_server: str, demo_dataset: Dataset) -> None:
+    lat, lng = label_point(demo_dataset, BUURT, 2023)
+    result = run_viewer(
+        f"{live_server}/?indicator=bijstand_per_1000&year=2023&level=buurt&analysis=gi_star", lat, lng, ARTIFACTS / "hotspots.png"
+    )
+    assert result["problems"] == []
+    legend_colours = {css_hex(c) for c in result["legend"]}
+    fills = {f.lower() for f in result["fills"]}
+    assert fills <= legend_colours and {"#b2182b", "#2166ac"} <= fills, "hot (red) and cold (blue) spots are drawn"
+    assert "Gi*" in result["legendText"] and "Hotspot, 99 % betrouwbaar" in result["legendText"]
+    assert "Getis-Ord Gi*" in result["panel"] and "z = " in result["panel"], "the clicked buurt's own statistic"

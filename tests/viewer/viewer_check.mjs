@@ -26,6 +26,7 @@ try {
   await page.waitForSelector("#legend li");
   await page.waitForFunction(() => document.querySelectorAll(".leaflet-overlay-pane path, .leaflet-tile path").length > 50);
   result.legend = await page.$$eval("#legend li .swatch", (els) => els.map((e) => getComputedStyle(e).backgroundColor));
+  result.legendText = await page.$eval("#legend", (e) => e.innerText);
   result.fills = await page.$$eval(".leaflet-tile path", (els) => els.map((e) => e.getAttribute("fill")).filter((f) => f && f !== "none"));
 
   // A real click on the map where the buurt's label point is.
