@@ -15,14 +15,7 @@ import numpy as np
 import shapely
 import shapely.errors
 
-from tiles.mvt import (
-    POINT,
-    POLYGON,
-    add_layer,
-    new_tile,
-    point_commands,
-    polygon_commands,
-)
+from tiles.mvt import POINT, POLYGON, TILE_LAYER, encode_layer, point_commands, polygon_commands, varint
 
 
 @dataclass
@@ -43,7 +36,12 @@ def to_tile_coords(
     """
     minx, miny, maxx, maxy = bounds
     pad = (maxx - minx) * buffer / extent
-    clipped = shapely.clip_by_rect(geoms, minx - pad, miny - pad, maxx + pad, maxy + pad)
+    box = (minx - pad, miny - pad, maxx + pad, maxy + pad)
+    # Most regions of a low-zoom tile lie wholly inside it; clip only those that cross its edge.
+    b = shapely.bounds(geoms)
+    crossing = (b[:, 0] < box[0]) | (b[:, 1] < box[1]) | (b[:, 2] > box[2]) | (b[:, 3] > box[3])
+    clipped = geoms.copy()
+    clipped[crossing] = shapely.clip_by_rect(geoms[crossing], *box)
     scale = extent / (maxx - minx)
 
     def to_tile(coords: np.ndarray) -> np.ndarray:
@@ -78,12 +76,13 @@ def to_tile_points(points: np.ndarray, bounds: tuple[float, float, float, float]
 
 def encode_tile(layers: list[TileLayer], extent: int) -> bytes:
     """Encode layers; layers without features are left out. Empty result -> b''."""
-    tile = new_tile()
+    parts = []
     for layer in layers:
         if layer.polygons is not None:
-            streams, kind = polygon_commands(layer.polygons), POLYGON
+            geometry, kind = polygon_commands(layer.polygons), POLYGON
         else:
-            streams, kind = point_commands(layer.points), POINT
-        if any(s is not None for s in streams):
-            add_layer(tile, layer.name, kind, streams, layer.columns, layer.ids, extent)
-    return tile.SerializeToString() if tile.layers else b""
+            geometry, kind = point_commands(layer.points), POINT
+        if geometry[1].any():
+            body = encode_layer(layer.name, kind, geometry, layer.columns, layer.ids, extent)
+            parts.append(bytes([TILE_LAYER]) + varint(len(body)) + body)
+    return b"".join(parts)

@@ -3,7 +3,10 @@
 mapbox-vector-tile's encoder walks every vertex in Python (about 50 µs a feature), too slow
 for thousands of buurten in one low-zoom tile. Here the command streams of all features of
 a layer come from one numpy pass over shapely's vectorised parts/rings/coordinates, and the
-tile is assembled with mapbox-vector-tile's own protobuf schema.
+features are written as protobuf wire format in one numpy pass too (every field of a
+Feature is a varint or a packed list of varints). The layer's name, keys and values go
+through mapbox-vector-tile's own protobuf schema; protobuf reads a message's fields in any
+order, so the two byte strings are simply joined.
 
 Input geometry is already in integer tile coordinates, valid, with exterior rings of
 positive surveyor's area (see tiles.encode).
@@ -30,14 +33,13 @@ def zigzag(values: np.ndarray) -> np.ndarray:
     return (values << 1) ^ (values >> 63)
 
 
-def polygon_commands(geoms: np.ndarray) -> list[np.ndarray | None]:
-    """The geometry command stream of each (multi)polygon; None for an empty geometry."""
-    streams: list[np.ndarray | None] = [None] * len(geoms)
+def polygon_commands(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The command streams of all (multi)polygons, concatenated, and the length of each (0: empty)."""
     parts, part_feature = shapely.get_parts(geoms, return_index=True)
     rings, ring_part = shapely.get_rings(parts, return_index=True)  # exterior first, then holes
     coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
     if len(coords) == 0:
-        return streams
+        return np.empty(0, dtype=np.int64), np.zeros(len(geoms), dtype=np.int64)
     coords = np.rint(coords).astype(np.int64)
     same_ring_as_next = np.r_[coord_ring[1:] == coord_ring[:-1], False]
     repeats_previous = np.r_[False, np.all(coords[1:] == coords[:-1], axis=1) & same_ring_as_next[:-1]]
@@ -66,36 +68,69 @@ def polygon_commands(geoms: np.ndarray) -> list[np.ndarray | None]:
     out[position] = deltas[:, 0]
     out[position + 1] = deltas[:, 1]
 
-    feature_ids, feature_first_ring = np.unique(feature_of_ring, return_index=True)
-    bounds = np.r_[ring_start[feature_first_ring], len(out)]
-    for k, feature in enumerate(feature_ids):
-        streams[feature] = out[bounds[k] : bounds[k + 1]]
-    return streams
+    return out, np.bincount(feature_of_ring, weights=ring_length, minlength=len(geoms)).astype(np.int64)
 
 
-def point_commands(xy: np.ndarray) -> list[np.ndarray]:
-    """MoveTo(1) x y for each point (integer tile coordinates)."""
-    encoded = zigzag(np.asarray(xy, dtype=np.int64))
-    return [np.array([command(MOVE_TO, 1), x, y], dtype=np.int64) for x, y in encoded]
+def point_commands(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """MoveTo(1) x y for each point (integer tile coordinates), concatenated; 3 integers each."""
+    encoded = zigzag(np.asarray(xy, dtype=np.int64).reshape(-1, 2))
+    out = np.empty((len(encoded), 3), dtype=np.int64)
+    out[:, 0] = command(MOVE_TO, 1)
+    out[:, 1:] = encoded
+    return out.ravel(), np.full(len(encoded), 3, dtype=np.int64)
 
 
-def add_layer(
-    tile: Any,
+def varint_sizes(values: np.ndarray) -> np.ndarray:
+    """Bytes each non-negative value takes as a protobuf varint."""
+    sizes = np.ones(len(values), dtype=np.int64)
+    for shift in range(7, 63, 7):
+        sizes += values >= (1 << shift)
+    return sizes
+
+
+def varints(values: np.ndarray) -> np.ndarray:
+    """Protobuf varint bytes of non-negative int64 values, concatenated."""
+    values = np.asarray(values, dtype=np.int64)
+    sizes = varint_sizes(values)
+    out = np.empty(int(sizes.sum()), dtype=np.uint8)
+    starts = np.cumsum(sizes) - sizes
+    for k in range(int(sizes.max(initial=0))):
+        has = sizes > k
+        low7 = (values[has] >> (7 * k)) & 0x7F
+        more = (sizes[has] > k + 1).astype(np.int64) << 7
+        out[starts[has] + k] = low7 | more
+    return out
+
+
+def varint(value: int) -> bytes:
+    return varints(np.array([value], dtype=np.int64)).tobytes()
+
+
+# Field keys (field number << 3 | wire type) of the spec's messages; all below 128, so each
+# is its own one-byte varint.
+TILE_LAYER = 3 << 3 | 2
+LAYER_FEATURE = 2 << 3 | 2
+FEATURE_ID, FEATURE_TAGS, FEATURE_TYPE, FEATURE_GEOMETRY = 1 << 3 | 0, 2 << 3 | 2, 3 << 3 | 0, 4 << 3 | 2
+
+
+def encode_layer(
     name: str,
     geometry_type: int,
-    streams: list[np.ndarray | None],
+    geometry: tuple[np.ndarray, np.ndarray],
     columns: dict[str, np.ndarray],
-    ids: list[int],
+    ids: list[int] | np.ndarray,
     extent: int,
-) -> None:
-    """Append a layer. `columns` maps each key to one value per feature (None = absent);
-    each column is factorised once, so every distinct value is stored once."""
-    layer = tile.layers.add()
+) -> bytes:
+    """One layer's bytes; features with an empty geometry (length 0) are left out.
+
+    `columns` maps each key to one value per feature (None = absent); each column is
+    factorised once, so every distinct value is stored once."""
+    layer = vector_tile_pb2.tile().layers.add()
     layer.version = 2
     layer.name = name
     layer.extent = extent
-    n = len(streams)
-    key_index = np.empty((n, len(columns)), dtype=np.int64)
+    commands, lengths = geometry
+    n = len(lengths)
     value_index = np.empty((n, len(columns)), dtype=np.int64)
     present = np.zeros((n, len(columns)), dtype=bool)
     offset = 0
@@ -104,24 +139,56 @@ def add_layer(
         layer.keys.append(key)
         for value in uniques:
             _add_value(layer, value)
-        key_index[:, k] = k
         value_index[:, k] = codes + offset
         present[:, k] = codes >= 0
         offset += len(uniques)
+    kept = lengths > 0
     tags = np.empty((n, 2 * len(columns)), dtype=np.int64)
-    tags[:, 0::2] = key_index
+    tags[:, 0::2] = np.arange(len(columns))
     tags[:, 1::2] = value_index
-    tag_present = np.repeat(present, 2, axis=1)
-    per_feature = np.split(tags[tag_present], np.cumsum(tag_present.sum(axis=1))[:-1])
-    for stream, feature_tags, fid in zip(streams, per_feature, ids):
-        if stream is None:
-            continue
-        feature = layer.features.add()
-        feature.id = fid
-        feature.type = geometry_type
-        feature.geometry.extend(stream.tolist())
-        feature.tags.extend(feature_tags.tolist())
+    tag_present = np.repeat(present, 2, axis=1) & kept[:, None]
+    features = _features(
+        tags[tag_present], tag_present.sum(axis=1)[kept], commands, lengths[kept],
+        np.asarray(ids, dtype=np.int64)[kept], geometry_type,
+    )
+    return layer.SerializeToString() + features
 
+
+def _positions(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """starts[i], starts[i] + 1, ... (counts[i] of them) for every i, concatenated."""
+    first = np.cumsum(counts) - counts
+    return np.repeat(starts, counts) + np.arange(int(counts.sum())) - np.repeat(first, counts)
+
+
+def _features(
+    tags: np.ndarray, tag_counts: np.ndarray, commands: np.ndarray, lengths: np.ndarray, ids: np.ndarray, geometry_type: int
+) -> bytes:
+    """Layer field 2 (Feature) for each feature as wire bytes, from one array of varint values:
+    [2, size, 1, id, 2, size(tags), tags..., 3, type, 4, size(geometry), geometry...] per feature."""
+    n = len(ids)
+    if n == 0:
+        return b""
+    tag_bytes = np.bincount(np.repeat(np.arange(n), tag_counts), weights=varint_sizes(tags), minlength=n).astype(np.int64)
+    geometry_bytes = np.bincount(
+        np.repeat(np.arange(n), lengths), weights=varint_sizes(commands), minlength=n
+    ).astype(np.int64)
+    feature_bytes = (
+        1 + varint_sizes(ids)
+        + 1 + varint_sizes(tag_bytes) + tag_bytes
+        + 2
+        + 1 + varint_sizes(geometry_bytes) + geometry_bytes
+    )
+    per_feature = 10 + tag_counts + lengths
+    start = np.cumsum(per_feature) - per_feature
+    out = np.empty(int(per_feature.sum()), dtype=np.int64)
+    for offset, value in enumerate((LAYER_FEATURE, feature_bytes, FEATURE_ID, ids, FEATURE_TAGS, tag_bytes)):
+        out[start + offset] = value
+    out[_positions(start + 6, tag_counts)] = tags
+    after_tags = start + 6 + tag_counts
+    for offset, value in enumerate((FEATURE_TYPE, geometry_type, FEATURE_GEOMETRY, geometry_bytes)):
+        out[after_tags + offset] = value
+    out[_positions(after_tags + 4, lengths)] = commands
+    return varints(out).tobytes()
 
 def _add_value(layer: Any, value: Any) -> None:
     entry = layer.values.add()
@@ -136,7 +203,3 @@ def _add_value(layer: Any, value: Any) -> None:
             entry.sint_value = int(value)
     else:
         entry.double_value = float(value)
-
-
-def new_tile() -> Any:
-    return vector_tile_pb2.tile()

@@ -90,3 +90,40 @@ def test_points_and_empty_layers() -> None:
 def test_command_and_zigzag_follow_the_spec() -> None:
     assert command(1, 1) == 9 and command(2, 3) == 26 and command(7, 1) == 15  # spec 4.3.1 examples
     assert zigzag(np.array([0, -1, 1, -2, 2], dtype=np.int64)).tolist() == [0, 1, 2, 3, 4]
+
+
+@given(st.lists(st.integers(min_value=0, max_value=2**63 - 1), min_size=1, max_size=20))
+def test_varints_are_protobufs(values: list[int]) -> None:
+    from mapbox_vector_tile.Mapbox import vector_tile_pb2
+
+    from tiles.mvt import varints
+
+    expected = b""
+    for v in values:
+        value = vector_tile_pb2.tile.value()
+        value.uint_value = v
+        expected += value.SerializeToString()[1:]  # drop the field key byte
+    assert varints(np.array(values, dtype=np.int64)).tobytes() == expected
+
+
+def test_layer_bytes_equal_protobufs_own_encoding() -> None:
+    """Parse our tile with protobuf and serialise it again: the same features, tags and geometry."""
+    from mapbox_vector_tile.Mapbox import vector_tile_pb2
+
+    geoms = shapely.orient_polygons(
+        np.array([shapely.box(0, 0, 300, 200), shapely.Polygon(), shapely.box(-64, 4000, 4160, 4160)], dtype=object),
+        exterior_cw=False,
+    )
+    columns = {"code": np.array(["BU03440111", "x", "BU03441011"], dtype=object), "v": np.array([None, 1, 2.5], dtype=object)}
+    body = encode_tile([TileLayer("buurt", columns, [3440111, 7, 99999999], polygons=geoms)], 4096)
+    tile = vector_tile_pb2.tile()
+    tile.ParseFromString(body)
+    [layer] = tile.layers
+    assert [f.id for f in layer.features] == [3440111, 99999999]  # the empty geometry is left out
+    assert [list(f.tags) for f in layer.features] == [[0, 0], [0, 2, 1, 4]]  # values: 3 codes, then 1 and 2.5
+    assert [f.geometry[0] for f in layer.features] == [command(1, 1)] * 2 and [f.type for f in layer.features] == [3, 3]
+    # Byte for byte what protobuf itself writes for these features.
+    from tiles.mvt import varint
+
+    expected = b"".join(b"\x12" + varint(f.ByteSize()) + f.SerializeToString() for f in layer.features)
+    assert body.endswith(expected)
