@@ -45,6 +45,15 @@ def polygon_commands(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     repeats_previous = np.r_[False, np.all(coords[1:] == coords[:-1], axis=1) & same_ring_as_next[:-1]]
     keep = same_ring_as_next & ~repeats_previous  # drop each ring's closing point and repeated points
     coords, coord_ring = coords[keep], coord_ring[keep]
+    # Rounding can also put a ring's last point on its first (A B C A' -> A B C A): drop it, as
+    # ClosePath already returns to the start.
+    _, first = np.unique(coord_ring, return_index=True)
+    last = np.r_[first[1:], len(coords)] - 1
+    closes_early = np.all(coords[last] == coords[first], axis=1) & (last > first)
+    if closes_early.any():
+        drop = np.zeros(len(coords), dtype=bool)
+        drop[last[closes_early]] = True
+        coords, coord_ring = coords[~drop], coord_ring[~drop]
 
     ring_ids, ring_first, ring_size = np.unique(coord_ring, return_index=True, return_counts=True)
     feature_of_ring = part_feature[ring_part[ring_ids]]
@@ -110,6 +119,7 @@ def varint(value: int) -> bytes:
 # is its own one-byte varint.
 TILE_LAYER = 3 << 3 | 2
 LAYER_FEATURE = 2 << 3 | 2
+LAYER_VERSION = 15 << 3 | 0
 FEATURE_ID, FEATURE_TAGS, FEATURE_TYPE, FEATURE_GEOMETRY = 1 << 3 | 0, 2 << 3 | 2, 3 << 3 | 0, 4 << 3 | 2
 
 
@@ -126,32 +136,40 @@ def encode_layer(
     `columns` maps each key to one value per feature (None = absent); each column is
     factorised once, so every distinct value is stored once."""
     layer = vector_tile_pb2.tile().layers.add()
-    layer.version = 2
     layer.name = name
     layer.extent = extent
     commands, lengths = geometry
     n = len(lengths)
     value_index = np.empty((n, len(columns)), dtype=np.int64)
     present = np.zeros((n, len(columns)), dtype=bool)
-    offset = 0
+    key_index = np.zeros(len(columns), dtype=np.int64)
+    stored: dict[tuple[type, Any], int] = {}  # each distinct typed value once, across all keys
     for k, (key, column) in enumerate(columns.items()):
         codes, uniques = pd.factorize(pd.Series(column, dtype=object), use_na_sentinel=True)
+        if len(uniques) == 0:
+            continue  # no feature has this attribute: leave the key out
+        key_index[k] = len(layer.keys)
         layer.keys.append(key)
-        for value in uniques:
-            _add_value(layer, value)
-        value_index[:, k] = codes + offset
+        positions = np.empty(len(uniques), dtype=np.int64)
+        for i, value in enumerate(uniques):
+            typed = (_wire_type(value), value)
+            if typed not in stored:
+                stored[typed] = len(stored)
+                _add_value(layer, value)
+            positions[i] = stored[typed]
+        value_index[:, k] = np.where(codes >= 0, positions[codes], -1)
         present[:, k] = codes >= 0
-        offset += len(uniques)
     kept = lengths > 0
     tags = np.empty((n, 2 * len(columns)), dtype=np.int64)
-    tags[:, 0::2] = np.arange(len(columns))
+    tags[:, 0::2] = key_index
     tags[:, 1::2] = value_index
     tag_present = np.repeat(present, 2, axis=1) & kept[:, None]
     features = _features(
         tags[tag_present], tag_present.sum(axis=1)[kept], commands, lengths[kept],
         np.asarray(ids, dtype=np.int64)[kept], geometry_type,
     )
-    return layer.SerializeToString() + features
+    # version (field 15) goes first, as spec 4.1 recommends; protobuf itself would write it last.
+    return bytes([LAYER_VERSION, 2]) + layer.SerializePartialToString() + features
 
 
 def _positions(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -189,6 +207,17 @@ def _features(
         out[after_tags + offset] = value
     out[_positions(after_tags + 4, lengths)] = commands
     return varints(out).tobytes()
+
+def _wire_type(value: Any) -> type:
+    """The Value field a value is stored in, so 1 and 1.0 (or True) stay distinct entries."""
+    if isinstance(value, str):
+        return str
+    if isinstance(value, (bool, np.bool_)):
+        return bool
+    if isinstance(value, (int, np.integer)):
+        return int
+    return float
+
 
 def _add_value(layer: Any, value: Any) -> None:
     entry = layer.values.add()

@@ -127,3 +127,34 @@ def test_layer_bytes_equal_protobufs_own_encoding() -> None:
 
     expected = b"".join(b"\x12" + varint(f.ByteSize()) + f.SerializeToString() for f in layer.features)
     assert body.endswith(expected)
+
+
+def test_ring_whose_last_point_rounds_onto_its_first_is_closed_once() -> None:
+    # The 4th point sits on the first: ClosePath must do the closing, not a repeated point.
+    ring = shapely.Polygon([(0, 0), (0, 10), (10, 10), (10, 0), (0, 0), (0, 0)])
+    loop = shapely.Polygon([(0, 0), (10, 0), (10, 10), (0, 10), (0, 0)])
+    coords = shapely.get_coordinates(loop)
+    tricky = shapely.from_ragged_array(shapely.GeometryType.POLYGON, np.r_[coords[:-1], coords[:1], coords[:1]], (np.array([0, 6]), np.array([0, 1])))[0]
+    for geom in (ring, tricky):
+        from tiles.mvt import polygon_commands
+
+        commands, lengths = polygon_commands(np.array([geom], dtype=object))
+        assert commands[3] == command(2, 3) and lengths[0] == 2 * 4 + 3  # MoveTo + 3 LineTo + ClosePath
+
+
+def test_keys_without_values_are_left_out_and_values_are_shared() -> None:
+    from mapbox_vector_tile.Mapbox import vector_tile_pb2
+
+    columns = {
+        "a": np.array([2023, 2023], dtype=object),
+        "never": np.array([None, None], dtype=object),
+        "b": np.array([2023, 2023.5], dtype=object),
+    }
+    geoms = shapely.orient_polygons(np.array([shapely.box(0, 0, 10, 10), shapely.box(20, 0, 30, 10)], dtype=object))
+    tile = vector_tile_pb2.tile()
+    tile.ParseFromString(encode_tile([TileLayer("t", columns, [1, 2], polygons=geoms)], 4096))
+    layer = tile.layers[0]
+    assert list(layer.keys) == ["a", "b"]
+    assert len(layer.values) == 2  # 2023 once for both keys, and 2023.5
+    decoded = mapbox_vector_tile.decode(tile.SerializeToString())["t"]["features"]
+    assert [f["properties"] for f in decoded] == [{"a": 2023, "b": 2023}, {"a": 2023, "b": 2023.5}]
