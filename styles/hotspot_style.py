@@ -7,6 +7,7 @@ from typing import Any
 from analysis.hotspots import NO_NEIGHBOURS, NO_VALUE, NOT_SIGNIFICANT, HotspotResult
 from analysis.request import AnalysisRequest
 from geodata.dataset import Dataset
+from styles.legend import legend_header
 from styles.palettes import NO_VALUE as NO_VALUE_COLOUR
 from styles.palettes import WITHHELD
 from styles.style_json import fill_layer, style_document
@@ -75,19 +76,9 @@ def hotspot_style(dataset: Dataset, result: HotspotResult, base_url: str, max_zo
 
 def hotspot_legend(dataset: Dataset, result: HotspotResult) -> dict[str, Any]:
     r = result.request
-    indicator = dataset.catalog.indicator(r.indicator)
     counts = result.table["class"].value_counts()
     return {
-        "indicator": indicator.id,
-        "title": indicator.title["nl"],
-        "unit": indicator.unit,
-        "definition": indicator.definition,
-        "source": indicator.source,
-        "level": r.level.value,
-        "year": r.year,
-        "group": r.group,
-        "group_title": dataset.catalog.group(r.group).title["nl"],
-        "within": r.within,
+        **legend_header(dataset, r.indicator, r.level, r.year, r.group, r.within),
         "analysis": {
             "method": r.method, "title": METHOD_TITLES[r.method], "weights": r.weights, "k": r.k if r.weights == "knn" else None,
             "permutations": r.permutations, "fdr": r.fdr, "p_thresholds": {f"{int(round((1 - a) * 100))}": t for a, t in result.thresholds.items()},

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from geodata.dataset import Dataset
+from geodata.regions import Level
 from styles.palettes import NO_VALUE, WITHHELD
 from styles.thematic import ThematicMap
 
@@ -30,13 +31,9 @@ def class_labels(m: ThematicMap) -> list[str]:
     return labels
 
 
-def legend(dataset: Dataset, m: ThematicMap) -> dict[str, Any]:
-    r, indicator = m.request, m.indicator
-    group = dataset.catalog.group(r.group)
-    breaks = m.classification.breaks
-    lowers = (None, *breaks[:-1])
-    uppers = (*breaks[:-1], None)  # first and last class are open-ended on the map
-    min_denominator = dutch_number(indicator.min_denominator, 0)
+def legend_header(dataset: Dataset, indicator_id: str, level: Level, year: int, group: str, within: str | None) -> dict[str, Any]:
+    """What any legend says about the figure it shows: indicator, its meaning, and the selection."""
+    indicator = dataset.catalog.indicator(indicator_id)
     return {
         "indicator": indicator.id,
         "title": indicator.title["nl"],
@@ -45,11 +42,22 @@ def legend(dataset: Dataset, m: ThematicMap) -> dict[str, Any]:
         "definition": indicator.definition,
         "source": indicator.source,
         "higher_is": indicator.higher_is,
-        "level": r.level.value,
-        "year": r.year,
-        "group": r.group,
-        "group_title": group.title["nl"],
-        "within": r.within,
+        "level": level.value,
+        "year": year,
+        "group": group,
+        "group_title": dataset.catalog.group(group).title["nl"],
+        "within": within,
+    }
+
+
+def legend(dataset: Dataset, m: ThematicMap) -> dict[str, Any]:
+    r, indicator = m.request, m.indicator
+    breaks = m.classification.breaks
+    lowers = (None, *breaks[:-1])
+    uppers = (*breaks[:-1], None)  # first and last class are open-ended on the map
+    min_denominator = dutch_number(indicator.min_denominator, 0)
+    return {
+        **legend_header(dataset, r.indicator, r.level, r.year, r.group, r.within),
         "method": m.classification.method,
         "fixed_breaks": r.fixed,
         "palette": r.palette,
