@@ -31,7 +31,7 @@ from geodata.dataset import Dataset, load_dataset
 from geodata.errors import RequestError, WijkmonitorError
 from geodata.profile import region_profile, search_regions
 from settings import ROOT, Settings
-from styles.hotspot_style import analysis_query_string, hotspot_legend, hotspot_style
+from styles.hotspot_style import hotspot_legend, hotspot_style
 from styles.legend import legend
 from styles.request import ThematicRequest, parse_thematic_request
 from styles.style_json import style_json
@@ -168,7 +168,7 @@ def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
             return JSONResponse(tilejson(served.dataset, query, base_url(request), settings.max_zoom))
         return JSONResponse(tilejson(
             served.dataset, query, base_url(request), settings.max_zoom,
-            analysis_query_string(analysis), attribute_names(analysis.method),
+            analysis.query_string(), attribute_names(analysis.method),
         ))
 
     def tile(request: Request) -> Response:
@@ -190,9 +190,7 @@ def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
         served = holder.current()
         if request.query_params.get("analysis"):
             analysis = parse_analysis_request(served.dataset, request.query_params, request.path_params["indicator"])
-            body = hotspot_style(
-                served.dataset, served.analysis(analysis), base_url(request), settings.max_zoom, attribute_names(analysis.method)
-            )
+            body = hotspot_style(served.dataset, served.analysis(analysis), base_url(request), settings.max_zoom)
             return JSONResponse(body, headers={"Cache-Control": "no-cache"})
         thematic = parse_thematic_request(served.dataset, request.path_params["indicator"], request.query_params)
         body = style_json(served.dataset, served.thematic(thematic), base_url(request), settings.max_zoom)

@@ -33,6 +33,17 @@ class AnalysisRequest:
     permutations: int
     fdr: bool
 
+    def query_string(self) -> str:
+        """The parameters that make tiles carry this analysis, appended to a tile query string."""
+        parts = f"&analysis={self.method}&weights={self.weights}&permutations={self.permutations}"
+        if self.weights == "knn":
+            parts += f"&k={self.k}"
+        if self.fdr:
+            parts += "&fdr=true"
+        if self.within:
+            parts += f"&within={self.within}"
+        return parts
+
 
 def parse_analysis_request(dataset: Dataset, params: Mapping[str, str], indicator: str | None = None) -> AnalysisRequest:
     indicator = indicator or params.get("indicator")

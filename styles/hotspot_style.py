@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from analysis.hotspots import NO_NEIGHBOURS, NO_VALUE, NOT_SIGNIFICANT, HotspotResult
-from analysis.request import AnalysisRequest
+from analysis.hotspots import NO_NEIGHBOURS, NO_VALUE, NOT_SIGNIFICANT, HotspotResult, attribute_names
 from geodata.dataset import Dataset
 from styles.legend import legend_header
 from styles.palettes import NO_VALUE as NO_VALUE_COLOUR
@@ -40,19 +39,7 @@ OUTSIDE = {
 METHOD_TITLES = {"gi_star": "Getis-Ord Gi* (hot- en coldspots)", "local_moran": "Lokale Moran's I (clusters en uitschieters)"}
 
 
-def analysis_query_string(request: AnalysisRequest) -> str:
-    """The parameters that make tiles carry this analysis (appended to the tile query)."""
-    parts = f"&analysis={request.method}&weights={request.weights}&permutations={request.permutations}"
-    if request.weights == "knn":
-        parts += f"&k={request.k}"
-    if request.fdr:
-        parts += "&fdr=true"
-    if request.within:
-        parts += f"&within={request.within}"
-    return parts
-
-
-def hotspot_style(dataset: Dataset, result: HotspotResult, base_url: str, max_zoom: int, fields: dict[str, str]) -> dict[str, Any]:
+def hotspot_style(dataset: Dataset, result: HotspotResult, base_url: str, max_zoom: int) -> dict[str, Any]:
     r = result.request
     query = TileQuery(r.level, r.year, (r.group,), (r.indicator,))
     attribute = f"{r.method}__class"
@@ -61,10 +48,10 @@ def hotspot_style(dataset: Dataset, result: HotspotResult, base_url: str, max_zo
         for name, (colour, _) in {**OUTSIDE, **CLASSES[r.method]}.items()
     ]
     indicator = dataset.catalog.indicator(r.indicator)
-    extra = analysis_query_string(r)
+    extra = r.query_string()
     return style_document(
         f"{METHOD_TITLES[r.method]}: {indicator.title['nl']} – {dataset.catalog.group(r.group).title['nl']}, {r.level.value} {r.year}",
-        tilejson(dataset, query, base_url, max_zoom, extra, fields),
+        tilejson(dataset, query, base_url, max_zoom, extra, attribute_names(r.method)),
         r.level,
         fills,
         {
