@@ -28,6 +28,15 @@ def kwb_rows(year: int) -> dict[str, dict[str, str]]:
         return {row["gwb_code_10"]: row for row in csv.DictReader(f)}
 
 
+def error_of(client: TestClient, url: str) -> tuple[int, str]:
+    """(status, parameter) of a request that must fail with our JSON error body, which names
+    the parameter at fault and explains it."""
+    response = client.get(url)
+    body = response.json()
+    assert body["detail"], response.text
+    return response.status_code, body["parameter"]
+
+
 @pytest.fixture(scope="session")
 def demo_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
     output = tmp_path_factory.mktemp("demo") / "demo.gpkg"

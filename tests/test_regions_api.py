@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import kwb_rows
+from tests.conftest import error_of, kwb_rows
 
 BUURT = "BU03440111"
 
@@ -67,8 +67,7 @@ def test_search_by_name(client: TestClient) -> None:
     [("/regions/XX12", 404, "code"), ("/regions/BU99999999", 404, "code"), ("/regions?q=a", 400, "q"), ("/regions?level=land&q=ab", 404, "level")],
 )
 def test_region_errors_are_json(client: TestClient, url: str, status: int, parameter: str) -> None:
-    response = client.get(url)
-    assert response.status_code == status and response.json()["parameter"] == parameter
+    assert error_of(client, url) == (status, parameter)
 
 
 def test_viewer_pages_and_front_end_libraries_are_served_by_us(client: TestClient) -> None:

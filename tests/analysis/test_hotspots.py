@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from analysis.hotspots import SEED
 from geodata.dataset import Dataset
 from geodata.regions import Level
-from tests.conftest import kwb_rows
+from tests.conftest import error_of, kwb_rows
 from tests.styles.test_style_endpoint import UTRECHT, bijstand_2023, validate
 from tiles.tilemath import tiles_covering
 
@@ -136,5 +136,4 @@ def test_results_are_cached_per_input(client: TestClient) -> None:
     ],
 )
 def test_bad_analysis_requests_are_400(client: TestClient, url: str, parameter: str) -> None:
-    response = client.get(url)
-    assert response.status_code == 400 and response.json()["parameter"] == parameter
+    assert error_of(client, url) == (400, parameter)

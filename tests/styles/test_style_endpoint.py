@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 from geodata.dataset import Dataset
 from settings import Settings
 from styles.ready_made import DEFAULT_BASE_URL, ready_made_styles
-from tests.conftest import ROOT, kwb_rows
+from tests.conftest import ROOT, error_of, kwb_rows
 from tiles.tilemath import tiles_covering
 
 VALIDATOR = ROOT / "node_modules" / ".bin" / "gl-style-validate"
@@ -189,9 +189,7 @@ def test_style_filters_colour_every_buurt_by_its_class(client: TestClient) -> No
     ],
 )
 def test_bad_style_requests_get_json_4xx(client: TestClient, url: str, status: int, parameter: str) -> None:
-    response = client.get(url)
-    assert response.status_code == status, response.text
-    assert response.json()["parameter"] == parameter
+    assert error_of(client, url) == (status, parameter)
 
 
 def test_ready_made_styles_are_up_to_date(demo_dataset: Dataset) -> None:

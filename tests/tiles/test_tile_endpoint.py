@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from geodata.dataset import Dataset
 from geodata.regions import Level
-from tests.conftest import kwb_rows
+from tests.conftest import error_of, kwb_rows
 from tiles.tilemath import tile_bounds, tiles_covering
 
 UTRECHT = (4.97, 52.026, 5.195, 52.142)
@@ -184,10 +184,7 @@ def test_cors_allows_embedding(client: TestClient) -> None:
     ],
 )
 def test_bad_requests_get_json_4xx(client: TestClient, url: str, status: int, parameter: str) -> None:
-    response = client.get(url)
-    assert response.status_code == status
-    body = response.json()
-    assert body["parameter"] == parameter and body["detail"]
+    assert error_of(client, url) == (status, parameter)
 
 
 def test_unknown_path_is_json_404(client: TestClient) -> None:
