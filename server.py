@@ -31,6 +31,7 @@ from geodata.dataset import Dataset, load_dataset
 from geodata.errors import RequestError, WijkmonitorError
 from geodata.profile import region_profile, search_regions
 from settings import ROOT, Settings
+from styles.glyphs import FontLibrary, parse_range
 from styles.hotspot_style import hotspot_legend, hotspot_style
 from styles.legend import legend
 from styles.request import ThematicRequest, parse_thematic_request
@@ -248,6 +249,17 @@ def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
             "bounds": bounds,
         })
 
+    fonts = FontLibrary(settings.frontend_modules / "@fontsource" / "dejavu-sans" / "files")
+
+    def glyphs(request: Request) -> Response:
+        p = request.path_params
+        body = fonts.glyph_range(p["fontstack"], parse_range(p["range"]))
+        headers = {"Cache-Control": "public, max-age=86400", "Vary": "Accept-Encoding"}
+        if "gzip" in request.headers.get("accept-encoding", "").lower():
+            body = gzip.compress(body, 6, mtime=0)
+            headers["Content-Encoding"] = "gzip"
+        return Response(body, media_type="application/x-protobuf", headers=headers)
+
     if not (settings.frontend_modules / "leaflet").is_dir():
         log.warning("%s has no leaflet: run `make install` (npm ci) for the viewer", settings.frontend_modules)
 
@@ -271,6 +283,7 @@ def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
         Route("/regions", regions),
         Route("/regions/{code}", region),
         Route("/legend/{indicator}.json", legend_json),
+        Route("/fonts/{fontstack}/{range}.pbf", glyphs),
     ]
     app = Starlette(
         routes=routes,

@@ -52,12 +52,14 @@ def hotspot_style(dataset: Dataset, result: HotspotResult, base_url: str, max_zo
     return style_document(
         f"{METHOD_TITLES[r.method]}: {indicator.title['nl']} – {dataset.catalog.group(r.group).title['nl']}, {r.level.value} {r.year}",
         tilejson(dataset, query, base_url, max_zoom, extra, attribute_names(r.method)),
+        base_url,
         r.level,
         fills,
         {
             "wijkmonitor:legend": f"{base_url}/legend/{r.indicator}.json?level={r.level.value}&year={r.year}&group={r.group}{extra}",
             "wijkmonitor:attribute": attribute,
         },
+        r.within,
     )
 
 

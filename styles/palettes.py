@@ -23,6 +23,8 @@ DEFAULT_DIVERGING = "RdBu"
 NO_VALUE = "#ffffff"  # no figure at all (CBS secret or missing): white with a grey hatch-free outline
 WITHHELD = "#bdbdbd"  # withheld by us (too few people): mid grey, named in the legend
 OUTLINE = "#636363"
+LABEL_TEXT = "#252525"  # near-black names with a white halo read on every class colour
+LABEL_HALO = "#ffffff"
 
 
 def is_diverging(name: str) -> bool:

@@ -3,7 +3,8 @@
 QGIS 3.22's style converter skips `step`/`case` expressions over attributes, so every class
 is its own fill layer with a filter (which QGIS converts); MapLibre and Leaflet read the same
 layers. Lowest and highest classes are open-ended, so no published value goes uncoloured.
-Labels are not part of the style: they need a glyph server, and QGIS labels from its own fonts.
+Names come from the tiles' label point layer; MapLibre draws them with the glyphs we serve
+(`/fonts/...`), QGIS with the system font of the same name.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from typing import Any
 
 from geodata.dataset import Dataset
 from geodata.regions import Level
-from styles.palettes import NO_VALUE, OUTLINE, WITHHELD
+from styles.glyphs import LABEL_FONT
+from styles.palettes import LABEL_HALO, LABEL_TEXT, NO_VALUE, OUTLINE, WITHHELD
 from styles.thematic import ThematicMap
 from tiles.query import TileQuery
+from tiles.region_tiles import LABEL_MIN_ZOOM, label_layer_name
 from tiles.tilejson import tilejson
 
 SOURCE = "wijkmonitor"
@@ -42,10 +45,38 @@ def fill_layer(layer_id: str, level: Level, colour: str, condition: list[Any], w
     }
 
 
+def label_layer(level: Level, within: str | None) -> dict[str, Any]:
+    """Region names at their label points (pole of inaccessibility), from the zoom the tiles carry them."""
+    layer: dict[str, Any] = {
+        "id": f"{level.value}-namen",
+        "type": "symbol",
+        "source": SOURCE,
+        "source-layer": label_layer_name(level),
+        "minzoom": LABEL_MIN_ZOOM[level],
+        "layout": {
+            "text-field": ["get", "name"],
+            "text-font": [LABEL_FONT],
+            "text-size": ["interpolate", ["linear"], ["zoom"], LABEL_MIN_ZOOM[level], 11, 16, 15],
+            "text-max-width": 8,
+            "text-padding": 4,
+        },
+        "paint": {"text-color": LABEL_TEXT, "text-halo-color": LABEL_HALO, "text-halo-width": 1.5},
+    }
+    if within:
+        layer["filter"] = ["==", ["get", "gemeente_code"], within]
+    return layer
+
+
 def style_document(
-    name: str, tj: dict[str, Any], level: Level, fills: list[dict[str, Any]], metadata: dict[str, Any]
+    name: str,
+    tj: dict[str, Any],
+    base_url: str,
+    level: Level,
+    fills: list[dict[str, Any]],
+    metadata: dict[str, Any],
+    within: str | None,
 ) -> dict[str, Any]:
-    """A complete style: the TileJSON's tiles as the one source, the fill layers, an outline."""
+    """A complete style: the TileJSON's tiles as the one source, the fill layers, an outline, names."""
     outline = {
         "id": f"{level.value}-grens",
         "type": "line",
@@ -63,6 +94,7 @@ def style_document(
         "metadata": metadata,
         "center": tj["center"][:2],
         "zoom": tj["center"][2],
+        "glyphs": f"{base_url}/fonts/{{fontstack}}/{{range}}.pbf",
         "sources": {
             SOURCE: {
                 "type": "vector",
@@ -73,7 +105,7 @@ def style_document(
                 "attribution": tj["attribution"],
             }
         },
-        "layers": [*fills, outline],
+        "layers": [*fills, outline, label_layer(level, within)],
     }
 
 
@@ -95,6 +127,7 @@ def style_json(dataset: Dataset, m: ThematicMap, base_url: str, max_zoom: int) -
     return style_document(
         f"{m.indicator.title['nl']} – {dataset.catalog.group(r.group).title['nl']}, {level} {r.year}",
         tilejson(dataset, query, base_url, max_zoom),
+        base_url,
         r.level,
         fills,
         {
@@ -103,6 +136,7 @@ def style_json(dataset: Dataset, m: ThematicMap, base_url: str, max_zoom: int) -
             "wijkmonitor:breaks": list(breaks),
             "wijkmonitor:colours": list(m.colours),
         },
+        r.within,
     )
 
 

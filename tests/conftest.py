@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import uvicorn
 from starlette.testclient import TestClient
 
 from geodata.build import build_dataset
@@ -53,3 +61,34 @@ def demo_dataset(demo_build: tuple[Path, object]) -> Dataset:
 def client(demo_build: tuple[Path, object], demo_dataset: Dataset) -> TestClient:
     settings = Settings(dataset=demo_build[0], reload_check_seconds=-1)
     return TestClient(create_app(settings, demo_dataset))
+
+
+@pytest.fixture(scope="session")
+def live_server(demo_build: tuple[Path, object], demo_dataset: Dataset) -> Iterator[str]:
+    """The demo app on a real port, for the browser checks."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = Settings(dataset=demo_build[0], reload_check_seconds=-1)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, demo_dataset), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(100):
+        if server.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(5)
+
+
+def run_browser_check(script: Path, *args: object) -> dict:
+    """Run a node script that drives Debian's Chromium (playwright-core); its last line is JSON."""
+    node = shutil.which("node")
+    if node is None or not (ROOT / "node_modules" / "playwright-core").is_dir():
+        pytest.fail("node and node_modules/playwright-core are needed: run `make install`")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.fail("Chromium is missing: run scripts/system-packages.sh (make test does)")
+    done = subprocess.run([node, str(script), *map(str, args)], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])

@@ -3,46 +3,17 @@ a click on a buurt shows its real CBS figure, no console errors. Screenshot in a
 
 from __future__ import annotations
 
-import json
-import shutil
-import socket
-import subprocess
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import shapely
-import uvicorn
 
 from geodata.dataset import Dataset
 from geodata.regions import Level
-from server import create_app
-from settings import Settings
-from tests.conftest import ROOT, kwb_rows
+from tests.conftest import ROOT, kwb_rows, run_browser_check
 
 ARTIFACTS = ROOT / "artifacts"
 CHECK = Path(__file__).with_name("viewer_check.mjs")
 BUURT = "BU03440111"  # Welgelegen, Den Hommel
-
-
-@pytest.fixture(scope="module")
-def live_server(demo_build: tuple[Path, object], demo_dataset: Dataset) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    settings = Settings(dataset=demo_build[0], reload_check_seconds=-1)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, demo_dataset), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(5)
 
 
 def label_point(dataset: Dataset, code: str, year: int) -> tuple[float, float]:
@@ -60,15 +31,7 @@ def css_hex(colour: str) -> str:
 
 
 def run_viewer(url: str, lat: float, lng: float, screenshot: Path) -> dict:
-    node = shutil.which("node")
-    if node is None or not (ROOT / "node_modules" / "playwright-core").is_dir():
-        pytest.fail("node and node_modules/playwright-core are needed: run `make install`")
-    if not Path("/usr/bin/chromium").exists():
-        pytest.fail("Chromium is missing: run scripts/system-packages.sh (make test does)")
-    done = subprocess.run([node, str(CHECK), url, str(lat), str(lng), str(screenshot)],
-                          capture_output=True, text=True, timeout=120, cwd=ROOT)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_browser_check(CHECK, url, lat, lng, screenshot)
 
 
 def test_viewer_colours_buurten_and_shows_a_clicked_buurts_real_value(live_server: str, demo_dataset: Dataset) -> None:
