@@ -8,6 +8,7 @@ coordinates (clockwise on screen); QGIS draws nothing otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,9 +23,10 @@ from tiles.mvt import POINT, POLYGON, TILE_LAYER, encode_layer, point_commands, 
 class TileLayer:
     name: str
     columns: dict[str, Any]  # attribute -> one value per feature (None: absent)
-    ids: list[int]
+    ids: list[int] | np.ndarray
     polygons: np.ndarray | None = None  # shapely geometries in integer tile coordinates
     points: np.ndarray | None = None  # (n, 2) integer tile coordinates
+    commands: tuple[np.ndarray, np.ndarray] | None = None  # polygon command streams already made
 
 
 def to_tile_coords(
@@ -43,15 +45,17 @@ def to_tile_coords(
     clipped = geoms.copy()
     clipped[crossing] = shapely.clip_by_rect(geoms[crossing], *box)
     scale = extent / (maxx - minx)
+    return snap_to_grid(clipped, lambda c: np.column_stack(((c[:, 0] - minx) * scale, (maxy - c[:, 1]) * scale)))
 
-    def to_tile(coords: np.ndarray) -> np.ndarray:
-        return np.column_stack(((coords[:, 0] - minx) * scale, (maxy - coords[:, 1]) * scale))
 
-    on_grid = shapely.transform(clipped, lambda coords: np.rint(to_tile(coords)))
+def snap_to_grid(geoms: np.ndarray, to_grid: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Map coordinates with `to_grid` (y down), round to integers, repair what rounding broke,
+    orient exterior rings clockwise on screen; what is not polygonal any more comes back empty."""
+    on_grid = shapely.transform(geoms, lambda coords: np.rint(to_grid(coords)))
     broken = ~shapely.is_valid(on_grid) & ~shapely.is_empty(on_grid)
     if broken.any():
         # The GEOS precision reducer snaps and repairs; it is slow, so only where rounding broke something.
-        on_grid[broken] = [_snap_valid(g) for g in shapely.transform(clipped[broken], to_tile)]
+        on_grid[broken] = [_snap_valid(g) for g in shapely.transform(geoms[broken], to_grid)]
     polygonal = np.isin(shapely.get_type_id(on_grid), (3, 6))
     on_grid[~polygonal] = shapely.Polygon()
     return shapely.orient_polygons(on_grid, exterior_cw=False)
@@ -78,7 +82,9 @@ def encode_tile(layers: list[TileLayer], extent: int) -> bytes:
     """Encode layers; layers without features are left out. Empty result -> b''."""
     parts = []
     for layer in layers:
-        if layer.polygons is not None:
+        if layer.commands is not None:
+            geometry, kind = layer.commands, POLYGON
+        elif layer.polygons is not None:
             geometry, kind = polygon_commands(layer.polygons), POLYGON
         else:
             geometry, kind = point_commands(layer.points), POINT

@@ -13,6 +13,7 @@ import numpy as np
 import shapely
 import shapely.ops
 
+from tiles.grid import ZoomGrid, zoom_grid
 from tiles.tilemath import unit_size
 
 # Simplify away detail smaller than this many tile units (a 4096 tile shown at 512 px has 8 units per pixel).
@@ -35,7 +36,8 @@ class LevelGeometry:
         self.tree = shapely.STRtree(geoms_3857)
         self.labels = _label_points(geoms_3857)
         self._by_zoom: dict[int, np.ndarray] = {}
-        self._lock = threading.Lock()
+        self._grids: dict[int, ZoomGrid] = {}
+        self._lock = threading.RLock()
 
     def at_zoom(self, z: int) -> np.ndarray:
         if z >= self.exact_from_zoom:
@@ -44,6 +46,13 @@ class LevelGeometry:
             if z not in self._by_zoom:
                 self._by_zoom[z] = simplify_coverage(self.geoms, z, self.extent)
             return self._by_zoom[z]
+
+    def grid(self, z: int) -> ZoomGrid:
+        """The zoom's regions snapped to the world tile grid and encoded once (see tiles.grid)."""
+        with self._lock:
+            if z not in self._grids:
+                self._grids[z] = zoom_grid(self.at_zoom(z), z, self.extent)
+            return self._grids[z]
 
     def query(self, bounds: tuple[float, float, float, float]) -> np.ndarray:
         """Indices of regions whose envelope meets the box, in stable (code) order."""

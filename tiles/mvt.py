@@ -4,9 +4,8 @@ mapbox-vector-tile's encoder walks every vertex in Python (about 50 µs a featur
 for thousands of buurten in one low-zoom tile. Here the command streams of all features of
 a layer come from one numpy pass over shapely's vectorised parts/rings/coordinates, and the
 features are written as protobuf wire format in one numpy pass too (every field of a
-Feature is a varint or a packed list of varints). The layer's name, keys and values go
-through mapbox-vector-tile's own protobuf schema; protobuf reads a message's fields in any
-order, so the two byte strings are simply joined.
+Feature is a varint or a packed list of varints). The value table is written per kind of
+value (strings, integers, doubles, booleans) with each distinct value once across all keys.
 
 Input geometry is already in integer tile coordinates, valid, with exterior rings of
 positive surveyor's area (see tiles.encode).
@@ -19,7 +18,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import shapely
-from mapbox_vector_tile.Mapbox import vector_tile_pb2
 
 MOVE_TO, LINE_TO, CLOSE_PATH = 1, 2, 7
 POINT, POLYGON = 1, 3  # GeomType in the spec
@@ -29,7 +27,7 @@ def command(command_id: int, count: int | np.ndarray) -> int | np.ndarray:
     return (count << 3) | command_id
 
 
-def zigzag(values: np.ndarray) -> np.ndarray:
+def zigzag(values: np.ndarray | int) -> np.ndarray | int:
     return (values << 1) ^ (values >> 63)
 
 
@@ -89,26 +87,26 @@ def point_commands(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return out.ravel(), np.full(len(encoded), 3, dtype=np.int64)
 
 
+# The smallest value that needs 2, 3, ... 10 bytes as a varint.
+_VARINT_LIMITS = np.array([1 << shift for shift in range(7, 64, 7)], dtype=np.uint64)
+
+
 def varint_sizes(values: np.ndarray) -> np.ndarray:
     """Bytes each non-negative value takes as a protobuf varint."""
-    sizes = np.ones(len(values), dtype=np.int64)
-    for shift in range(7, 63, 7):
-        sizes += values >= (1 << shift)
-    return sizes
+    return np.searchsorted(_VARINT_LIMITS, np.asarray(values).astype(np.uint64), side="right") + 1
 
 
 def varints(values: np.ndarray) -> np.ndarray:
     """Protobuf varint bytes of non-negative int64 values, concatenated."""
     values = np.asarray(values, dtype=np.int64)
     sizes = varint_sizes(values)
-    out = np.empty(int(sizes.sum()), dtype=np.uint8)
-    starts = np.cumsum(sizes) - sizes
-    for k in range(int(sizes.max(initial=0))):
-        has = sizes > k
-        low7 = (values[has] >> (7 * k)) & 0x7F
-        more = (sizes[has] > k + 1).astype(np.int64) << 7
-        out[starts[has] + k] = low7 | more
-    return out
+    width = int(sizes.max(initial=1))
+    # Every value's 7-bit groups side by side, with the continuation bit on all but its last;
+    # reading the wanted groups row by row gives the varints in order.
+    groups = (values[:, None] >> (7 * np.arange(width))) & 0x7F
+    wanted = np.arange(width) < sizes[:, None]
+    groups[:, :-1] |= wanted[:, 1:] * 0x80
+    return groups[wanted].astype(np.uint8)
 
 
 def varint(value: int) -> bytes:
@@ -118,8 +116,11 @@ def varint(value: int) -> bytes:
 # Field keys (field number << 3 | wire type) of the spec's messages; all below 128, so each
 # is its own one-byte varint.
 TILE_LAYER = 3 << 3 | 2
-LAYER_FEATURE = 2 << 3 | 2
+LAYER_NAME, LAYER_FEATURE, LAYER_KEY, LAYER_VALUE = 1 << 3 | 2, 2 << 3 | 2, 3 << 3 | 2, 4 << 3 | 2
+LAYER_EXTENT = 5 << 3 | 0
 LAYER_VERSION = 15 << 3 | 0
+# Value message fields: 1 string, 3 double, 5 uint (our non-negative integers), 6 sint, 7 bool.
+VALUE_STRING, VALUE_DOUBLE, VALUE_INT, VALUE_SINT, VALUE_BOOL = 1, 3, 5, 6, 7
 FEATURE_ID, FEATURE_TAGS, FEATURE_TYPE, FEATURE_GEOMETRY = 1 << 3 | 0, 2 << 3 | 2, 3 << 3 | 0, 4 << 3 | 2
 
 
@@ -133,46 +134,113 @@ def encode_layer(
 ) -> bytes:
     """One layer's bytes; features with an empty geometry (length 0) are left out.
 
-    `columns` maps each key to one value per feature (None = absent); each column is
-    factorised once, so every distinct value is stored once."""
-    layer = vector_tile_pb2.tile().layers.add()
-    layer.name = name
-    layer.extent = extent
+    `columns` maps each key to one value per feature (None = absent); a key no feature has
+    is left out, and every distinct value is stored once across all keys."""
     commands, lengths = geometry
     n = len(lengths)
-    value_index = np.empty((n, len(columns)), dtype=np.int64)
-    present = np.zeros((n, len(columns)), dtype=bool)
-    key_index = np.zeros(len(columns), dtype=np.int64)
-    stored: dict[tuple[type, Any], int] = {}  # each distinct typed value once, across all keys
-    for k, (key, column) in enumerate(columns.items()):
-        codes, uniques = pd.factorize(pd.Series(column, dtype=object), use_na_sentinel=True)
-        if len(uniques) == 0:
-            continue  # no feature has this attribute: leave the key out
-        key_index[k] = len(layer.keys)
-        layer.keys.append(key)
-        positions = np.empty(len(uniques), dtype=np.int64)
-        for i, value in enumerate(uniques):
-            typed = (_wire_type(value), value)
-            if typed not in stored:
-                stored[typed] = len(stored)
-                _add_value(layer, value)
-            positions[i] = stored[typed]
-        value_index[:, k] = np.where(codes >= 0, positions[codes], -1)
-        present[:, k] = codes >= 0
+    factorised = [(key, *pd.factorize(pd.Series(column, dtype=object), use_na_sentinel=True)) for key, column in columns.items()]
+    factorised = [(key, codes, uniques) for key, codes, uniques in factorised if len(uniques)]
+    values, positions = _value_table([uniques for _, _, uniques in factorised])
+    value_index = np.full((n, len(factorised)), -1, dtype=np.int64)
+    for k, (_, codes, _) in enumerate(factorised):
+        value_index[:, k] = np.where(codes >= 0, positions[k][codes], -1)
+    present = value_index >= 0
     kept = lengths > 0
-    tags = np.empty((n, 2 * len(columns)), dtype=np.int64)
-    tags[:, 0::2] = key_index
+    tags = np.empty((n, 2 * len(factorised)), dtype=np.int64)
+    tags[:, 0::2] = np.arange(len(factorised))
     tags[:, 1::2] = value_index
     tag_present = np.repeat(present, 2, axis=1) & kept[:, None]
     features = _features(
         tags[tag_present], tag_present.sum(axis=1)[kept], commands, lengths[kept],
         np.asarray(ids, dtype=np.int64)[kept], geometry_type,
     )
-    # version (field 15) goes first, as spec 4.1 recommends; protobuf itself would write it last.
-    return bytes([LAYER_VERSION, 2]) + layer.SerializePartialToString() + features
+    keys = b"".join(_length_delimited(LAYER_KEY, key.encode()) for key, _, _ in factorised)
+    # version (field 15) first, as spec 4.1 recommends; decoders read fields in any order.
+    return (
+        bytes([LAYER_VERSION, 2]) + _length_delimited(LAYER_NAME, name.encode()) + keys + values
+        + bytes([LAYER_EXTENT]) + varint(extent) + features
+    )
 
 
-def _positions(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+def _kind(value: Any) -> int:
+    """The Value field a value goes in, so that 1, 1.0 and True stay distinct entries."""
+    if isinstance(value, str):
+        return VALUE_STRING
+    if isinstance(value, (bool, np.bool_)):
+        return VALUE_BOOL
+    if isinstance(value, (int, np.integer)):
+        return VALUE_INT
+    return VALUE_DOUBLE
+
+
+_KIND_OF_DTYPE = {"string": VALUE_STRING, "integer": VALUE_INT, "floating": VALUE_DOUBLE, "boolean": VALUE_BOOL}
+
+
+def _value_table(uniques_per_key: list[pd.Index]) -> tuple[bytes, list[np.ndarray]]:
+    """The layer's Value messages (field 4, wire bytes), and for each key the position of each
+    of its distinct values in that table. Values are grouped by kind and factorised once per
+    kind over all keys, so a value two keys share is stored once."""
+    if not uniques_per_key:
+        return b"", []
+    kinds = []
+    for uniques in uniques_per_key:
+        kind = _KIND_OF_DTYPE.get(pd.api.types.infer_dtype(uniques, skipna=False))
+        kinds.append(np.full(len(uniques), kind) if kind else np.array([_kind(v) for v in uniques]))
+    all_values = np.concatenate([np.asarray(u, dtype=object) for u in uniques_per_key])
+    all_kinds = np.concatenate(kinds)
+    position = np.empty(len(all_values), dtype=np.int64)
+    table, offset = [], 0
+    for kind in (VALUE_STRING, VALUE_INT, VALUE_DOUBLE, VALUE_BOOL):
+        of_kind = np.flatnonzero(all_kinds == kind)
+        if len(of_kind) == 0:
+            continue
+        codes, distinct = pd.factorize(pd.Series(all_values[of_kind], dtype=object))
+        position[of_kind] = offset + codes
+        table.append(_encode_values(kind, list(distinct)))
+        offset += len(distinct)
+    ends = np.cumsum([len(u) for u in uniques_per_key])
+    return b"".join(table), np.split(position, ends[:-1])
+
+
+def _encode_values(kind: int, values: list[Any]) -> bytes:
+    if kind == VALUE_DOUBLE:
+        # Every double is the same 11 bytes: field 4, length 9, field 3 (fixed64), value.
+        records = np.zeros(len(values), dtype=np.dtype([("head", "u1", 3), ("value", "<f8")]))
+        records["head"] = (LAYER_VALUE, 9, VALUE_DOUBLE << 3 | 1)
+        records["value"] = values
+        return records.tobytes()
+    if kind == VALUE_STRING:
+        return _encode_strings(values)
+    if kind == VALUE_BOOL:
+        return b"".join(bytes([LAYER_VALUE, 2, VALUE_BOOL << 3, int(bool(v))]) for v in values)
+    out = []
+    for v in values:
+        v = int(v)
+        body = bytes([VALUE_INT << 3]) + varint(v) if v >= 0 else bytes([VALUE_SINT << 3]) + varint(zigzag(v))
+        out.append(_length_delimited(LAYER_VALUE, body))
+    return b"".join(out)
+
+
+def _encode_strings(values: list[str]) -> bytes:
+    """[field 4, inner size, field 1, size, utf-8...] per string, assembled in numpy."""
+    encoded = [v.encode() for v in values]
+    sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+    inner = 1 + varint_sizes(sizes) + sizes
+    heads = np.column_stack([np.full(len(sizes), LAYER_VALUE), inner, np.full(len(sizes), VALUE_STRING << 3 | 2), sizes])
+    head_sizes = 2 + varint_sizes(inner) + varint_sizes(sizes)
+    starts = np.cumsum(head_sizes + sizes) - head_sizes - sizes
+    out = np.empty(int((head_sizes + sizes).sum()), dtype=np.uint8)
+    out[ranges(starts, head_sizes)] = varints(heads.ravel())
+    out[ranges(starts + head_sizes, sizes)] = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    return out.tobytes()
+
+
+def _length_delimited(key: int, payload: bytes) -> bytes:
+    n = len(payload)
+    return (bytes([key, n]) if n < 128 else bytes([key]) + varint(n)) + payload
+
+
+def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """starts[i], starts[i] + 1, ... (counts[i] of them) for every i, concatenated."""
     first = np.cumsum(counts) - counts
     return np.repeat(starts, counts) + np.arange(int(counts.sum())) - np.repeat(first, counts)
@@ -201,34 +269,9 @@ def _features(
     out = np.empty(int(per_feature.sum()), dtype=np.int64)
     for offset, value in enumerate((LAYER_FEATURE, feature_bytes, FEATURE_ID, ids, FEATURE_TAGS, tag_bytes)):
         out[start + offset] = value
-    out[_positions(start + 6, tag_counts)] = tags
+    out[ranges(start + 6, tag_counts)] = tags
     after_tags = start + 6 + tag_counts
     for offset, value in enumerate((FEATURE_TYPE, geometry_type, FEATURE_GEOMETRY, geometry_bytes)):
         out[after_tags + offset] = value
-    out[_positions(after_tags + 4, lengths)] = commands
+    out[ranges(after_tags + 4, lengths)] = commands
     return varints(out).tobytes()
-
-def _wire_type(value: Any) -> type:
-    """The Value field a value is stored in, so 1 and 1.0 (or True) stay distinct entries."""
-    if isinstance(value, str):
-        return str
-    if isinstance(value, (bool, np.bool_)):
-        return bool
-    if isinstance(value, (int, np.integer)):
-        return int
-    return float
-
-
-def _add_value(layer: Any, value: Any) -> None:
-    entry = layer.values.add()
-    if isinstance(value, str):
-        entry.string_value = value
-    elif isinstance(value, (bool, np.bool_)):
-        entry.bool_value = bool(value)
-    elif isinstance(value, (int, np.integer)):
-        if value >= 0:
-            entry.uint_value = int(value)
-        else:
-            entry.sint_value = int(value)
-    else:
-        entry.double_value = float(value)

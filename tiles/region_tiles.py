@@ -6,12 +6,13 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from geodata.dataset import Dataset
 from geodata.regions import Level, feature_id
 from tiles.encode import TileLayer, encode_tile, to_tile_coords, to_tile_points
 from tiles.generalise import LevelGeometry
+from tiles.grid import tile_commands
+from tiles.mvt import polygon_commands
 from tiles.query import TileQuery
 from tiles.tilemath import tile_bounds
 
@@ -39,6 +40,7 @@ class RegionTiles:
             regions = self.dataset.regions_of(level, year).sort_values("code")
             in_3857 = regions.to_crs("EPSG:3857")
             attributes = regions.drop(columns="geometry").reset_index(drop=True)
+            attributes["feature_id"] = [feature_id(c) for c in attributes["code"]]
             self._geometry[key] = (
                 LevelGeometry(attributes["code"].to_numpy(), np.asarray(in_3857.geometry.array), self.extent, EXACT_FROM_ZOOM),
                 attributes,
@@ -54,18 +56,21 @@ class RegionTiles:
         hits = geometry.query((bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad))
         if len(hits) == 0:
             return b""
-        shapes = to_tile_coords(geometry.at_zoom(z)[hits], bounds, self.extent, self.buffer)
-        keep = ~shapely.is_empty(shapes)
-        hits, shapes = hits[keep], shapes[keep]
-        if len(hits) == 0:
+
+        def clip(crossing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return polygon_commands(to_tile_coords(geometry.at_zoom(z)[crossing], bounds, self.extent, self.buffer))
+
+        commands, lengths = tile_commands(geometry.grid(z), hits, x, y, self.extent, self.buffer, clip)
+        keep = lengths > 0
+        if not keep.any():
             return b""
+        hits, lengths = hits[keep], lengths[keep]
         columns = self._columns(query, attributes.iloc[hits])
         for name, series in (extra or {}).items():
             values = series.reindex(columns["code"]).astype(object)
             columns[name] = values.where(values.notna(), None).to_numpy()
-        codes = attributes["code"].to_numpy()[hits]
-        ids = [feature_id(c) for c in codes]
-        polygons = TileLayer(query.level.value, columns, ids, polygons=shapes)
+        ids = attributes["feature_id"].to_numpy()[hits]
+        polygons = TileLayer(query.level.value, columns, ids, commands=(commands, lengths))
         if z < LABEL_MIN_ZOOM[query.level]:
             return encode_tile([polygons], self.extent)
 
@@ -74,7 +79,7 @@ class RegionTiles:
         label_points = TileLayer(
             label_layer_name(query.level),
             {key: columns[key][inside] for key in ("code", "name", "gemeente_code") if key in columns},
-            [i for i, ok in zip(ids, inside) if ok],
+            ids[inside],
             points=label_xy[inside],
         )
         return encode_tile([polygons, label_points], self.extent)

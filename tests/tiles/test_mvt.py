@@ -78,6 +78,32 @@ def test_attributes_keep_their_types_and_are_stored_once() -> None:
     assert tile.layers[0].version == 2 and tile.layers[0].extent == 4096
 
 
+def test_value_table_holds_any_string_bool_and_mixed_numbers() -> None:
+    long_name = "Buurt " + "ë" * 150  # 306 bytes in UTF-8: sizes past one varint byte
+    columns = {
+        "name": np.array(["Mariëndaal", long_name, "", "Oog in Al"], dtype=object),
+        "flag": np.array([True, False, True, None], dtype=object),
+        "mixed": np.array([1, 1, 2.5, -2**40], dtype=object),
+        "share": np.array([1.0, None, None, None], dtype=object),
+        "same_as_name": np.array(["Oog in Al", None, None, "Mariëndaal"], dtype=object),
+    }
+    geoms = shapely.orient_polygons(np.array([shapely.box(i * 20, 0, i * 20 + 10, 10) for i in range(4)], dtype=object))
+    body = encode_tile([TileLayer("t", columns, [1, 2, 3, 4], polygons=geoms)], 4096)
+    decoded = [f["properties"] for f in mapbox_vector_tile.decode(body)["t"]["features"]]
+    assert decoded == [
+        {"name": "Mariëndaal", "flag": True, "mixed": 1, "share": 1.0, "same_as_name": "Oog in Al"},
+        {"name": long_name, "flag": False, "mixed": 1},
+        {"name": "", "flag": True, "mixed": 2.5},
+        {"name": "Oog in Al", "mixed": -2**40, "same_as_name": "Mariëndaal"},
+    ]
+    assert type(decoded[0]["mixed"]) is int and type(decoded[0]["share"]) is float  # 1 and 1.0 stay apart
+    from mapbox_vector_tile.Mapbox import vector_tile_pb2
+
+    tile = vector_tile_pb2.tile()
+    tile.ParseFromString(body)
+    assert len(tile.layers[0].values) == 4 + 2 + 4  # names shared by both keys; True, False; 1, -2^40, 2.5, 1.0
+
+
 def test_points_and_empty_layers() -> None:
     points = TileLayer("p", {"code": np.array(["a", "b"], dtype=object)}, [1, 2], points=np.array([[5, 7], [4096, 0]]))
     empty = TileLayer("e", {}, [1], polygons=np.array([shapely.Polygon()], dtype=object))
