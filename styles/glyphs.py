@@ -103,10 +103,8 @@ class FontLibrary:
         self.directory = directory
         self._fonts: dict[str, Font] = {}
         self._lock = threading.Lock()  # FreeType faces are not thread-safe; routes run in a pool
-        self.glyph_range = lru_cache(maxsize=64)(self._glyph_range)
-
-    def names(self) -> list[str]:
-        return list(FONT_FILES)
+        # Keyed on the fonts we serve, not on the stack as asked, so odd stacks cannot flood it.
+        self._render = lru_cache(maxsize=64)(self._render_range)
 
     def font(self, name: str) -> Font:
         if name not in self._fonts:
@@ -116,22 +114,25 @@ class FontLibrary:
             self._fonts[name] = Font(path)
         return self._fonts[name]
 
-    def _glyph_range(self, fontstack: str, start: int) -> bytes:
+    def glyph_range(self, fontstack: str, start: int) -> bytes:
         """The glyphs PBF for code points start..start+255; each from the first font of the
-        comma-separated stack that has it. Unknown names in a stack are skipped."""
+        comma-separated stack that has it. Names we do not serve are skipped."""
         if start < 0 or start > MAX_CODE_POINT or start % RANGE_SIZE:
             raise RequestError("range", f"must be a multiple of {RANGE_SIZE} from 0 to {MAX_CODE_POINT - RANGE_SIZE + 1}")
-        known = [name.strip() for name in fontstack.split(",") if name.strip() in FONT_FILES]
+        known = tuple(dict.fromkeys(name.strip() for name in fontstack.split(",") if name.strip() in FONT_FILES))
         if not known:
             raise UnknownFont("fontstack", f"no font of {fontstack!r} is served; fonts: {', '.join(FONT_FILES)}")
+        return self._render(known, start)
+
+    def _render_range(self, names: tuple[str, ...], start: int) -> bytes:
         glyphs = []
         with self._lock:
-            fonts = [self.font(name) for name in known]
+            fonts = [self.font(name) for name in names]
             for code_point in range(start, start + RANGE_SIZE):
                 font = next((f for f in fonts if f.has(code_point)), None)
                 if font is not None:
                     glyphs.append(font.glyph(code_point))
-        return encode_glyphs(fontstack, f"{start}-{start + RANGE_SIZE - 1}", glyphs)
+        return encode_glyphs(",".join(names), f"{start}-{start + RANGE_SIZE - 1}", glyphs)
 
 
 def parse_range(text: str) -> int:

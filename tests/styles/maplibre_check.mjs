@@ -3,31 +3,18 @@
 //
 //   node maplibre_check.mjs STYLE_URL ZOOM LNG LAT SCREENSHOT
 import { readFileSync } from "node:fs";
-import { chromium } from "playwright-core";
+import { check } from "../browser.mjs";
 
 const [styleUrl, zoom, lng, lat, screenshot] = process.argv.slice(2);
 const origin = new URL(styleUrl).origin;
-const problems = [];
-const glyphRequests = [];
 const dist = new URL("../../node_modules/maplibre-gl/dist/", import.meta.url);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  // WebGL without a GPU: Chromium's software renderer.
-  args: ["--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--disable-background-networking"],
-});
-const result = { problems, glyphRequests };
-try {
-  const page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
-  page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}`));
+await check(origin, { width: 1000, height: 700 }, true, async (page, result) => {
+  result.glyphRequests = [];
   page.on("request", (r) => {
-    if (!r.url().startsWith(origin) && !r.url().startsWith("data:") && !r.url().startsWith("blob:")) problems.push(`external request: ${r.url()}`);
-    if (new URL(r.url()).pathname.startsWith("/fonts/")) glyphRequests.push(decodeURIComponent(new URL(r.url()).pathname));
+    const path = new URL(r.url()).pathname;
+    if (path.startsWith("/fonts/")) result.glyphRequests.push(decodeURIComponent(path));
   });
-  page.on("response", (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
   // A blank page on the server's origin with MapLibre from node_modules: the test page an embedder writes.
   await page.route(`${origin}/__maplibre/**`, (route) => {
     const name = new URL(route.request().url()).pathname.split("/").pop();
@@ -55,9 +42,4 @@ try {
     });
   }), [styleUrl, zoom, lng, lat]));
   await page.screenshot({ path: screenshot });
-} catch (error) {
-  problems.push(`error: ${error.message}`);
-} finally {
-  await browser.close();
-}
-console.log(JSON.stringify(result));
+});

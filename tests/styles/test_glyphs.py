@@ -101,7 +101,7 @@ def test_distance_field_is_ink_inside_strokes_and_paper_around_them(latin: dict[
 
 def test_a_stack_takes_each_glyph_from_the_first_font_that_has_it() -> None:
     library = FontLibrary(FONTS)
-    bold_first = decode(library.glyph_range("Noto Sans Regular,DejaVu Sans Bold,DejaVu Sans Book", 0))
+    bold_first = decode(library.glyph_range("Noto Sans Regular, DejaVu Sans Bold,DejaVu Sans Book", 0))
     book = decode(library.glyph_range("DejaVu Sans Book", 0))
     assert bold_first.keys() == book.keys()
     assert bold_first[ord("m")].advance > book[ord("m")].advance

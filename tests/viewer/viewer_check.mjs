@@ -1,27 +1,11 @@
-// Drive the viewer in Debian's headless Chromium with playwright-core (both installed by
-// `make install` / scripts/system-packages.sh). Prints one JSON result on stdout.
+// Drive the viewer in headless Chromium (see ../browser.mjs). Prints one JSON result on stdout.
 //
 //   node viewer_check.mjs URL LAT LNG SCREENSHOT
-import { chromium } from "playwright-core";
+import { check } from "../browser.mjs";
 
 const [url, lat, lng, screenshot] = process.argv.slice(2);
-const origin = new URL(url).origin;
-const problems = [];
-const result = { problems };
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-});
-try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}`));
-  page.on("request", (r) => { if (!r.url().startsWith(origin) && !r.url().startsWith("data:")) problems.push(`external request: ${r.url()}`); });
-  page.on("response", (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
-
+await check(new URL(url).origin, { width: 1280, height: 800 }, false, async (page, result) => {
   await page.goto(url, { waitUntil: "networkidle" });
   await page.waitForSelector("#legend li");
   await page.waitForFunction(() => document.querySelectorAll(".leaflet-overlay-pane path, .leaflet-tile path").length > 50);
@@ -43,9 +27,4 @@ try {
   result.url = page.url();
   result.controlsVisible = await page.isVisible("#controls");
   await page.screenshot({ path: screenshot });
-} catch (error) {
-  problems.push(`error: ${error.message}`);
-} finally {
-  await browser.close();
-}
-console.log(JSON.stringify(result));
+});

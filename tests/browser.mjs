@@ -1,0 +1,34 @@
+// Shared by the browser checks: Debian's headless Chromium driven by playwright-core (both
+// installed by `make install` / scripts/system-packages.sh). `check(origin, viewport, gl, run)`
+// opens a page, records every problem a user would notice (console errors, page errors, failed
+// or 4xx/5xx requests, requests to other hosts), lets `run(page, result)` fill the result, and
+// prints it as one JSON line.
+import { chromium } from "playwright-core";
+
+export async function check(origin, viewport, gl, run) {
+  const problems = [];
+  const result = { problems };
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    // WebGL without a GPU (MapLibre) needs Chromium's software renderer; Leaflet needs none.
+    args: ["--no-sandbox", "--disable-background-networking",
+      ...(gl ? ["--use-angle=swiftshader", "--enable-unsafe-swiftshader"] : ["--disable-gpu"])],
+  });
+  try {
+    const page = await browser.newPage({ viewport });
+    page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
+    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}`));
+    page.on("request", (r) => {
+      if (!r.url().startsWith(origin) && !r.url().startsWith("data:") && !r.url().startsWith("blob:")) problems.push(`external request: ${r.url()}`);
+    });
+    page.on("response", (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+    await run(page, result);
+  } catch (error) {
+    problems.push(`error: ${error.message}`);
+  } finally {
+    await browser.close();
+  }
+  console.log(JSON.stringify(result));
+}
