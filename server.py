@@ -187,23 +187,23 @@ def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
             served.cache.put(key, cached)
         return _tile_response(request, served, key, cached, settings)
 
-    def style(request: Request) -> Response:
+    def thematic_or_analysis(request: Request) -> tuple[Served, ThematicMap | HotspotResult]:
+        """The map a style or legend request asks for: a hotspot analysis or a thematic map."""
         served = holder.current()
+        indicator = request.path_params["indicator"]
         if request.query_params.get("analysis"):
-            analysis = parse_analysis_request(served.dataset, request.query_params, request.path_params["indicator"])
-            body = hotspot_style(served.dataset, served.analysis(analysis), base_url(request), settings.max_zoom)
-            return JSONResponse(body, headers={"Cache-Control": "no-cache"})
-        thematic = parse_thematic_request(served.dataset, request.path_params["indicator"], request.query_params)
-        body = style_json(served.dataset, served.thematic(thematic), base_url(request), settings.max_zoom)
-        return JSONResponse(body, headers={"Cache-Control": "no-cache"})
+            return served, served.analysis(parse_analysis_request(served.dataset, request.query_params, indicator))
+        return served, served.thematic(parse_thematic_request(served.dataset, indicator, request.query_params))
+
+    def style(request: Request) -> Response:
+        served, chosen = thematic_or_analysis(request)
+        make = hotspot_style if isinstance(chosen, HotspotResult) else style_json
+        return JSONResponse(make(served.dataset, chosen, base_url(request), settings.max_zoom), headers={"Cache-Control": "no-cache"})
 
     def legend_json(request: Request) -> Response:
-        served = holder.current()
-        if request.query_params.get("analysis"):
-            analysis = parse_analysis_request(served.dataset, request.query_params, request.path_params["indicator"])
-            return JSONResponse(hotspot_legend(served.dataset, served.analysis(analysis)), headers={"Cache-Control": "no-cache"})
-        thematic = parse_thematic_request(served.dataset, request.path_params["indicator"], request.query_params)
-        return JSONResponse(legend(served.dataset, served.thematic(thematic)), headers={"Cache-Control": "no-cache"})
+        served, chosen = thematic_or_analysis(request)
+        make = hotspot_legend if isinstance(chosen, HotspotResult) else legend
+        return JSONResponse(make(served.dataset, chosen), headers={"Cache-Control": "no-cache"})
 
     def hotspot_analysis(request: Request) -> Response:
         served = holder.current()
@@ -241,8 +241,7 @@ def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
     def viewer_config(request: Request) -> Response:
         dataset = holder.current().dataset
         finest = list(dataset.regions)[-1]
-        regions = dataset.regions_of(finest, dataset.years(finest)[-1])
-        bounds = [round(v, 5) for v in regions.to_crs("EPSG:4326").total_bounds.tolist()]
+        bounds = [round(v, 5) for v in dataset.bounds_lonlat(finest, dataset.years(finest)[-1])]
         return JSONResponse({
             "basemap_url": settings.basemap_url or None,
             "basemap_attribution": settings.basemap_attribution,

@@ -28,6 +28,7 @@ class Dataset:
     regions: dict[Level, gpd.GeoDataFrame]
     values: pd.DataFrame
     _tables: dict[tuple[Level, int, str], tuple[pd.DataFrame, pd.DataFrame]] = field(default_factory=dict, repr=False)
+    _bounds: dict[tuple[Level, int], tuple[float, float, float, float]] = field(default_factory=dict, repr=False)
 
     @property
     def title(self) -> str:
@@ -61,6 +62,13 @@ class Dataset:
     def regions_of(self, level: Level, year: int) -> gpd.GeoDataFrame:
         frame = self.regions[level]
         return frame[frame["year"] == year]
+
+    def bounds_lonlat(self, level: Level, year: int) -> tuple[float, float, float, float]:
+        """(west, south, east, north) of a level's regions in a year, reprojected once."""
+        key = (level, year)
+        if key not in self._bounds:
+            self._bounds[key] = tuple(self.regions_of(level, year).to_crs("EPSG:4326").total_bounds.tolist())
+        return self._bounds[key]
 
     @cached_property
     def _value_index(self) -> dict[tuple[str, int, str], pd.DataFrame]:

@@ -22,8 +22,7 @@ def tilejson(
 ) -> dict[str, Any]:
     """TileJSON 3.0.0; `extra_query`/`extra_fields` add parameters and attributes beyond the figures (analysis)."""
     level = query.level
-    regions = dataset.regions_of(level, query.year)
-    west, south, east, north = regions.to_crs("EPSG:4326").total_bounds.tolist()
+    west, south, east, north = dataset.bounds_lonlat(level, query.year)
     fields: dict[str, str] = {
         "code": "CBS-code (String)",
         "name": "Naam (String)",
