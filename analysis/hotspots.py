@@ -49,9 +49,7 @@ def spatial_weights(regions: gpd.GeoDataFrame, kind: str, k: int) -> libpysal.we
 
 
 def hotspots(dataset: Dataset, request: AnalysisRequest) -> HotspotResult:
-    regions = dataset.regions_of(request.level, request.year)
-    if request.within:
-        regions = regions[regions["gemeente_code"] == request.within]
+    regions = dataset.regions_of(request.level, request.year, request.within)
     regions = regions.sort_values("code").reset_index(drop=True)
     shown = figures(dataset, request.level, request.year, request.group, request.indicator, request.within)
     published = shown.statuses.reindex(regions["code"]).eq("ok").to_numpy()

@@ -59,9 +59,13 @@ class Dataset:
             raise UnknownYear("year", f"no {level.value} boundaries for {year}; years: {years}")
         return year
 
-    def regions_of(self, level: Level, year: int) -> gpd.GeoDataFrame:
+    def regions_of(self, level: Level, year: int, within: str | None = None) -> gpd.GeoDataFrame:
+        """The level's regions in a year; with `within`, only those of that gemeente."""
         frame = self.regions[level]
-        return frame[frame["year"] == year]
+        chosen = frame["year"] == year
+        if within is not None:
+            chosen &= frame["gemeente_code"] == within
+        return frame[chosen]
 
     def bounds_lonlat(self, level: Level, year: int) -> tuple[float, float, float, float]:
         """(west, south, east, north) of a level's regions in a year, reprojected once."""

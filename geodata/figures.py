@@ -29,9 +29,7 @@ class Figures:
 
 def figures(dataset: Dataset, level: Level, year: int, group: str, indicator: str, within: str | None) -> Figures:
     """Every region of the level and year (within one gemeente if asked), with its figure or why it has none."""
-    regions = dataset.regions_of(level, year)
-    if within is not None:
-        regions = regions[regions["gemeente_code"] == within]
+    regions = dataset.regions_of(level, year, within)
     codes = pd.Index(regions["code"], name="code")
     values, statuses = dataset.table(level, year, group)
     if indicator in values.columns:

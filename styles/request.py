@@ -78,8 +78,7 @@ def parse_thematic_request(dataset: Dataset, indicator_id: str, params: Mapping[
     if within is not None:
         if level is Level.gemeente:
             raise RequestError("within", "within selects wijken or buurten of one gemeente; use level=wijk or level=buurt")
-        regions = dataset.regions_of(level, year)
-        if not (regions["gemeente_code"] == within).any():
+        if dataset.regions_of(level, year, within).empty:
             raise UnknownRegion("within", f"no {level.value}en of gemeente {within!r} in {year}")
     if centre == "gemeente" and within is None:
         raise RequestError("centre", "centre=gemeente needs within=<gemeentecode>, the gemeente to centre on")
