@@ -25,14 +25,14 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from analysis.hotspots import HotspotResult, attribute_names, hotspots, tile_attributes
+from analysis.hotspots import HotspotResult, hotspots, tile_attributes
 from analysis.request import AnalysisRequest, parse_analysis_request
 from geodata.dataset import Dataset, load_dataset
 from geodata.errors import RequestError, WijkmonitorError
 from geodata.profile import region_profile, search_regions
 from settings import ROOT, Settings
 from styles.glyphs import FontLibrary, parse_range
-from styles.hotspot_style import hotspot_legend, hotspot_style
+from styles.hotspot_style import hotspot_legend, hotspot_style, hotspot_tilejson
 from styles.legend import legend
 from styles.request import ThematicRequest, parse_thematic_request
 from styles.style_json import style_json
@@ -167,10 +167,7 @@ def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
         analysis = tile_analysis(served, query, request.query_params)
         if analysis is None:
             return JSONResponse(tilejson(served.dataset, query, base_url(request), settings.max_zoom))
-        return JSONResponse(tilejson(
-            served.dataset, query, base_url(request), settings.max_zoom,
-            analysis.query_string(), attribute_names(analysis.method),
-        ))
+        return JSONResponse(hotspot_tilejson(served.dataset, analysis, base_url(request), settings.max_zoom))
 
     def tile(request: Request) -> Response:
         served = holder.current()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from analysis.hotspots import NO_NEIGHBOURS, NO_VALUE, NOT_SIGNIFICANT, HotspotResult, attribute_names
+from analysis.request import AnalysisRequest
 from geodata.dataset import Dataset
 from styles.legend import legend_header
 from styles.palettes import NO_VALUE as NO_VALUE_COLOUR
@@ -39,9 +40,14 @@ OUTSIDE = {
 METHOD_TITLES = {"gi_star": "Getis-Ord Gi* (hot- en coldspots)", "local_moran": "Lokale Moran's I (clusters en uitschieters)"}
 
 
+def hotspot_tilejson(dataset: Dataset, r: AnalysisRequest, base_url: str, max_zoom: int) -> dict[str, Any]:
+    """TileJSON of the tiles that carry an analysis: its figure, its parameters in the URL, its attributes."""
+    query = TileQuery(r.level, r.year, (r.group,), (r.indicator,))
+    return tilejson(dataset, query, base_url, max_zoom, r.query_string(), attribute_names(r.method))
+
+
 def hotspot_style(dataset: Dataset, result: HotspotResult, base_url: str, max_zoom: int) -> dict[str, Any]:
     r = result.request
-    query = TileQuery(r.level, r.year, (r.group,), (r.indicator,))
     attribute = f"{r.method}__class"
     fills = [
         fill_layer(f"{r.level.value}-{name}", r.level, colour, ["==", ["get", attribute], name], r.within)
@@ -51,7 +57,7 @@ def hotspot_style(dataset: Dataset, result: HotspotResult, base_url: str, max_zo
     extra = r.query_string()
     return style_document(
         f"{METHOD_TITLES[r.method]}: {indicator.title['nl']} – {dataset.catalog.group(r.group).title['nl']}, {r.level.value} {r.year}",
-        tilejson(dataset, query, base_url, max_zoom, extra, attribute_names(r.method)),
+        hotspot_tilejson(dataset, r, base_url, max_zoom),
         base_url,
         r.level,
         fills,
