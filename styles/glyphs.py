@@ -18,7 +18,7 @@ import numpy as np
 from scipy.ndimage import distance_transform_edt
 
 from geodata.errors import RequestError
-from tiles.mvt import varint, zigzag
+from tiles.mvt import length_delimited, varint, zigzag
 
 FONT_FILES = {
     "DejaVu Sans Book": "dejavu-sans-latin-400-normal.woff",
@@ -152,18 +152,17 @@ def encode_glyphs(name: str, code_range: str, glyphs: list[Glyph]) -> bytes:
 
 def _glyph_bytes(g: Glyph) -> bytes:
     """id=1, bitmap=2 (left out when empty), width=3, height=4, left=5, top=6 (sint32), advance=7."""
-    signed = zigzag(np.array([g.left, g.top], dtype=np.int64))
     out = _field_varint(1, g.code_point)
     if g.bitmap:
         out += _field_bytes(2, g.bitmap)
     out += _field_varint(3, g.width) + _field_varint(4, g.height)
-    out += _field_varint(5, int(signed[0])) + _field_varint(6, int(signed[1])) + _field_varint(7, g.advance)
+    out += _field_varint(5, zigzag(g.left)) + _field_varint(6, zigzag(g.top)) + _field_varint(7, g.advance)
     return out
 
 
 def _field_varint(number: int, value: int) -> bytes:
-    return varint(number << 3) + varint(value)
+    return bytes([number << 3]) + varint(value)
 
 
 def _field_bytes(number: int, payload: bytes) -> bytes:
-    return varint(number << 3 | 2) + varint(len(payload)) + payload
+    return length_delimited(number << 3 | 2, payload)

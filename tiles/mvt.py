@@ -154,10 +154,10 @@ def encode_layer(
         tags[tag_present], tag_present.sum(axis=1)[kept], commands, lengths[kept],
         np.asarray(ids, dtype=np.int64)[kept], geometry_type,
     )
-    keys = b"".join(_length_delimited(LAYER_KEY, key.encode()) for key, _, _ in factorised)
+    keys = b"".join(length_delimited(LAYER_KEY, key.encode()) for key, _, _ in factorised)
     # version (field 15) first, as spec 4.1 recommends; decoders read fields in any order.
     return (
-        bytes([LAYER_VERSION, 2]) + _length_delimited(LAYER_NAME, name.encode()) + keys + values
+        bytes([LAYER_VERSION, 2]) + length_delimited(LAYER_NAME, name.encode()) + keys + values
         + bytes([LAYER_EXTENT]) + varint(extent) + features
     )
 
@@ -217,7 +217,7 @@ def _encode_values(kind: int, values: list[Any]) -> bytes:
     for v in values:
         v = int(v)
         body = bytes([VALUE_INT << 3]) + varint(v) if v >= 0 else bytes([VALUE_SINT << 3]) + varint(zigzag(v))
-        out.append(_length_delimited(LAYER_VALUE, body))
+        out.append(length_delimited(LAYER_VALUE, body))
     return b"".join(out)
 
 
@@ -235,7 +235,8 @@ def _encode_strings(values: list[str]) -> bytes:
     return out.tobytes()
 
 
-def _length_delimited(key: int, payload: bytes) -> bytes:
+def length_delimited(key: int, payload: bytes) -> bytes:
+    """A bytes/message field: its key (one byte: field numbers below 16), the size, the payload."""
     n = len(payload)
     return (bytes([key, n]) if n < 128 else bytes([key]) + varint(n)) + payload
 
