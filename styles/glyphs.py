@@ -10,6 +10,7 @@ from the font's ascender.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -38,14 +39,17 @@ class UnknownFont(RequestError):
     status_code = 404
 
 
+@dataclass(frozen=True, slots=True)
 class Glyph:
     """One rendered glyph: metrics in pixels at 24 px, bitmap (width+6) x (height+6) or empty."""
 
-    __slots__ = ("code_point", "width", "height", "left", "top", "advance", "bitmap")
-
-    def __init__(self, code_point: int, width: int, height: int, left: int, top: int, advance: int, bitmap: bytes) -> None:
-        self.code_point, self.width, self.height = code_point, width, height
-        self.left, self.top, self.advance, self.bitmap = left, top, advance, bitmap
+    code_point: int
+    width: int
+    height: int
+    left: int
+    top: int
+    advance: int
+    bitmap: bytes
 
 
 class Font:
