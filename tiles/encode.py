@@ -16,7 +16,7 @@ import numpy as np
 import shapely
 import shapely.errors
 
-from tiles.mvt import POINT, POLYGON, TILE_LAYER, encode_layer, point_commands, polygon_commands, varint
+from tiles.mvt import TILE_LAYER, encode_layer, varint
 
 
 @dataclass
@@ -24,9 +24,8 @@ class TileLayer:
     name: str
     columns: dict[str, Any]  # attribute -> one value per feature (None: absent)
     ids: list[int] | np.ndarray
-    polygons: np.ndarray | None = None  # shapely geometries in integer tile coordinates
-    points: np.ndarray | None = None  # (n, 2) integer tile coordinates
-    commands: tuple[np.ndarray, np.ndarray] | None = None  # polygon command streams already made
+    geometry_type: int  # mvt.POINT or mvt.POLYGON
+    commands: tuple[np.ndarray, np.ndarray]  # command streams and their lengths (mvt.polygon_commands/point_commands)
 
 
 def to_tile_coords(
@@ -82,13 +81,7 @@ def encode_tile(layers: list[TileLayer], extent: int) -> bytes:
     """Encode layers; layers without features are left out. Empty result -> b''."""
     parts = []
     for layer in layers:
-        if layer.commands is not None:
-            geometry, kind = layer.commands, POLYGON
-        elif layer.polygons is not None:
-            geometry, kind = polygon_commands(layer.polygons), POLYGON
-        else:
-            geometry, kind = point_commands(layer.points), POINT
-        if geometry[1].any():
-            body = encode_layer(layer.name, kind, geometry, layer.columns, layer.ids, extent)
+        if layer.commands[1].any():
+            body = encode_layer(layer.name, layer.geometry_type, layer.commands, layer.columns, layer.ids, extent)
             parts.append(bytes([TILE_LAYER]) + varint(len(body)) + body)
     return b"".join(parts)

@@ -12,7 +12,7 @@ from geodata.regions import Level, feature_id
 from tiles.encode import TileLayer, encode_tile, to_tile_coords, to_tile_points
 from tiles.generalise import LevelGeometry
 from tiles.grid import tile_commands
-from tiles.mvt import polygon_commands
+from tiles.mvt import POINT, POLYGON, point_commands, polygon_commands
 from tiles.query import TileQuery
 from tiles.tilemath import tile_bounds
 
@@ -70,7 +70,7 @@ class RegionTiles:
             values = series.reindex(columns["code"]).astype(object)
             columns[name] = values.where(values.notna(), None).to_numpy()
         ids = attributes["feature_id"].to_numpy()[hits]
-        polygons = TileLayer(query.level.value, columns, ids, commands=(commands, lengths))
+        polygons = TileLayer(query.level.value, columns, ids, POLYGON, (commands, lengths))
         if z < LABEL_MIN_ZOOM[query.level]:
             return encode_tile([polygons], self.extent)
 
@@ -80,7 +80,8 @@ class RegionTiles:
             label_layer_name(query.level),
             {key: columns[key][inside] for key in ("code", "name", "gemeente_code") if key in columns},
             ids[inside],
-            points=label_xy[inside],
+            POINT,
+            point_commands(label_xy[inside]),
         )
         return encode_tile([polygons, label_points], self.extent)
 
