@@ -251,8 +251,8 @@ def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
         p = request.path_params
         body = fonts.glyph_range(p["fontstack"], parse_range(p["range"]))
         headers = {"Cache-Control": "public, max-age=86400", "Vary": "Accept-Encoding"}
-        if "gzip" in request.headers.get("accept-encoding", "").lower():
-            body = gzip.compress(body, 6, mtime=0)
+        if _accepts_gzip(request):
+            body = _gzip(body)
             headers["Content-Encoding"] = "gzip"
         return Response(body, media_type="application/x-protobuf", headers=headers)
 
@@ -291,7 +291,7 @@ def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
 
 
 def _tile_response(request: Request, served: Served, key: Any, cached: CachedTile, settings: Settings) -> Response:
-    wants_gzip = "gzip" in request.headers.get("accept-encoding", "").lower()
+    wants_gzip = _accepts_gzip(request)
     headers = {
         "Cache-Control": f"public, max-age={settings.cache_max_age}",
         "Vary": "Accept-Encoding",
@@ -306,11 +306,19 @@ def _tile_response(request: Request, served: Served, key: Any, cached: CachedTil
     body = cached.body
     if wants_gzip:
         if cached.gzip_body is None:
-            cached = CachedTile(cached.body, cached.etag, gzip.compress(cached.body, 6, mtime=0))
+            cached = CachedTile(cached.body, cached.etag, _gzip(cached.body))
             served.cache.put(key, cached)
         body = cached.gzip_body
         headers["Content-Encoding"] = "gzip"
     return Response(body, media_type=MVT_TYPE, headers=headers)
+
+
+def _accepts_gzip(request: Request) -> bool:
+    return "gzip" in request.headers.get("accept-encoding", "").lower()
+
+
+def _gzip(body: bytes) -> bytes:
+    return gzip.compress(body, 6, mtime=0)  # no timestamp: the same tile gives the same bytes
 
 
 def _if_none_match(request: Request) -> set[str]:
