@@ -63,7 +63,7 @@ def thematic_map(dataset: Dataset, request: ThematicRequest) -> ThematicMap:
         colours=tuple(colours(request.palette, classification.k, indicator.higher_is)),
         counts=tuple(classification.counts(shown.published)),
         withheld=shown.count(Status.withheld),
-        no_value=len(shown.statuses) - int((shown.statuses == Status.ok.value).sum()) - shown.count(Status.withheld),
+        no_value=len(shown.statuses) - shown.count(Status.ok) - shown.count(Status.withheld),
         minimum=float(pool.min()),
         maximum=float(pool.max()),
         centre_value=centre_value,
