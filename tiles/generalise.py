@@ -28,8 +28,7 @@ def simplify_coverage(geoms: np.ndarray, z: int, extent: int) -> np.ndarray:
 class LevelGeometry:
     """Regions of one level and year in EPSG:3857 with a spatial index and per-zoom versions."""
 
-    def __init__(self, codes: np.ndarray, geoms_3857: np.ndarray, extent: int, exact_from_zoom: int) -> None:
-        self.codes = codes
+    def __init__(self, geoms_3857: np.ndarray, extent: int, exact_from_zoom: int) -> None:
         self.geoms = geoms_3857
         self.extent = extent
         self.exact_from_zoom = exact_from_zoom

@@ -42,7 +42,7 @@ class RegionTiles:
             attributes = regions.drop(columns="geometry").reset_index(drop=True)
             attributes["feature_id"] = [feature_id(c) for c in attributes["code"]]
             self._geometry[key] = (
-                LevelGeometry(attributes["code"].to_numpy(), np.asarray(in_3857.geometry.array), self.extent, EXACT_FROM_ZOOM),
+                LevelGeometry(np.asarray(in_3857.geometry.array), self.extent, EXACT_FROM_ZOOM),
                 attributes,
             )
         return self._geometry[key]
