@@ -26,6 +26,7 @@ demo: build/demo.gpkg
 
 test: install
 	sh scripts/system-packages.sh
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
 bench: install

@@ -14,9 +14,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -24,11 +27,13 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from analysis.hotspots import HotspotResult, hotspots, tile_attributes
 from analysis.request import AnalysisRequest, parse_analysis_request
 from geodata.dataset import Dataset, load_dataset
-from geodata.errors import RequestError, WijkmonitorError
+from geodata.errors import RequestError
+from geodata.params import page_params
 from geodata.profile import region_profile, search_regions
 from settings import ROOT, Settings
 from styles.glyphs import FontLibrary, parse_range
@@ -41,9 +46,10 @@ from tiles.cache import CachedTile, TileCache
 from tiles.query import TileQuery, parse_tile_query
 from tiles.region_tiles import RegionTiles
 from tiles.tilejson import tilejson
-from tiles.tilemath import check_tile
+from tiles.tilemath import parse_tile
 
 log = logging.getLogger("wijkmonitor")
+SEARCH_LIMIT, MAX_SEARCH_LIMIT = 50, 1000
 VIEWER_DIR = ROOT / "viewer"
 MVT_TYPE = "application/vnd.mapbox-vector-tile"
 
@@ -73,6 +79,7 @@ class DatasetHolder:
     def __init__(self, settings: Settings, dataset: Dataset | None = None) -> None:
         self.settings = settings
         self._served = self._prepare(dataset or load_dataset(settings.dataset))
+        self._seen = _file_signature(self._served.dataset.path)
         self._checked = time.monotonic()
         self._lock = threading.Lock()
         self.last_reload_error: str | None = None
@@ -86,34 +93,46 @@ class DatasetHolder:
 
     def current(self) -> Served:
         now = time.monotonic()
-        if self.settings.reload_check_seconds >= 0 and now - self._checked >= self.settings.reload_check_seconds:
-            with self._lock:
+        due = self.settings.reload_check_seconds >= 0 and now - self._checked >= self.settings.reload_check_seconds
+        # One request checks; the others go on with the data they have instead of queueing behind a reload.
+        if due and self._lock.acquire(blocking=False):
+            try:
                 self._checked = now
                 self._maybe_reload()
+            finally:
+                self._lock.release()
         return self._served
 
     def _maybe_reload(self) -> None:
         path = self._served.dataset.path
-        try:
-            mtime = path.stat().st_mtime
-        except OSError:
-            return  # a build is replacing the file right now; keep serving
-        if mtime == self._served.dataset.mtime:
-            return
+        signature = _file_signature(path)
+        if signature is None or signature == self._seen:
+            return  # unchanged, or a build is replacing the file right now: keep serving
+        self._seen = signature  # a broken file is tried once, not on every check
         try:
             self._served = self._prepare(load_dataset(path))
             self.last_reload_error = None
             log.info("reloaded dataset %s", path)
-        except WijkmonitorError as exc:
-            self.last_reload_error = str(exc)
-            log.error("keeping the previous dataset: %s", exc)
+        except Exception as exc:  # noqa: BLE001 - whatever is wrong with the new file, the old data keeps serving
+            self.last_reload_error = f"{type(exc).__name__}: {exc}"
+            log.error("keeping the previous dataset: %s", self.last_reload_error)
+
+
+def _file_signature(path: Path) -> tuple[int, int, int] | None:
+    """(inode, size, mtime): a build renames a new file into place, a copy rewrites it."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
 def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
     holder = DatasetHolder(settings, dataset)
 
     def base_url(request: Request) -> str:
-        return str(request.base_url).rstrip("/")
+        """Where links point: the configured public URL (behind a proxy), else the address the client used."""
+        return settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
 
     async def health(request: Request) -> Response:
         served = holder.current()
@@ -172,14 +191,15 @@ def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
     def tile(request: Request) -> Response:
         served = holder.current()
         p = request.path_params
-        check_tile(p["z"], p["x"], p["y"], settings.max_zoom)
+        z, x, y = parse_tile(p["z"], p["x"], p["y"], settings.max_zoom)
         query = parse_tile_query(served.dataset, p["level"], request.query_params)
         analysis = tile_analysis(served, query, request.query_params)
-        key = (query, analysis, p["z"], p["x"], p["y"])
+        # One compact string per entry: the cache counts what it holds, and equal requests share a key.
+        key = f"{query.level.value}/{z}/{x}/{y}?{query.query_string()}{analysis.query_string() if analysis else ''}"
         cached = served.cache.get(key)
         if cached is None:
             extra = tile_attributes(served.analysis(analysis)) if analysis else None
-            body = served.tiles.tile(query, p["z"], p["x"], p["y"], extra)
+            body = served.tiles.tile(query, z, x, y, extra)
             cached = CachedTile(body, hashlib.sha1(body).hexdigest()[:24])
             served.cache.put(key, cached)
         return _tile_response(request, served, key, cached, settings)
@@ -228,12 +248,20 @@ def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
 
     def regions(request: Request) -> Response:
         p = request.query_params
+        limit, offset = page_params(p, default_limit=SEARCH_LIMIT, max_limit=MAX_SEARCH_LIMIT)
         found = search_regions(holder.current().dataset, p.get("level") or None, p.get("within") or None, p.get("q"))
-        return JSONResponse({"regions": found, "count": len(found)})
+        page = found[offset:offset + limit]
+        body: dict[str, Any] = {"regions": page, "count": len(page), "total": len(found), "limit": limit, "offset": offset}
+        if offset + limit < len(found):
+            body["next"] = f"{base_url(request)}/regions?{urlencode({**p, 'limit': limit, 'offset': offset + limit})}"
+        return JSONResponse(body)
 
     async def viewer(request: Request) -> Response:
         # One page; /embed gets the same page, which hides its chrome when loaded under /embed.
-        return FileResponse(VIEWER_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+        return FileResponse(
+            VIEWER_DIR / "index.html",
+            headers={"Cache-Control": "no-cache", "Content-Security-Policy": viewer_csp(settings.basemap_url)},
+        )
 
     def viewer_config(request: Request) -> Response:
         dataset = holder.current().dataset
@@ -272,8 +300,8 @@ def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
         Route("/health", health),
         Route("/catalog", catalog),
         Route("/tiles/{level}.json", tile_json),
-        Route("/tiles/{level}/{z:int}/{x:int}/{y:int}.mvt", tile),
-        Route("/tiles/{level}/{z:int}/{x:int}/{y:int}.pbf", tile),
+        Route("/tiles/{level}/{z}/{x}/{y}.mvt", tile),
+        Route("/tiles/{level}/{z}/{x}/{y}.pbf", tile),
         Route("/styles/{indicator}.json", style),
         Route("/analysis/hotspots", hotspot_analysis),
         Route("/regions", regions),
@@ -283,14 +311,49 @@ def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"], expose_headers=["ETag"])],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"], expose_headers=["ETag"]),
+        ],
         exception_handlers={Exception: _error_response, HTTPException: _error_response, RequestError: _error_response},
     )
     app.state.holder = holder
     return app
 
 
-def _tile_response(request: Request, served: Served, key: Any, cached: CachedTile, settings: Settings) -> Response:
+def viewer_csp(basemap_url: str) -> str:
+    """The viewer loads only our own scripts and data; images also from the configured background map.
+    Inline styles stay allowed (Leaflet positions tiles with them); any site may embed the map."""
+    images = "'self' data: blob:"
+    if basemap_url:
+        parts = urlsplit(basemap_url)
+        images += f" {parts.scheme}://{parts.netloc.replace('{s}', '*')}"  # Leaflet's {s} subdomains
+    return (
+        f"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src {images}; "
+        "connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors *"
+    )
+
+
+class SecurityHeaders:
+    """Adds X-Content-Type-Options: nosniff to every response (ASGI middleware, no body buffering)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).setdefault("X-Content-Type-Options", "nosniff")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _tile_response(request: Request, served: Served, key: str, cached: CachedTile, settings: Settings) -> Response:
     wants_gzip = _accepts_gzip(request)
     headers = {
         "Cache-Control": f"public, max-age={settings.cache_max_age}",
@@ -314,7 +377,21 @@ def _tile_response(request: Request, served: Served, key: Any, cached: CachedTil
 
 
 def _accepts_gzip(request: Request) -> bool:
-    return "gzip" in request.headers.get("accept-encoding", "").lower()
+    """Whether Accept-Encoding allows gzip: named, or `*`, with a q-value above 0 (RFC 9110 12.5.3)."""
+    weights: dict[str, float] = {}
+    for part in request.headers.get("accept-encoding", "").lower().split(","):
+        coding, _, params = part.strip().partition(";")
+        if not coding:
+            continue
+        q = 1.0
+        name, _, value = params.strip().partition("=")
+        if name.strip() == "q":
+            try:
+                q = float(value)
+            except ValueError:
+                q = 0.0  # an unreadable weight is no permission
+        weights[coding.strip()] = q
+    return weights.get("gzip", weights.get("x-gzip", weights.get("*", 0.0))) > 0
 
 
 def _gzip(body: bytes) -> bytes:

@@ -26,24 +26,31 @@ class Settings:
     frontend_modules: Path = ROOT / "node_modules"
     basemap_url: str = ""
     basemap_attribution: str = ""
+    # The address clients reach us at behind a proxy (https://kaart.gemeente.nl/wijkmonitor); links in
+    # TileJSON, styles and the catalog use it. Empty: the address of each request.
+    public_url: str = ""
 
     @classmethod
-    def from_env(cls, **overrides: object) -> "Settings":
+    def from_env(cls, **overrides: object) -> Settings:
         values: dict[str, object] = {}
         for f in fields(cls):
             raw = os.environ.get(f"WIJKMONITOR_{f.name.upper()}")
             if raw is not None:
-                values[f.name] = _convert(f.type, raw)
+                try:
+                    values[f.name] = _convert(f.type, raw)
+                except ValueError as exc:
+                    raise ValueError(f"WIJKMONITOR_{f.name.upper()}={raw!r}: {exc}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
 
 def _convert(kind: object, raw: str) -> object:
-    kind = str(kind)
-    if "Path" in kind:
-        return Path(raw)
-    if "int" in kind:
-        return int(raw)
-    if "float" in kind:
-        return float(raw)
-    return raw
+    # With `from __future__ import annotations` a field's type is its name as written.
+    converters = {"Path": Path, "int": int, "float": float, "str": str, "bool": _bool}
+    return converters[str(kind)](raw)
+
+
+def _bool(raw: str) -> bool:
+    if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
+        raise ValueError(f"expected true or false, not {raw!r}")
+    return raw.lower() in ("true", "1", "yes")

@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -21,8 +21,9 @@ import pyogrio
 
 from geodata.boundaries import REGION_COLUMNS, read_boundaries, repair_and_clean
 from geodata.catalog import Catalog, load_catalog
+from geodata.cells import Status
 from geodata.errors import InputError
-from geodata.manifest import Manifest
+from geodata.manifest import Manifest, TableSource
 from geodata.regions import LEVELS, level_of_code, parent_codes
 from geodata.report import BuildReport
 from geodata.tidy import read_tidy_table
@@ -32,6 +33,7 @@ from geodata.wide import read_wide_table
 FORMAT_VERSION = 1
 VALUES_LAYER = "indicator_values"
 METADATA_LAYER = "wijkmonitor_metadata"
+TMP_SUFFIX = ".tmp.gpkg"
 
 
 def build_dataset(
@@ -88,6 +90,7 @@ def _read_values(
         progress(f"reading {source.format} table {source.file.name}")
         reader = read_tidy_table if source.format == "tidy" else read_wide_table
         values, table_names = reader(source, catalog, report)
+        _check_figures(source, values, catalog, report)
         parts.append(values)
         if len(table_names) and source.year is not None:
             names.append(pd.DataFrame({"code": table_names.index, "year": source.year, "name": table_names.values}))
@@ -103,6 +106,28 @@ def _read_values(
     values["year"] = values["year"].astype(int)
     names_frame = pd.concat(names, ignore_index=True) if names else pd.DataFrame(columns=["code", "year", "name"])
     return values, names_frame
+
+
+def _check_figures(source: TableSource, values: pd.DataFrame, catalog: Catalog, report: BuildReport) -> None:
+    """A table that gives no figure at all stops the build (unless optional); implausible values are reported."""
+    if not (values["status"] != Status.missing.value).any():
+        if not source.optional:
+            raise InputError(
+                source.file,
+                f"gave no figures ({len(values)} rows, none with a value or a CBS marker); "
+                "check the file, or mark the table optional = true in the manifest",
+            )
+        report.warn(f"{source.file.name}: no figures (optional table)")
+    published = values[values["status"] == Status.ok.value]
+    for indicator_id, rows in published.groupby("indicator", sort=False):
+        low, high = catalog.indicators[indicator_id].value_range
+        outside = rows[(rows["value"] < low) | (rows["value"] > high)]
+        if len(outside):
+            shown = ", ".join(f"{r.code} {r.group} {r.year}: {r.value:g}" for r in outside.head(5).itertuples())
+            report.warn(
+                f"{source.file.name}: {len(outside)} {indicator_id} figure(s) outside {low:g}..{high:g} "
+                f"(published as given; check the source): {shown}"
+            )
 
 
 def _report_overlap(values: pd.DataFrame, repeated: pd.Series, key: list[str], report: BuildReport) -> None:
@@ -125,7 +150,7 @@ def _fill_names(regions: dict[str, gpd.GeoDataFrame], names: pd.DataFrame) -> di
         return regions
     same_year = names.drop_duplicates(["code", "year"], keep="first").set_index(["code", "year"])["name"]
     any_year = names.sort_values("year").drop_duplicates("code", keep="last").set_index("code")["name"]
-    for level, frame in regions.items():
+    for frame in regions.values():
         keys = pd.MultiIndex.from_arrays([frame["code"], frame["year"]])
         table_name = pd.Series(same_year.reindex(keys).values, index=frame.index)
         table_name = table_name.fillna(frame["code"].map(any_year))
@@ -169,7 +194,9 @@ def _write(
     report: BuildReport,
 ) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp.gpkg", dir=output.parent)
+    _remove_abandoned(output)
+    # The pid in the name tells a later build whether the build that left it is still running.
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.{os.getpid()}.", suffix=TMP_SUFFIX, dir=output.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.unlink()  # GDAL wants to create the file itself
@@ -185,7 +212,7 @@ def _write(
             "format_version": FORMAT_VERSION,
             "title": manifest.title,
             "attribution": manifest.attribution,
-            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "manifest": manifest.path,
             "catalog_toml": catalog.text,
             "report": report.as_json(),
@@ -196,5 +223,29 @@ def _write(
         )
         os.replace(tmp, output)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        for leftover in _with_sidecars(tmp):
+            leftover.unlink(missing_ok=True)
+
+
+def _remove_abandoned(output: Path) -> None:
+    """Temporary files of builds that were killed (kill -9, power loss) before they could clean up."""
+    for tmp in output.parent.glob(f".{output.name}.*{TMP_SUFFIX}"):
+        pid = tmp.name[len(output.name) + 2:].split(".", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            for leftover in _with_sidecars(tmp):
+                leftover.unlink(missing_ok=True)
+
+
+def _with_sidecars(path: Path) -> list[Path]:
+    """The file and SQLite's journal files beside it."""
+    return [path, *(path.with_name(path.name + s) for s in ("-journal", "-wal", "-shm"))]
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True

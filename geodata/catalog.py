@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,8 @@ class Indicator:
     min_denominator: float
     decimals: int
     sources: dict[str, SourceMapping] = field(default_factory=dict)
+    # What a figure can be; a value outside is named in the build report (e.g. a share above 100 %).
+    value_range: tuple[float, float] = (0.0, math.inf)
 
     @property
     def groups(self) -> tuple[str, ...]:
@@ -163,11 +166,15 @@ def _indicator(
             denominator=(denominator,) if isinstance(denominator, str) else tuple(denominator),
             scale=mapping.get("scale"),
         )
+    unit = _required(path, entry, spec, "unit")
+    value_range = spec.get("range", [0, 100 if unit == "%" else math.inf])
+    if not (isinstance(value_range, list) and len(value_range) == 2 and value_range[0] < value_range[1]):
+        raise InputError(path, f"{entry}: range must be [lowest, highest], not {value_range!r}")
     return Indicator(
         id=iid,
         title=_required(path, entry, spec, "title"),
         theme=theme,
-        unit=_required(path, entry, spec, "unit"),
+        unit=unit,
         definition=_required(path, entry, spec, "definition"),
         source=_required(path, entry, spec, "source"),
         years=tuple(spec.get("years", ())),
@@ -175,6 +182,7 @@ def _indicator(
         min_denominator=float(spec.get("min_denominator", 0)),
         decimals=int(spec.get("decimals", 1)),
         sources=sources,
+        value_range=(float(value_range[0]), float(value_range[1])),
     )
 
 

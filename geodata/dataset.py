@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from contextlib import closing
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -44,7 +46,7 @@ class Dataset:
         except ValueError:
             level = None
         if level not in self.regions:
-            raise UnknownLevel("level", f"unknown level {name!r}; this dataset has: {', '.join(l.value for l in self.regions)}")
+            raise UnknownLevel("level", f"unknown level {name!r}; this dataset has: {', '.join(known.value for known in self.regions)}")
         return level
 
     def years(self, level: Level) -> list[int]:
@@ -141,10 +143,26 @@ def load_dataset(path: str | Path) -> Dataset:
     if not path.exists():
         raise DatasetError(f"{path}: dataset not found; build one with `wijkmonitor build`")
     try:
-        layers = {name for name, _ in pyogrio.list_layers(path)}
-        meta_rows = pyogrio.read_dataframe(path, layer=METADATA_LAYER, read_geometry=False)
+        return _read_dataset(path)
+    except DatasetError:
+        raise
     except Exception as exc:
-        raise DatasetError(f"{path}: not a wijkmonitor dataset ({exc})") from exc
+        raise DatasetError(f"{path}: not a wijkmonitor dataset or damaged ({type(exc).__name__}: {exc})") from exc
+
+
+def _check_integrity(path: Path) -> None:
+    """SQLite's page check: a file damaged in the middle can otherwise load, with wrong figures."""
+    with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+        problems = [row[0] for row in connection.execute("PRAGMA quick_check")]
+    if problems != ["ok"]:
+        raise DatasetError(f"{path}: the file is damaged ({'; '.join(problems[:3])}); rebuild it")
+
+
+def _read_dataset(path: Path) -> Dataset:
+    mtime = path.stat().st_mtime
+    _check_integrity(path)
+    layers = {name for name, _ in pyogrio.list_layers(path)}
+    meta_rows = pyogrio.read_dataframe(path, layer=METADATA_LAYER, read_geometry=False)
     metadata = {k: json.loads(v) for k, v in zip(meta_rows["key"], meta_rows["value"])}
     if metadata.get("format_version") != FORMAT_VERSION:
         raise DatasetError(f"{path}: dataset format {metadata.get('format_version')} is not {FORMAT_VERSION}; rebuild it")
@@ -159,5 +177,5 @@ def load_dataset(path: str | Path) -> Dataset:
         raise DatasetError(f"{path}: the dataset has no region layers")
     values = pyogrio.read_dataframe(path, layer=VALUES_LAYER, read_geometry=False)
     values["year"] = values["year"].astype(int)
-    values["level"] = values["code"].str[:2].map({l.prefix: l.value for l in LEVELS}).fillna("nederland")
-    return Dataset(path=path, mtime=path.stat().st_mtime, metadata=metadata, catalog=catalog, regions=regions, values=values)
+    values["level"] = values["code"].str[:2].map({lvl.prefix: lvl.value for lvl in LEVELS}).fillna("nederland")
+    return Dataset(path=path, mtime=mtime, metadata=metadata, catalog=catalog, regions=regions, values=values)

@@ -41,6 +41,8 @@ class TableSource:
     layer: str | None = None
     sheet: str | None = None
     where: dict[str, Any] = field(default_factory=dict)
+    # A table that may give no figures (e.g. a first release with every cell "."); others stop the build.
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,9 @@ def _table(path: Path, base: Path, i: int, spec: dict[str, Any]) -> TableSource:
         raise InputError(path, f"{entry}: format must be one of {TABLE_FORMATS}, not {fmt!r}")
     if fmt != "tidy" and not isinstance(spec.get("year"), int):
         raise InputError(path, f"{entry}: a {fmt} table needs the year of its figures (year = 2023)")
+    optional = spec.get("optional", False)
+    if not isinstance(optional, bool):
+        raise InputError(path, f"{entry}: optional must be true or false, not {optional!r}")
     return TableSource(
         file=base / _field(path, entry, spec, "file"),
         format=fmt,
@@ -117,6 +122,7 @@ def _table(path: Path, base: Path, i: int, spec: dict[str, Any]) -> TableSource:
         layer=spec.get("layer"),
         sheet=spec.get("sheet"),
         where=dict(spec.get("where", {})),
+        optional=optional,
     )
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 from geodata.errors import RequestError
+
+MAX_ABS = 1e15  # far beyond any figure, and small enough that x + 1 != x
 
 
 def int_param(params: Mapping[str, str], name: str) -> int | None:
@@ -22,9 +25,13 @@ def floats_param(params: Mapping[str, str], name: str) -> tuple[float, ...]:
     if not raw:
         return ()
     try:
-        return tuple(float(part) for part in raw.split(","))
+        numbers = tuple(float(part) for part in raw.split(","))
     except ValueError:
         raise RequestError(name, f"{name} must be comma-separated numbers, not {raw!r}") from None
+    # float() reads "nan", "inf" and 1e309 (= inf): none of them is a class break, and JSON cannot carry them.
+    if not all(math.isfinite(n) and abs(n) <= MAX_ABS for n in numbers):
+        raise RequestError(name, f"{name} must be finite numbers between -{MAX_ABS:g} and {MAX_ABS:g}, not {raw!r}")
+    return numbers
 
 
 def bool_param(params: Mapping[str, str], name: str) -> bool:
@@ -39,3 +46,15 @@ def list_param(params: Mapping[str, str], name: str) -> list[str]:
     if raw is None:
         return []
     return list(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+
+
+def page_params(params: Mapping[str, str], default_limit: int, max_limit: int) -> tuple[int, int]:
+    """(limit, offset) of a paged listing."""
+    limit = int_param(params, "limit")
+    limit = default_limit if limit is None else limit
+    if not 1 <= limit <= max_limit:
+        raise RequestError("limit", f"limit must be between 1 and {max_limit}, not {limit}")
+    offset = int_param(params, "offset") or 0
+    if offset < 0:
+        raise RequestError("offset", f"offset must be 0 or more, not {offset}")
+    return limit, offset

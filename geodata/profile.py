@@ -19,7 +19,6 @@ STATUS_NOTES = {
     Status.withheld.value: "Niet gepubliceerd: te weinig personen om een betrouwbaar en niet-herleidbaar cijfer te tonen.",
     Status.missing.value: "Geen gegevens.",
 }
-SEARCH_LIMIT = 50
 
 
 def region_profile(dataset: Dataset, code: str) -> dict[str, Any]:
@@ -118,7 +117,7 @@ def _fold(text: str) -> str:
 
 
 def search_regions(dataset: Dataset, level: str | None, within: str | None, q: str | None) -> list[dict[str, Any]]:
-    """Regions whose name contains q (accent- and case-insensitive), names starting with q first."""
+    """Every region whose name contains q (accent- and case-insensitive), names starting with q first."""
     levels = [dataset.level(level)] if level else list(dataset.regions)
     if q is not None and len(q.strip()) < 2 and not within:
         raise RequestError("q", "give at least 2 characters to search for, or within=<gemeentecode>")
@@ -137,4 +136,4 @@ def search_regions(dataset: Dataset, level: str | None, within: str | None, q: s
                 "wijk_code": row.wijk_code, "year": int(row.year),
             }))
     found.sort(key=lambda item: item[:3])
-    return [item[3] for item in found[:SEARCH_LIMIT]]
+    return [item[3] for item in found]

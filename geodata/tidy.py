@@ -51,6 +51,17 @@ def read_tidy_table(source: TableSource, catalog: Catalog, report: BuildReport) 
         ))
     numerator, num_status = parse_column(source.file, frame, "value", errors)
     has_den = "denominator" in frame.columns
+    if not has_den:
+        # Without a denominator the publication rule cannot be applied: stop rather than withhold everything quietly.
+        for indicator_id in frame["indicator"].unique():
+            indicator = catalog.indicators.get(indicator_id)
+            if indicator is not None and indicator.min_denominator > 0:
+                errors.append(InputError(
+                    source.file,
+                    f"{indicator_id} is published only with a denominator of at least {indicator.min_denominator:g}; "
+                    "add a denominator column (e.g. the number of inhabitants)",
+                    column="denominator",
+                ))
     denominator, den_status = parse_column(source.file, frame, "denominator", errors) if has_den else (None, None)
     if errors:
         raise InputErrors(errors)
@@ -59,11 +70,6 @@ def read_tidy_table(source: TableSource, catalog: Catalog, report: BuildReport) 
     for indicator_id, rows in frame.groupby("indicator", sort=False):
         indicator = catalog.indicators[indicator_id]
         idx = rows.index
-        if indicator.min_denominator > 0 and not has_den:
-            report.warn(
-                f"{source.file.name}: {indicator_id} needs a denominator of at least "
-                f"{indicator.min_denominator:g} to be published; without a denominator column its values are withheld"
-            )
         value, status = publishable(
             indicator,
             numerator[idx],

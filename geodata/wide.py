@@ -68,6 +68,15 @@ def read_wide_table(source: TableSource, catalog: Catalog, report: BuildReport) 
             continue
         missing_den = [c for c in mapping.denominator if c not in frame.columns]
         if missing_den:
+            present = [c for c in mapping.groups.values() if c in frame.columns]
+            if present:
+                # Without the denominator the publication rule cannot be applied: not a figure to skip quietly.
+                errors.append(InputError(
+                    source.file,
+                    f"{indicator.id} needs its denominator column(s) {', '.join(missing_den)} beside "
+                    f"{', '.join(present)}, to check that enough people are counted",
+                    column=missing_den[0],
+                ))
             absent.update(missing_den)
             continue
         denominator = den_status = None

@@ -25,6 +25,7 @@ WITHHELD = "#bdbdbd"  # withheld by us (too few people): mid grey, named in the 
 OUTLINE = "#636363"
 LABEL_TEXT = "#252525"  # near-black names with a white halo read on every class colour
 LABEL_HALO = "#ffffff"
+MAX_COLOURS = 9  # ColorBrewer's largest palettes
 
 
 def is_diverging(name: str) -> bool:
@@ -48,9 +49,11 @@ def colours(name: str, k: int, higher_is: str) -> list[str]:
             f"unknown or not colour-blind safe palette {name!r}; sequential: {', '.join(SEQUENTIAL)}; "
             f"diverging: {', '.join(DIVERGING)}",
         )
+    if not 1 <= k <= MAX_COLOURS:
+        raise RequestError("k", f"a palette has 1 to {MAX_COLOURS} classes, not {k}")
     hexes = [h.lower() for h in get_map(name, kind, max(k, 3)).hex_colors]
-    if k == 2:  # ColorBrewer starts at 3 colours: keep the two ends
-        hexes = [hexes[0], hexes[-1]]
+    if k < 3:  # ColorBrewer starts at 3 colours: one class takes the middle one, two take the ends
+        hexes = [hexes[1]] if k == 1 else [hexes[0], hexes[-1]]
     if kind == "diverging" and higher_is == "worse":
         hexes.reverse()
     return hexes

@@ -15,7 +15,7 @@ from geodata.dataset import Dataset
 from geodata.errors import RequestError, UnknownRegion
 from geodata.params import bool_param, floats_param, int_param
 from geodata.regions import Level
-from styles.classify import METHODS
+from styles.classify import MAX_CLASSES, METHODS, MIN_CLASSES
 from styles.palettes import default_palette, is_diverging
 from tiles.query import DEFAULT_GROUP
 
@@ -73,7 +73,13 @@ def parse_thematic_request(dataset: Dataset, indicator_id: str, params: Mapping[
     centre = params.get("centre") or params.get("center") or None
     if centre is not None and centre not in CENTRES:
         raise RequestError("centre", f"centre must be one of {', '.join(CENTRES)}, not {centre!r}")
-    k = len(breaks) + 1 if method == "user" else int_param(params, "k") or (DEFAULT_CENTRED_K if centre else DEFAULT_K)
+    k = int_param(params, "k")
+    if method == "user":
+        k = len(breaks) + 1
+    elif k is None:
+        k = DEFAULT_CENTRED_K if centre else DEFAULT_K
+    elif not MIN_CLASSES <= k <= MAX_CLASSES:
+        raise RequestError("k", f"k must be between {MIN_CLASSES} and {MAX_CLASSES}, not {k}")
     within = params.get("within") or None
     if within is not None:
         if level is Level.gemeente:

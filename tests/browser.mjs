@@ -17,6 +17,8 @@ export async function check(origin, viewport, gl, run) {
   });
   try {
     const page = await browser.newPage({ viewport });
+    // Waits guard against a hang, not against a slow machine: 10 minutes, not playwright's 30 s.
+    page.setDefaultTimeout(600_000);
     page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
     page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
     page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}`));

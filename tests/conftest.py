@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from hypothesis import settings as hypothesis_settings
 from starlette.testclient import TestClient
 
 from geodata.build import build_dataset
@@ -26,6 +27,10 @@ from settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo"
 DEMO_MANIFEST = DEMO / "wijkmonitor.toml"
+# Property tests check invariants, not speed: no per-example deadline, which a loaded machine misses.
+hypothesis_settings.register_profile("wijkmonitor", deadline=None)
+hypothesis_settings.load_profile("wijkmonitor")
+
 # The project's shared CBS data, present beside the repository in CI and development.
 SHARED_DATA = Path(os.environ.get("WIJKMONITOR_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
@@ -73,9 +78,8 @@ def live_server(demo_build: tuple[Path, object], demo_dataset: Dataset) -> Itera
     server = uvicorn.Server(uvicorn.Config(create_app(settings, demo_dataset), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    for _ in range(100):
-        if server.started:
-            break
+    while not server.started:  # however slow the machine; a server that died says so
+        assert thread.is_alive(), "the test server stopped while starting"
         time.sleep(0.05)
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
@@ -89,6 +93,7 @@ def run_browser_check(script: Path, *args: object) -> dict:
         pytest.fail("node and node_modules/playwright-core are needed: run `make install`")
     if not Path("/usr/bin/chromium").exists():
         pytest.fail("Chromium is missing: run scripts/system-packages.sh (make test does)")
-    done = subprocess.run([node, str(script), *map(str, args)], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    # The timeout only stops a hung browser (page waits give up after 10 minutes), not a slow one.
+    done = subprocess.run([node, str(script), *map(str, args)], capture_output=True, text=True, timeout=900, cwd=ROOT)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -6,6 +6,7 @@ numbers are copied from the real demo tables, or are deliberately broken.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -241,3 +242,71 @@ def test_reading_the_xlsx_release_equals_its_csv_export(tmp_path: Path) -> None:
     b = from_csv.sort_values(key).reset_index(drop=True)
     assert a[key + ["status"]].equals(b[key + ["status"]])
     assert (a["value"].fillna(-1) == b["value"].fillna(-1)).all()
+
+
+def test_a_table_with_only_a_header_stops_the_build_and_keeps_the_old_dataset(tmp_path: Path) -> None:
+    output = tmp_path / "out.gpkg"
+    build(tmp_path, manifest(tmp_path, buurt_boundaries(), kwb_table(KWB_2023)))
+    before = output.read_bytes()
+    header_only = tmp_path / "kwb.csv"
+    header_only.write_text(KWB_2023.read_text().splitlines()[0] + "\n")
+    with pytest.raises(InputError, match="gave no figures") as err:
+        build(tmp_path, manifest(tmp_path, buurt_boundaries(), kwb_table(header_only)))
+    assert err.value.file == str(header_only)
+    assert output.read_bytes() == before
+
+
+def test_an_empty_table_marked_optional_builds_with_a_warning(tmp_path: Path) -> None:
+    header_only = tmp_path / "kwb.csv"
+    header_only.write_text(KWB_2023.read_text().splitlines()[0] + "\n")
+    report = build(tmp_path, manifest(tmp_path, buurt_boundaries(), kwb_table(header_only) + "optional = true\n"))
+    assert "kwb.csv: no figures (optional table)" in report.warnings
+
+
+def test_a_missing_denominator_column_stops_the_build(tmp_path: Path) -> None:
+    import pandas as pd
+
+    table = tmp_path / "kwb.csv"
+    pd.read_csv(KWB_2023, dtype=str, keep_default_na=False).drop(columns=["a_inw"]).to_csv(table, index=False)
+    with pytest.raises(InputErrors) as err:
+        build(tmp_path, manifest(tmp_path, buurt_boundaries(), kwb_table(table)))
+    assert {e.column for e in err.value.errors} == {"a_inw"}
+    assert "aandeel_inwoners needs its denominator column(s) a_inw" in str(err.value)
+
+
+def test_tidy_figures_that_need_a_denominator_without_one_stop_the_build(tmp_path: Path) -> None:
+    table = tmp_path / "tidy.csv"  # fixture: the real 2023 share of one buurt, without its denominator
+    table.write_text("region_code,year,indicator,group,value\nBU03440111,2023,aandeel_inwoners,herkomst_europa,8.6\n")
+    with pytest.raises(InputErrors) as err:
+        build(tmp_path, manifest(tmp_path, buurt_boundaries(), tidy_table(table)))
+    [error] = err.value.errors
+    assert error.column == "denominator" and "aandeel_inwoners" in str(error)
+
+
+def test_implausible_figures_are_named_in_the_report(tmp_path: Path) -> None:
+    # fixture: deliberately broken values (a share above 100 %, a negative count)
+    table = tmp_path / "tidy.csv"
+    table.write_text(
+        "region_code,year,indicator,group,value,denominator\n"
+        "BU03440111,2023,aandeel_inwoners,herkomst_europa,108.6,1810\n"
+        "BU03440112,2023,inwoners,totaal,-5,\n"
+    )
+    report = build(tmp_path, manifest(tmp_path, buurt_boundaries(), tidy_table(table)))
+    text = "\n".join(report.warnings)
+    assert "1 aandeel_inwoners figure(s) outside 0..100" in text and "BU03440111 herkomst_europa 2023: 108.6" in text
+    assert "1 inwoners figure(s) outside 0..inf" in text and "BU03440112 totaal 2023: -5" in text
+
+
+def test_a_killed_build_leaves_no_temporary_file_behind(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    # A build process killed while writing (kill -9) cannot clean up; the next build removes its file.
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    leftover = tmp_path / f".out.gpkg.{dead.stdout.strip()}.abcd1234.tmp.gpkg"
+    leftover.write_bytes(b"half a GeoPackage")
+    (tmp_path / (leftover.name + "-journal")).write_bytes(b"")
+    running = tmp_path / f".out.gpkg.{os.getpid()}.efgh5678.tmp.gpkg"  # a build still at work: left alone
+    running.write_bytes(b"being written")
+    build(tmp_path, manifest(tmp_path, buurt_boundaries(), kwb_table(KWB_2023)))
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == [running.name]

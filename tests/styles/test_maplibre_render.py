@@ -18,7 +18,7 @@ UTRECHT_CENTRE = (5.11, 52.09)
 
 def render(live_server: str, style_path: str, zoom: int, screenshot: str) -> tuple[dict, dict]:
     ARTIFACTS.mkdir(exist_ok=True)
-    with urllib.request.urlopen(f"{live_server}{style_path}", timeout=120) as response:  # an analysis compiles numba first
+    with urllib.request.urlopen(f"{live_server}{style_path}", timeout=600) as response:  # a guard against a hang only
         style = json.load(response)
     result = run_browser_check(CHECK, f"{live_server}{style_path}", zoom, *UTRECHT_CENTRE, ARTIFACTS / screenshot)
     assert result["problems"] == []

@@ -186,6 +186,15 @@ def test_style_filters_colour_every_buurt_by_its_class(client: TestClient) -> No
         ("/legend/inwoners.json?year=1999", 400, "year"),
         ("/legend/inwoners.json?fixed=maybe", 400, "fixed"),
         ("/legend/jeugdzorg.json", 400, "indicator"),
+        ("/styles/inwoners.json?k=0", 400, "k"),
+        ("/styles/inwoners.json?k=10", 400, "k"),
+        ("/styles/inwoners.json?centre=gemeente&within=GM0344&k=100", 400, "k"),
+        # float() reads these, but they are no class breaks and JSON cannot carry them
+        ("/styles/inwoners.json?breaks=nan,inf", 400, "breaks"),
+        ("/legend/inwoners.json?breaks=nan,inf", 400, "breaks"),
+        ("/styles/inwoners.json?breaks=1e308,1e309", 400, "breaks"),
+        ("/legend/inwoners.json?breaks=-inf,0", 400, "breaks"),
+        ("/styles/inwoners.json?breaks=1,NaN", 400, "breaks"),
     ],
 )
 def test_bad_style_requests_get_json_4xx(client: TestClient, url: str, status: int, parameter: str) -> None:
@@ -206,3 +215,23 @@ def test_ready_made_styles_pass_the_validator(tmp_path: Path) -> None:
     files = sorted((ROOT / "styles" / "ready").rglob("*.json"))
     assert len(files) > 10
     assert validate(tmp_path, [json.loads(f.read_text(encoding="utf-8")) for f in files]) == []
+
+
+@pytest.mark.parametrize("path", ["/styles/inwoners.json", "/legend/inwoners.json"])
+def test_a_level_with_one_region_gets_one_class(client: TestClient, path: str, tmp_path: Path) -> None:
+    """The demo's 2024 gemeente level is Utrecht alone: one class, one colour, its own value."""
+    response = client.get(f"{path}?level=gemeente&year=2024")
+    assert response.status_code == 200, response.text
+    if path.startswith("/legend"):
+        [only] = response.json()["classes"]
+        assert only["count"] == 1 and only["label"] == "374.238 personen"  # a_inw of GM0344 in KWB 2024
+    else:
+        fills = [layer for layer in response.json()["layers"] if "-klasse-" in layer["id"]]
+        assert len(fills) == 1
+        assert validate(tmp_path, [response.json()]) == []
+
+
+def test_huge_but_finite_breaks_make_a_valid_style(client: TestClient, tmp_path: Path) -> None:
+    response = client.get("/styles/inwoners.json?breaks=-1e15,1e15")
+    assert response.status_code == 200, response.text
+    assert validate(tmp_path, [response.json()]) == []

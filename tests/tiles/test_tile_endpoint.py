@@ -21,7 +21,7 @@ UTRECHT = (4.97, 52.026, 5.195, 52.142)
 WELGELEGEN_Z13 = (13, 4211, 2702)  # holds BU03440111
 
 
-def gdal_decode(tmp_path: Path, body: bytes, z: int, x: int, y: int, layer: str) -> "object":
+def gdal_decode(tmp_path: Path, body: bytes, z: int, x: int, y: int, layer: str) -> object:
     """Decode with GDAL/OGR's MVT driver (an independent decoder), georeferenced by z/x/y."""
     path = tmp_path / f"{z}_{x}_{y}.mvt"
     path.write_bytes(body)
@@ -181,6 +181,12 @@ def test_cors_allows_embedding(client: TestClient) -> None:
         ("/tiles/buurt/10/526/337.mvt?indicators=werkloosheid", 400, "indicators"),
         ("/tiles/buurt/10/526/337.mvt?year=2024&indicators=woz_waarde&group=herkomst_europa", 400, "indicators"),
         ("/tiles/buurt.json?group=marsbewoners", 400, "group"),
+        # path parameters that are not tile numbers are named too, not an anonymous 404
+        ("/tiles/buurt/a/b/c.mvt", 400, "z"),
+        ("/tiles/buurt/-1/0/0.mvt", 400, "z"),
+        ("/tiles/buurt/3/-1/0.mvt", 400, "x"),
+        ("/tiles/buurt/3/0/1e3.pbf", 400, "y"),
+        ("/tiles/buurt/3/0/%C2%B2.mvt", 400, "y"),
     ],
 )
 def test_bad_requests_get_json_4xx(client: TestClient, url: str, status: int, parameter: str) -> None:
@@ -188,7 +194,7 @@ def test_bad_requests_get_json_4xx(client: TestClient, url: str, status: int, pa
 
 
 def test_unknown_path_is_json_404(client: TestClient) -> None:
-    response = client.get("/tiles/buurt/a/b/c.mvt")
+    response = client.get("/tiles/buurt/13/4211.mvt")
     assert response.status_code == 404 and response.json()["error"] == "HTTPError"
 
 
