@@ -78,11 +78,12 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _styles(args: argparse.Namespace) -> int:
-    from geodata.dataset import load_dataset
     from settings import Settings
+    from store import open_store
     from styles.ready_made import write_ready_made_styles
 
-    written = write_ready_made_styles(load_dataset(args.dataset), args.output, args.base_url.rstrip("/"), Settings().max_zoom)
+    settings = Settings.from_env()
+    written = write_ready_made_styles(open_store(args.dataset), args.output, args.base_url.rstrip("/"), settings.max_zoom)
     print(f"wrote {len(written)} style files to {args.output}")
     return 0
 

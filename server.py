@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -31,11 +30,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from analysis.hotspots import HotspotResult, hotspots, tile_attributes
 from analysis.request import AnalysisRequest, parse_analysis_request
-from geodata.dataset import Dataset, load_dataset
 from geodata.errors import RequestError
 from geodata.params import page_params
 from geodata.profile import region_profile, search_regions
+from geodata.selection import Selection, parse_figure, parse_selection
 from settings import ROOT, Settings
+from store import Store, open_store
 from styles.glyphs import FontLibrary, parse_range
 from styles.hotspot_style import hotspot_legend, hotspot_style, hotspot_tilejson
 from styles.legend import legend
@@ -43,7 +43,6 @@ from styles.request import ThematicRequest, parse_thematic_request
 from styles.style_json import style_json
 from styles.thematic import ThematicMap, thematic_map
 from tiles.cache import CachedTile, TileCache
-from tiles.query import TileQuery, parse_tile_query
 from tiles.region_tiles import RegionTiles
 from tiles.tilejson import tilejson
 from tiles.tilemath import parse_tile
@@ -58,36 +57,34 @@ MVT_TYPE = "application/vnd.mapbox-vector-tile"
 class Served:
     """One loaded dataset with everything derived from it; replaced whole on reload."""
 
-    dataset: Dataset
+    store: Store
     tiles: RegionTiles
     cache: TileCache
-    version: str = field(init=False)
     thematic: Callable[[ThematicRequest], ThematicMap] = field(init=False)
     analysis: Callable[[AnalysisRequest], HotspotResult] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.version = hashlib.sha1(f"{self.dataset.path}:{self.dataset.mtime}".encode()).hexdigest()[:12]
         # Classification (Fisher-Jenks over national buurten) is worth keeping per request.
-        self.thematic = lru_cache(maxsize=256)(lambda request: thematic_map(self.dataset, request))
+        self.thematic = lru_cache(maxsize=256)(lambda request: thematic_map(self.store, request))
         # Permutation tests take a while: one result per input, for the API, tiles and styles alike.
-        self.analysis = lru_cache(maxsize=64)(lambda request: hotspots(self.dataset, request))
+        self.analysis = lru_cache(maxsize=64)(lambda request: hotspots(self.store, request))
 
 
 class DatasetHolder:
     """Serves the current dataset; a changed file is loaded, a broken one leaves the old in place."""
 
-    def __init__(self, settings: Settings, dataset: Dataset | None = None) -> None:
+    def __init__(self, settings: Settings, store: Store | None = None) -> None:
         self.settings = settings
-        self._served = self._prepare(dataset or load_dataset(settings.dataset))
-        self._seen = _file_signature(self._served.dataset.path)
+        self._served = self._prepare(store or open_store(settings.dataset))
         self._checked = time.monotonic()
+        self._failed_version: str | None = None
         self._lock = threading.Lock()
         self.last_reload_error: str | None = None
 
-    def _prepare(self, dataset: Dataset) -> Served:
+    def _prepare(self, store: Store) -> Served:
         return Served(
-            dataset,
-            RegionTiles(dataset, self.settings.tile_extent, self.settings.tile_buffer),
+            store,
+            RegionTiles(store, self.settings.tile_extent, self.settings.tile_buffer),
             TileCache(self.settings.tile_cache_mb * 1024 * 1024),
         )
 
@@ -104,31 +101,23 @@ class DatasetHolder:
         return self._served
 
     def _maybe_reload(self) -> None:
-        path = self._served.dataset.path
-        signature = _file_signature(path)
-        if signature is None or signature == self._seen:
-            return  # unchanged, or a build is replacing the file right now: keep serving
-        self._seen = signature  # a broken file is tried once, not on every check
+        store = self._served.store
+        version = store.version_now()
+        if version is None or version in (store.version, self._failed_version):
+            return  # unchanged, being replaced right now, or known to be broken
+        self._failed_version = version  # until it loads: a broken file is tried once, not on every check
         try:
-            self._served = self._prepare(load_dataset(path))
+            self._served = self._prepare(open_store(store.location))
+            self._failed_version = None
             self.last_reload_error = None
-            log.info("reloaded dataset %s", path)
+            log.info("reloaded dataset %s", store.location)
         except Exception as exc:  # noqa: BLE001 - whatever is wrong with the new file, the old data keeps serving
             self.last_reload_error = f"{type(exc).__name__}: {exc}"
             log.error("keeping the previous dataset: %s", self.last_reload_error)
 
 
-def _file_signature(path: Path) -> tuple[int, int, int] | None:
-    """(inode, size, mtime): a build renames a new file into place, a copy rewrites it."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return stat.st_ino, stat.st_size, stat.st_mtime_ns
-
-
-def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
-    holder = DatasetHolder(settings, dataset)
+def create_app(settings: Settings, store: Store | None = None) -> Starlette:
+    holder = DatasetHolder(settings, store)
 
     def base_url(request: Request) -> str:
         """Where links point: the configured public URL (behind a proxy), else the address the client used."""
@@ -138,32 +127,31 @@ def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
         served = holder.current()
         return JSONResponse({
             "status": "ok",
-            "dataset": str(served.dataset.path),
-            "title": served.dataset.title,
-            "built_at": served.dataset.metadata.get("built_at"),
-            "version": served.version,
+            "dataset": served.store.location,
+            "title": served.store.title,
+            "built_at": served.store.metadata.get("built_at"),
+            "version": served.store.version,
             "last_reload_error": holder.last_reload_error,
             "tile_cache": {"tiles": len(served.cache), "bytes": served.cache.bytes, "hits": served.cache.hits, "misses": served.cache.misses},
         })
 
     async def catalog(request: Request) -> Response:
-        dataset = holder.current().dataset
+        store = holder.current().store
+        available = store.availability
         levels = {
             level.value: {
-                "years": dataset.years(level),
-                "indicators": {str(year): dataset.indicators_with_data(level, year) for year in dataset.years(level)},
-                "published": {
-                    str(year): dataset.indicators_with_data(level, year, published_only=True) for year in dataset.years(level)
-                },
+                "years": list(years),
+                "indicators": {str(year): available.indicators_with_data(level, year) for year in years},
+                "published": {str(year): available.indicators_with_data(level, year, published_only=True) for year in years},
                 "tilejson": f"{base_url(request)}/tiles/{level.value}.json",
             }
-            for level in dataset.regions
+            for level, years in available.years.items()
         }
         return JSONResponse({
-            "title": dataset.title,
-            "attribution": dataset.attribution,
+            "title": store.title,
+            "attribution": store.attribution,
             "levels": levels,
-            **dataset.catalog.as_json(),
+            **store.catalog.as_json(),
             "statuses": {
                 "secret": "CBS: onbekend, onvoldoende betrouwbaar of geheim",
                 "withheld": "niet gepubliceerd: te weinig inwoners (onder de minimumnoemer van de catalogus)",
@@ -171,28 +159,28 @@ def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
             },
         })
 
-    def tile_analysis(served: Served, query: TileQuery, params: Any) -> AnalysisRequest | None:
+    def tile_analysis(served: Served, query: Selection, params: Any) -> AnalysisRequest | None:
         """?analysis=gi_star|local_moran on a tile request: the analysis of its one indicator and group."""
         if not params.get("analysis"):
             return None
         if len(query.indicators) != 1 or len(query.groups) != 1:
             raise RequestError("analysis", "an analysis needs exactly one indicator and one group in the tile request")
         merged = {**params, "level": query.level.value, "year": str(query.year), "group": query.groups[0]}
-        return parse_analysis_request(served.dataset, merged, query.indicators[0])
+        return parse_analysis_request(served.store, merged, query.indicators[0])
 
     def tile_json(request: Request) -> Response:
         served = holder.current()
-        query = parse_tile_query(served.dataset, request.path_params["level"], request.query_params)
+        query = parse_selection(served.store.availability, served.store.catalog, request.path_params["level"], request.query_params)
         analysis = tile_analysis(served, query, request.query_params)
         if analysis is None:
-            return JSONResponse(tilejson(served.dataset, query, base_url(request), settings.max_zoom))
-        return JSONResponse(hotspot_tilejson(served.dataset, analysis, base_url(request), settings.max_zoom))
+            return JSONResponse(tilejson(served.store, query, base_url(request), settings.max_zoom))
+        return JSONResponse(hotspot_tilejson(served.store, analysis, base_url(request), settings.max_zoom))
 
     def tile(request: Request) -> Response:
         served = holder.current()
         p = request.path_params
         z, x, y = parse_tile(p["z"], p["x"], p["y"], settings.max_zoom)
-        query = parse_tile_query(served.dataset, p["level"], request.query_params)
+        query = parse_selection(served.store.availability, served.store.catalog, p["level"], request.query_params)
         analysis = tile_analysis(served, query, request.query_params)
         # One compact string per entry: the cache counts what it holds, and equal requests share a key.
         key = f"{query.level.value}/{z}/{x}/{y}?{query.query_string()}{analysis.query_string() if analysis else ''}"
@@ -209,25 +197,26 @@ def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
         served = holder.current()
         indicator = request.path_params["indicator"]
         if request.query_params.get("analysis"):
-            return served, served.analysis(parse_analysis_request(served.dataset, request.query_params, indicator))
-        return served, served.thematic(parse_thematic_request(served.dataset, indicator, request.query_params))
+            return served, served.analysis(parse_analysis_request(served.store, request.query_params, indicator))
+        selection = parse_figure(served.store.availability, served.store.catalog, indicator, request.query_params)
+        return served, served.thematic(parse_thematic_request(served.store.catalog, selection, request.query_params))
 
     def style(request: Request) -> Response:
         served, chosen = thematic_or_analysis(request)
         make = hotspot_style if isinstance(chosen, HotspotResult) else style_json
-        return JSONResponse(make(served.dataset, chosen, base_url(request), settings.max_zoom), headers={"Cache-Control": "no-cache"})
+        return JSONResponse(make(served.store, chosen, base_url(request), settings.max_zoom), headers={"Cache-Control": "no-cache"})
 
     def legend_json(request: Request) -> Response:
         served, chosen = thematic_or_analysis(request)
         make = hotspot_legend if isinstance(chosen, HotspotResult) else legend
-        return JSONResponse(make(served.dataset, chosen), headers={"Cache-Control": "no-cache"})
+        return JSONResponse(make(served.store, chosen), headers={"Cache-Control": "no-cache"})
 
     def hotspot_analysis(request: Request) -> Response:
         served = holder.current()
-        analysis = parse_analysis_request(served.dataset, request.query_params)
+        analysis = parse_analysis_request(served.store, request.query_params)
         result = served.analysis(analysis)
-        names = dict(zip(*(served.dataset.regions_of(analysis.level, analysis.year)[c] for c in ("code", "name"))))
-        legend_body = hotspot_legend(served.dataset, result)
+        names = dict(zip(*(served.store.regions(analysis.level, analysis.year)[c] for c in ("code", "name"))))
+        legend_body = hotspot_legend(served.store, result)
         return JSONResponse({
             **{k: legend_body[k] for k in ("indicator", "title", "unit", "level", "year", "group", "within", "analysis")},
             "summary": {c["class"]: c["count"] for c in legend_body["classes"]},
@@ -240,16 +229,16 @@ def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
                 "no_value": [{"code": c, "name": names.get(c)} for c in result.no_value],
                 "no_neighbours": [{"code": c, "name": names.get(c)} for c in result.no_neighbours],
             },
-            "attribution": served.dataset.attribution,
+            "attribution": served.store.attribution,
         })
 
     def region(request: Request) -> Response:
-        return JSONResponse(region_profile(holder.current().dataset, request.path_params["code"]))
+        return JSONResponse(region_profile(holder.current().store, request.path_params["code"]))
 
     def regions(request: Request) -> Response:
         p = request.query_params
         limit, offset = page_params(p, default_limit=SEARCH_LIMIT, max_limit=MAX_SEARCH_LIMIT)
-        found = search_regions(holder.current().dataset, p.get("level") or None, p.get("within") or None, p.get("q"))
+        found = search_regions(holder.current().store, p.get("level") or None, p.get("within") or None, p.get("q"))
         page = found[offset:offset + limit]
         body: dict[str, Any] = {"regions": page, "count": len(page), "total": len(found), "limit": limit, "offset": offset}
         if offset + limit < len(found):
@@ -264,9 +253,9 @@ def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
         )
 
     def viewer_config(request: Request) -> Response:
-        dataset = holder.current().dataset
-        finest = list(dataset.regions)[-1]
-        bounds = [round(v, 5) for v in dataset.bounds_lonlat(finest, dataset.years(finest)[-1])]
+        store = holder.current().store
+        finest = store.availability.levels[-1]
+        bounds = [round(v, 5) for v in store.bounds_lonlat(finest, store.availability.years[finest][-1])]
         return JSONResponse({
             "basemap_url": settings.basemap_url or None,
             "basemap_attribution": settings.basemap_attribution,

@@ -17,9 +17,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.request import AnalysisRequest
-from geodata.dataset import Dataset
 from geodata.errors import RequestError
-from geodata.figures import figures
+from store import Store
 
 SEED = 20240101  # fixed, so the pseudo p-values of a request are the same every time
 LEVELS = (0.01, 0.05, 0.10)  # significance levels of the classes: 99, 95, 90 %
@@ -48,10 +47,9 @@ def spatial_weights(regions: gpd.GeoDataFrame, kind: str, k: int) -> libpysal.we
         return libpysal.weights.KNN.from_dataframe(points, k=k, ids=list(regions["code"]), use_index=False)
 
 
-def hotspots(dataset: Dataset, request: AnalysisRequest) -> HotspotResult:
-    regions = dataset.regions_of(request.level, request.year, request.within)
-    regions = regions.sort_values("code").reset_index(drop=True)
-    shown = figures(dataset, request.level, request.year, request.group, request.indicator, request.within)
+def hotspots(store: Store, request: AnalysisRequest) -> HotspotResult:
+    regions = store.regions(request.level, request.year, request.within)  # sorted by code
+    shown = store.figures(request.level, request.year, request.group, request.indicator, request.within)
     published = shown.statuses.reindex(regions["code"]).eq("ok").to_numpy()
     no_value = tuple(regions.loc[~published, "code"])
     with_value = regions[published].reset_index(drop=True)
@@ -73,7 +71,7 @@ def hotspots(dataset: Dataset, request: AnalysisRequest) -> HotspotResult:
 
     statistic, z, p, label = _run(request, y, w)
     thresholds = {level: _threshold(p, level, request.fdr) for level in LEVELS}
-    classes = _classes(request.method, z, p, label, thresholds)
+    classes = _classes(request.method, p, label, thresholds)
     table = pd.DataFrame({"value": y, "statistic": statistic, "z": z, "p": p, "class": classes}, index=pd.Index(codes, name="code"))
     return HotspotResult(request, table, no_value, no_neighbours, thresholds)
 
@@ -95,9 +93,9 @@ def _threshold(p: np.ndarray, level: float, fdr: bool) -> float:
     return float(esda.fdr(p, level)) if fdr else level
 
 
-def _classes(method: str, z: np.ndarray, p: np.ndarray, label: np.ndarray, thresholds: dict[float, float]) -> list[str]:
+def _classes(method: str, p: np.ndarray, label: np.ndarray, thresholds: dict[float, float]) -> list[str]:
     out = []
-    for zi, pi, li in zip(z, p, label):
+    for pi, li in zip(p, label):
         if method == "gi_star":
             level = next((lvl for lvl in LEVELS if pi <= thresholds[lvl]), None)
             out.append(NOT_SIGNIFICANT if level is None else f"{li}_{int(round((1 - level) * 100))}")

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from geodata.dataset import Dataset
 from geodata.errors import RequestError
 from geodata.params import bool_param, int_param
 from geodata.regions import Level
-from styles.request import parse_thematic_request
+from geodata.selection import Selection, parse_figure
+from store import Store
 
 METHODS = ("gi_star", "local_moran")
 WEIGHTS = ("queen", "knn")
@@ -22,16 +22,32 @@ WEIGHTS = ("queen", "knn")
 
 @dataclass(frozen=True)
 class AnalysisRequest:
-    indicator: str
-    level: Level
-    year: int
-    group: str
+    selection: Selection  # one indicator and group, optionally within one gemeente
     method: str
-    within: str | None
     weights: str
     k: int
     permutations: int
     fdr: bool
+
+    @property
+    def indicator(self) -> str:
+        return self.selection.indicator
+
+    @property
+    def level(self) -> Level:
+        return self.selection.level
+
+    @property
+    def year(self) -> int:
+        return self.selection.year
+
+    @property
+    def group(self) -> str:
+        return self.selection.group
+
+    @property
+    def within(self) -> str | None:
+        return self.selection.within
 
     def query_string(self) -> str:
         """The parameters that make tiles carry this analysis, appended to a tile query string."""
@@ -45,7 +61,7 @@ class AnalysisRequest:
         return parts
 
 
-def parse_analysis_request(dataset: Dataset, params: Mapping[str, str], indicator: str | None = None) -> AnalysisRequest:
+def parse_analysis_request(store: Store, params: Mapping[str, str], indicator: str | None = None) -> AnalysisRequest:
     indicator = indicator or params.get("indicator")
     if not indicator:
         raise RequestError("indicator", "name the indicator to analyse, e.g. indicator=bijstand_per_1000")
@@ -61,11 +77,7 @@ def parse_analysis_request(dataset: Dataset, params: Mapping[str, str], indicato
     permutations = int_param(params, "permutations") or 999
     if not 99 <= permutations <= 9999:
         raise RequestError("permutations", f"permutations must be between 99 and 9999, not {permutations}")
-    # Level, year, group and within are checked exactly as for a thematic map of the same figures.
-    base = parse_thematic_request(
-        dataset, indicator, {key: params[key] for key in ("level", "year", "group", "within") if params.get(key)}
-    )
     return AnalysisRequest(
-        indicator=base.indicator, level=base.level, year=base.year, group=base.group, method=method,
-        within=base.within, weights=weights, k=k, permutations=permutations, fdr=bool_param(params, "fdr"),
+        selection=parse_figure(store.availability, store.catalog, indicator, params), method=method,
+        weights=weights, k=k, permutations=permutations, fdr=bool_param(params, "fdr"),
     )

@@ -29,12 +29,12 @@ sys.path.insert(0, str(ROOT))
 from starlette.testclient import TestClient  # noqa: E402
 
 from geodata.build import build_dataset  # noqa: E402
-from geodata.dataset import load_dataset  # noqa: E402
 from geodata.detect import manifest_for_file  # noqa: E402
 from geodata.regions import Level  # noqa: E402
+from geodata.selection import parse_selection  # noqa: E402
 from server import create_app  # noqa: E402
 from settings import Settings  # noqa: E402
-from tiles.query import parse_tile_query  # noqa: E402
+from store import open_store  # noqa: E402
 from tiles.region_tiles import RegionTiles  # noqa: E402
 from tiles.tilemath import TMS  # noqa: E402
 
@@ -72,11 +72,11 @@ def main() -> None:
         report = build_dataset(manifest_for_file(args.boundaries, year=args.year), output)
         print(f"build: {time.perf_counter() - t0:.1f} s, {report.at('buurt', args.year).regions} buurten with geometry")
         t0 = time.perf_counter()
-        dataset = load_dataset(output)
+        dataset = open_store(output)
         print(f"load: {time.perf_counter() - t0:.2f} s, RSS {rss_mb():.0f} MB")
 
         tiles = RegionTiles(dataset)
-        query = parse_tile_query(dataset, "buurt", {"year": str(args.year)})
+        query = parse_selection(dataset.availability, dataset.catalog, "buurt", {"year": str(args.year)})
         geometry, _ = tiles.geometry(Level.buurt, args.year)
         labels_lonlat = shapely.get_coordinates(
             shapely.transform(geometry.labels, lambda c: np.column_stack(TMS._to_geographic.transform(c[:, 0], c[:, 1])))

@@ -25,7 +25,6 @@ STORAGE_CRS = "EPSG:28992"  # RD New: the Dutch norm, metres, what QGIS users ex
 # Generous lon/lat box around the Netherlands (incl. the Caribbean parts is out of scope).
 _NL_LONLAT = shapely.box(2.0, 50.0, 8.0, 54.5)
 
-REGION_COLUMNS = ["code", "name", "year", "gemeente_code", "wijk_code", "geometry"]
 
 
 def read_boundaries(source: BoundarySource, report: BuildReport) -> gpd.GeoDataFrame:

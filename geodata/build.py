@@ -1,39 +1,28 @@
-"""Join boundaries and indicator tables into one GeoPackage, atomically.
-
-The dataset holds one polygon layer per level (gemeente, wijk, buurt; EPSG:28992), the
-long table `indicator_values` and `wijkmonitor_metadata` (catalog, attribution, report).
-It is written next to the target and renamed over it only when complete, so a failed
-build leaves the previous dataset in place and serving.
-"""
+"""Join boundaries and indicator tables into one dataset: regions per level and year in
+EPSG:28992, the long figure table, and metadata (catalog, attribution, build report).
+The store writes it atomically (see store/gpkg.py): a failed build leaves the previous
+dataset in place and serving."""
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 
-from geodata.boundaries import REGION_COLUMNS, read_boundaries, repair_and_clean
+from geodata.boundaries import read_boundaries, repair_and_clean
 from geodata.catalog import Catalog, load_catalog
 from geodata.cells import Status
 from geodata.errors import InputError
+from geodata.figures import FIGURE_COLUMNS
 from geodata.manifest import Manifest, TableSource
-from geodata.regions import LEVELS, level_of_code, parent_codes
+from geodata.regions import level_of_code, parent_codes
 from geodata.report import BuildReport
 from geodata.tidy import read_tidy_table
-from geodata.values import VALUE_COLUMNS
 from geodata.wide import read_wide_table
-
-FORMAT_VERSION = 1
-VALUES_LAYER = "indicator_values"
-METADATA_LAYER = "wijkmonitor_metadata"
-TMP_SUFFIX = ".tmp.gpkg"
+from store.gpkg import FORMAT_VERSION, write_dataset
 
 
 def build_dataset(
@@ -95,7 +84,7 @@ def _read_values(
         if len(table_names) and source.year is not None:
             names.append(pd.DataFrame({"code": table_names.index, "year": source.year, "name": table_names.values}))
     if not parts:
-        return pd.DataFrame(columns=VALUE_COLUMNS), pd.DataFrame(columns=["code", "year", "name"])
+        return pd.DataFrame(columns=FIGURE_COLUMNS), pd.DataFrame(columns=["code", "year", "name"])
     values = pd.concat(parts, ignore_index=True)
     key = ["code", "year", "indicator", "group"]
     repeated = values.duplicated(key, keep="first")
@@ -193,59 +182,13 @@ def _write(
     values: pd.DataFrame,
     report: BuildReport,
 ) -> None:
-    output.parent.mkdir(parents=True, exist_ok=True)
-    _remove_abandoned(output)
-    # The pid in the name tells a later build whether the build that left it is still running.
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.{os.getpid()}.", suffix=TMP_SUFFIX, dir=output.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()  # GDAL wants to create the file itself
-    try:
-        for level in LEVELS:
-            if level.value in regions:
-                pyogrio.write_dataframe(
-                    regions[level.value][REGION_COLUMNS], tmp, layer=level.value, driver="GPKG",
-                    promote_to_multi=True,
-                )
-        pyogrio.write_dataframe(values[VALUE_COLUMNS], tmp, layer=VALUES_LAYER, driver="GPKG")
-        metadata = {
-            "format_version": FORMAT_VERSION,
-            "title": manifest.title,
-            "attribution": manifest.attribution,
-            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "manifest": manifest.path,
-            "catalog_toml": catalog.text,
-            "report": report.as_json(),
-        }
-        pyogrio.write_dataframe(
-            pd.DataFrame({"key": list(metadata), "value": [json.dumps(v, ensure_ascii=False) for v in metadata.values()]}),
-            tmp, layer=METADATA_LAYER, driver="GPKG",
-        )
-        os.replace(tmp, output)
-    finally:
-        for leftover in _with_sidecars(tmp):
-            leftover.unlink(missing_ok=True)
-
-
-def _remove_abandoned(output: Path) -> None:
-    """Temporary files of builds that were killed (kill -9, power loss) before they could clean up."""
-    for tmp in output.parent.glob(f".{output.name}.*{TMP_SUFFIX}"):
-        pid = tmp.name[len(output.name) + 2:].split(".", 1)[0]
-        if pid.isdigit() and not _running(int(pid)):
-            for leftover in _with_sidecars(tmp):
-                leftover.unlink(missing_ok=True)
-
-
-def _with_sidecars(path: Path) -> list[Path]:
-    """The file and SQLite's journal files beside it."""
-    return [path, *(path.with_name(path.name + s) for s in ("-journal", "-wal", "-shm"))]
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's process
-    return True
+    metadata = {
+        "format_version": FORMAT_VERSION,
+        "title": manifest.title,
+        "attribution": manifest.attribution,
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "manifest": manifest.path,
+        "catalog_toml": catalog.text,
+        "report": report.as_json(),
+    }
+    write_dataset(output, regions, values, metadata)

@@ -1,4 +1,4 @@
-"""The figures of one indicator, group and year for the regions a map or analysis shows."""
+"""Figures: the values of one indicator and group for a set of regions, with why any is missing."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 
 from geodata.cells import Status
-from geodata.dataset import Dataset
-from geodata.regions import Level
+
+# The long figure table every source is read into and every store keeps: one row per figure.
+FIGURE_COLUMNS = ["code", "year", "indicator", "group", "value", "denominator", "status", "source"]
 
 
 @dataclass(frozen=True)
@@ -25,17 +26,3 @@ class Figures:
 
     def count(self, status: Status) -> int:
         return int((self.statuses == status.value).sum())
-
-
-def figures(dataset: Dataset, level: Level, year: int, group: str, indicator: str, within: str | None) -> Figures:
-    """Every region of the level and year (within one gemeente if asked), with its figure or why it has none."""
-    regions = dataset.regions_of(level, year, within)
-    codes = pd.Index(regions["code"], name="code")
-    values, statuses = dataset.table(level, year, group)
-    if indicator in values.columns:
-        value = values[indicator].reindex(codes)
-        status = statuses[indicator].reindex(codes).fillna(Status.missing.value)
-    else:
-        value = pd.Series(np.nan, index=codes)
-        status = pd.Series(Status.missing.value, index=codes)
-    return Figures(value.astype(float), status.astype(str))

@@ -26,6 +26,9 @@ _PREFIX = {Level.gemeente: "GM", Level.wijk: "WK", Level.buurt: "BU"}
 _DIGITS = {Level.gemeente: 4, Level.wijk: 6, Level.buurt: 8}
 _CODE = re.compile(r"^(GM|WK|BU)(\d+)$")
 LEVELS: tuple[Level, ...] = (Level.gemeente, Level.wijk, Level.buurt)
+NATIONAL_CODE = "NL00"  # Nederland, as in the national row of a full KWB file; kept for comparisons
+# The attributes every region layer of a dataset has.
+REGION_COLUMNS = ["code", "name", "year", "gemeente_code", "wijk_code", "geometry"]
 
 
 def level_of_code(code: str) -> Level | None:

@@ -10,12 +10,12 @@ import pandas as pd
 
 from geodata.catalog import Catalog
 from geodata.errors import InputError, InputErrors
+from geodata.figures import FIGURE_COLUMNS
 from geodata.manifest import TableSource
-from geodata.regions import level_of_code
+from geodata.regions import NATIONAL_CODE, level_of_code
 from geodata.report import BuildReport
 from geodata.sources import apply_where, read_table, require_columns, row_number
-from geodata.values import VALUE_COLUMNS, parse_column, publishable
-from geodata.wide import NATIONAL_CODE
+from geodata.values import parse_column, publishable
 
 TIDY_COLUMNS = ["region_code", "year", "indicator", "group", "value"]
 
@@ -90,4 +90,4 @@ def read_tidy_table(source: TableSource, catalog: Catalog, report: BuildReport) 
         }))
     if not parts:
         raise InputError(source.file, "the table has no rows")
-    return pd.concat(parts, ignore_index=True)[VALUE_COLUMNS], pd.Series(dtype=object)
+    return pd.concat(parts, ignore_index=True)[FIGURE_COLUMNS], pd.Series(dtype=object)

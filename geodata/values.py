@@ -16,8 +16,6 @@ from geodata.cells import NotANumber, Status, parse_cell
 from geodata.errors import InputError
 from geodata.sources import row_number
 
-VALUE_COLUMNS = ["code", "year", "indicator", "group", "value", "denominator", "status", "source"]
-
 
 def parse_column(file: Path, frame: pd.DataFrame, column: str, errors: list[InputError], is_table: bool = True) -> tuple[pd.Series, pd.Series]:
     """Parse a column into (float values with NaN, status strings); bad cells go to errors."""

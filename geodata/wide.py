@@ -12,8 +12,9 @@ import pandas as pd
 
 from geodata.catalog import Catalog
 from geodata.errors import InputError, InputErrors
+from geodata.figures import FIGURE_COLUMNS
 from geodata.manifest import TableSource
-from geodata.regions import level_of_code
+from geodata.regions import NATIONAL_CODE, level_of_code
 from geodata.report import BuildReport
 from geodata.sources import (
     VECTOR_SUFFIXES,
@@ -23,9 +24,8 @@ from geodata.sources import (
     read_table,
     row_number,
 )
-from geodata.values import VALUE_COLUMNS, parse_column, publishable
+from geodata.values import parse_column, publishable
 
-NATIONAL_CODE = "NL00"  # the national row of a full KWB file; kept for comparisons
 _DEFAULTS = {"kwb": {"code": "{gwb_code_10}", "name": "{regio}"}, "pdok": {}}
 
 
@@ -108,4 +108,4 @@ def read_wide_table(source: TableSource, catalog: Catalog, report: BuildReport) 
         report.warn(f"{source.file.name}: catalog columns not in this file (no values for them): {', '.join(sorted(absent))}")
     if not parts:
         raise InputError(source.file, f"no column of this file matches the catalog's {source.format!r} schema")
-    return pd.concat(parts, ignore_index=True)[VALUE_COLUMNS], names
+    return pd.concat(parts, ignore_index=True)[FIGURE_COLUMNS], names

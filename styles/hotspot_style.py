@@ -6,12 +6,11 @@ from typing import Any
 
 from analysis.hotspots import NO_NEIGHBOURS, NO_VALUE, NOT_SIGNIFICANT, HotspotResult, attribute_names
 from analysis.request import AnalysisRequest
-from geodata.dataset import Dataset
+from store import Store
 from styles.legend import legend_header
 from styles.palettes import NO_VALUE as NO_VALUE_COLOUR
 from styles.palettes import WITHHELD
 from styles.style_json import fill_layer, style_document
-from tiles.query import TileQuery
 from tiles.tilejson import tilejson
 
 # Diverging red-blue (ColorBrewer RdBu, colour-blind safe), as hotspot maps are usually read.
@@ -40,24 +39,23 @@ OUTSIDE = {
 METHOD_TITLES = {"gi_star": "Getis-Ord Gi* (hot- en coldspots)", "local_moran": "Lokale Moran's I (clusters en uitschieters)"}
 
 
-def hotspot_tilejson(dataset: Dataset, r: AnalysisRequest, base_url: str, max_zoom: int) -> dict[str, Any]:
+def hotspot_tilejson(store: Store, r: AnalysisRequest, base_url: str, max_zoom: int) -> dict[str, Any]:
     """TileJSON of the tiles that carry an analysis: its figure, its parameters in the URL, its attributes."""
-    query = TileQuery(r.level, r.year, (r.group,), (r.indicator,))
-    return tilejson(dataset, query, base_url, max_zoom, r.query_string(), attribute_names(r.method))
+    return tilejson(store, r.selection, base_url, max_zoom, r.query_string(), attribute_names(r.method))
 
 
-def hotspot_style(dataset: Dataset, result: HotspotResult, base_url: str, max_zoom: int) -> dict[str, Any]:
+def hotspot_style(store: Store, result: HotspotResult, base_url: str, max_zoom: int) -> dict[str, Any]:
     r = result.request
     attribute = f"{r.method}__class"
     fills = [
         fill_layer(f"{r.level.value}-{name}", r.level, colour, ["==", ["get", attribute], name], r.within)
         for name, (colour, _) in {**OUTSIDE, **CLASSES[r.method]}.items()
     ]
-    indicator = dataset.catalog.indicator(r.indicator)
+    indicator = store.catalog.indicator(r.indicator)
     extra = r.query_string()
     return style_document(
-        f"{METHOD_TITLES[r.method]}: {indicator.title['nl']} – {dataset.catalog.group(r.group).title['nl']}, {r.level.value} {r.year}",
-        hotspot_tilejson(dataset, r, base_url, max_zoom),
+        f"{METHOD_TITLES[r.method]}: {indicator.title['nl']} – {store.catalog.group(r.group).title['nl']}, {r.level.value} {r.year}",
+        hotspot_tilejson(store, r, base_url, max_zoom),
         base_url,
         r.level,
         fills,
@@ -69,11 +67,11 @@ def hotspot_style(dataset: Dataset, result: HotspotResult, base_url: str, max_zo
     )
 
 
-def hotspot_legend(dataset: Dataset, result: HotspotResult) -> dict[str, Any]:
+def hotspot_legend(store: Store, result: HotspotResult) -> dict[str, Any]:
     r = result.request
     counts = result.table["class"].value_counts()
     return {
-        **legend_header(dataset, r.indicator, r.level, r.year, r.group, r.within),
+        **legend_header(store, r.indicator, r.level, r.year, r.group, r.within),
         "analysis": {
             "method": r.method, "title": METHOD_TITLES[r.method], "weights": r.weights, "k": r.k if r.weights == "knn" else None,
             "permutations": r.permutations, "fdr": r.fdr, "p_thresholds": {f"{int(round((1 - a) * 100))}": t for a, t in result.thresholds.items()},
@@ -84,5 +82,5 @@ def hotspot_legend(dataset: Dataset, result: HotspotResult) -> dict[str, Any]:
         ],
         "no_value": {"class": NO_VALUE, "colour": OUTSIDE[NO_VALUE][0], "label": OUTSIDE[NO_VALUE][1], "count": len(result.no_value)},
         "no_neighbours": {"class": NO_NEIGHBOURS, "colour": OUTSIDE[NO_NEIGHBOURS][0], "label": OUTSIDE[NO_NEIGHBOURS][1], "count": len(result.no_neighbours)},
-        "attribution": dataset.attribution,
+        "attribution": store.attribution,
     }

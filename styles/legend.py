@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from geodata.dataset import Dataset
 from geodata.regions import Level
+from store import Store
 from styles.palettes import NO_VALUE, WITHHELD
 from styles.thematic import ThematicMap
 
@@ -31,9 +31,9 @@ def class_labels(m: ThematicMap) -> list[str]:
     return labels
 
 
-def legend_header(dataset: Dataset, indicator_id: str, level: Level, year: int, group: str, within: str | None) -> dict[str, Any]:
+def legend_header(store: Store, indicator_id: str, level: Level, year: int, group: str, within: str | None) -> dict[str, Any]:
     """What any legend says about the figure it shows: indicator, its meaning, and the selection."""
-    indicator = dataset.catalog.indicator(indicator_id)
+    indicator = store.catalog.indicator(indicator_id)
     return {
         "indicator": indicator.id,
         "title": indicator.title["nl"],
@@ -45,19 +45,19 @@ def legend_header(dataset: Dataset, indicator_id: str, level: Level, year: int, 
         "level": level.value,
         "year": year,
         "group": group,
-        "group_title": dataset.catalog.group(group).title["nl"],
+        "group_title": store.catalog.group(group).title["nl"],
         "within": within,
     }
 
 
-def legend(dataset: Dataset, m: ThematicMap) -> dict[str, Any]:
+def legend(store: Store, m: ThematicMap) -> dict[str, Any]:
     r, indicator = m.request, m.indicator
     breaks = m.classification.breaks
     lowers = (None, *breaks[:-1])
     uppers = (*breaks[:-1], None)  # first and last class are open-ended on the map
     min_denominator = dutch_number(indicator.min_denominator, 0)
     return {
-        **legend_header(dataset, r.indicator, r.level, r.year, r.group, r.within),
+        **legend_header(store, r.indicator, r.level, r.year, r.group, r.within),
         "method": m.classification.method,
         "fixed_breaks": r.fixed,
         "palette": r.palette,
@@ -73,5 +73,5 @@ def legend(dataset: Dataset, m: ThematicMap) -> dict[str, Any]:
             "label": f"Niet gepubliceerd: minder dan {min_denominator} personen in de noemer",
         },
         "no_value": {"colour": NO_VALUE, "count": m.no_value, "label": "Geen gegevens (onbekend, geheim of niet beschikbaar)"},
-        "attribution": dataset.attribution,
+        "attribution": store.attribution,
     }

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from geodata.dataset import Dataset
+from geodata.selection import parse_figure
+from store import Store
 from styles.request import parse_thematic_request
 from styles.style_json import style_json
 from styles.thematic import thematic_map
@@ -17,27 +18,28 @@ from styles.thematic import thematic_map
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
-def ready_made_styles(dataset: Dataset, base_url: str, max_zoom: int) -> dict[Path, dict]:
+def ready_made_styles(store: Store, base_url: str, max_zoom: int) -> dict[Path, dict]:
     """Relative path -> style, for every indicator, level and group with published figures (default year)."""
     styles: dict[Path, dict] = {}
-    for indicator in dataset.catalog.indicators.values():
+    for indicator in store.catalog.indicators.values():
         # Indicators without a total (shares of a group) get a style per group.
         groups = ["totaal"] if "totaal" in indicator.groups else list(indicator.groups)
-        for level in dataset.regions:
+        for level in store.availability.levels:
             for group in groups:
-                if dataset.default_year(level, indicator.id, group) is None:
+                if store.availability.default_year(level, indicator.id, group) is None:
                     continue
-                m = thematic_map(dataset, parse_thematic_request(dataset, indicator.id, {"level": level.value, "group": group}))
+                selection = parse_figure(store.availability, store.catalog, indicator.id, {"level": level.value, "group": group})
+                m = thematic_map(store, parse_thematic_request(store.catalog, selection, {}))
                 if m.classification.k < 2:
                     continue  # a single figure at this level: nothing to compare
                 name = f"{indicator.id}-{level.value}" + ("" if group == "totaal" else f"-{group}")
-                styles[Path(indicator.theme.replace(" ", "_")) / f"{name}.json"] = style_json(dataset, m, base_url, max_zoom)
+                styles[Path(indicator.theme.replace(" ", "_")) / f"{name}.json"] = style_json(store, m, base_url, max_zoom)
     return styles
 
 
-def write_ready_made_styles(dataset: Dataset, folder: Path, base_url: str, max_zoom: int) -> list[Path]:
+def write_ready_made_styles(store: Store, folder: Path, base_url: str, max_zoom: int) -> list[Path]:
     written = []
-    for relative, style in sorted(ready_made_styles(dataset, base_url, max_zoom).items()):
+    for relative, style in sorted(ready_made_styles(store, base_url, max_zoom).items()):
         path = folder / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(style, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -1,9 +1,10 @@
-"""What a style or legend request asks for, checked against the dataset.
+"""What a style or legend request asks for, beyond the figure itself.
 
-Query parameters (all optional): level (buurt), year (latest), group (totaal),
-method (quantiles), k (5), breaks (comma list; implies method=user), within (a gemeente
-code), fixed (true: breaks over all years, for trend maps), palette (ColorBrewer name),
-centre (gemeente | nederland: a diverging palette centred on that figure).
+The figure (level, year, group, indicator, within) is a `Selection` parsed once by
+`geodata.selection.parse_figure`. The classification parameters (all optional): method
+(quantiles), k (5), breaks (comma list; implies method=user), fixed (true: breaks over all
+years, for trend maps), palette (ColorBrewer name), centre (gemeente | nederland: a diverging
+palette centred on that figure).
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from geodata.dataset import Dataset
-from geodata.errors import RequestError, UnknownRegion
+from geodata.catalog import Catalog
+from geodata.errors import RequestError
 from geodata.params import bool_param, floats_param, int_param
 from geodata.regions import Level
+from geodata.selection import Selection
 from styles.classify import MAX_CLASSES, METHODS, MIN_CLASSES
 from styles.palettes import default_palette, is_diverging
-from tiles.query import DEFAULT_GROUP
 
 CENTRES = ("gemeente", "nederland")
 DEFAULT_K = 5
@@ -26,17 +27,33 @@ DEFAULT_CENTRED_K = 6
 
 @dataclass(frozen=True)
 class ThematicRequest:
-    indicator: str
-    level: Level
-    year: int
-    group: str
+    selection: Selection  # one indicator and group
     method: str
     k: int
     breaks: tuple[float, ...]
-    within: str | None
     fixed: bool
     palette: str
     centre: str | None
+
+    @property
+    def indicator(self) -> str:
+        return self.selection.indicator
+
+    @property
+    def level(self) -> Level:
+        return self.selection.level
+
+    @property
+    def year(self) -> int:
+        return self.selection.year
+
+    @property
+    def group(self) -> str:
+        return self.selection.group
+
+    @property
+    def within(self) -> str | None:
+        return self.selection.within
 
     def query_string(self) -> str:
         """Canonical parameters, so a style links to the legend of exactly the same map."""
@@ -55,15 +72,8 @@ class ThematicRequest:
         return "&".join(f"{k}={v}" for k, v in parts.items())
 
 
-def parse_thematic_request(dataset: Dataset, indicator_id: str, params: Mapping[str, str]) -> ThematicRequest:
-    indicator = dataset.catalog.indicator(indicator_id)
-    level = dataset.level(params.get("level") or Level.buurt.value)
-    group = params.get("group") or DEFAULT_GROUP
-    dataset.catalog.group(group)
-    year = int_param(params, "year")
-    if year is None:  # a year with published figures, not merely with boundaries
-        year = dataset.default_year(level, indicator.id, group)
-    year = dataset.year(level, year)
+def parse_thematic_request(catalog: Catalog, selection: Selection, params: Mapping[str, str]) -> ThematicRequest:
+    indicator = catalog.indicator(selection.indicator)
     breaks = floats_param(params, "breaks")
     method = params.get("method") or ("user" if breaks else "quantiles")
     if method not in METHODS:
@@ -80,18 +90,12 @@ def parse_thematic_request(dataset: Dataset, indicator_id: str, params: Mapping[
         k = DEFAULT_CENTRED_K if centre else DEFAULT_K
     elif not MIN_CLASSES <= k <= MAX_CLASSES:
         raise RequestError("k", f"k must be between {MIN_CLASSES} and {MAX_CLASSES}, not {k}")
-    within = params.get("within") or None
-    if within is not None:
-        if level is Level.gemeente:
-            raise RequestError("within", "within selects wijken or buurten of one gemeente; use level=wijk or level=buurt")
-        if dataset.regions_of(level, year, within).empty:
-            raise UnknownRegion("within", f"no {level.value}en of gemeente {within!r} in {year}")
-    if centre == "gemeente" and within is None:
+    if centre == "gemeente" and selection.within is None:
         raise RequestError("centre", "centre=gemeente needs within=<gemeentecode>, the gemeente to centre on")
     palette = params.get("palette") or default_palette(indicator.higher_is, diverging=centre is not None)
     if centre is not None and not is_diverging(palette):
         raise RequestError("palette", f"a centred map needs a diverging palette, not {palette!r}")
     return ThematicRequest(
-        indicator=indicator.id, level=level, year=year, group=group, method=method, k=k, breaks=breaks,
-        within=within, fixed=bool_param(params, "fixed"), palette=palette, centre=centre,
+        selection=selection, method=method, k=k, breaks=breaks, fixed=bool_param(params, "fixed"), palette=palette,
+        centre=centre,
     )

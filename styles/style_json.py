@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from geodata.dataset import Dataset
 from geodata.regions import Level
+from geodata.selection import Selection
+from store import Store
 from styles.glyphs import LABEL_FONT
 from styles.palettes import LABEL_HALO, LABEL_TEXT, NO_VALUE, OUTLINE, WITHHELD
 from styles.thematic import ThematicMap
-from tiles.query import TileQuery
 from tiles.region_tiles import LABEL_MIN_ZOOM, label_layer_name
 from tiles.tilejson import tilejson
 
@@ -109,10 +109,9 @@ def style_document(
     }
 
 
-def style_json(dataset: Dataset, m: ThematicMap, base_url: str, max_zoom: int) -> dict[str, Any]:
+def style_json(store: Store, m: ThematicMap, base_url: str, max_zoom: int) -> dict[str, Any]:
     r = m.request
-    query = TileQuery(r.level, r.year, (r.group,), (r.indicator,))
-    attribute = query.attribute(r.indicator, r.group)
+    attribute = Selection.attribute(r.indicator, r.group)
     status = f"{attribute}__status"
     level = r.level.value
     breaks = m.classification.breaks
@@ -125,8 +124,8 @@ def style_json(dataset: Dataset, m: ThematicMap, base_url: str, max_zoom: int) -
         upper = breaks[i] if i < len(breaks) - 1 else None
         fills.append(fill_layer(f"{level}-klasse-{i + 1}", r.level, colour, class_filter(attribute, lower, upper), r.within))
     return style_document(
-        f"{m.indicator.title['nl']} – {dataset.catalog.group(r.group).title['nl']}, {level} {r.year}",
-        tilejson(dataset, query, base_url, max_zoom),
+        f"{m.indicator.title['nl']} – {store.catalog.group(r.group).title['nl']}, {level} {r.year}",
+        tilejson(store, r.selection, base_url, max_zoom),
         base_url,
         r.level,
         fills,

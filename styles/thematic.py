@@ -12,10 +12,9 @@ import numpy as np
 
 from geodata.catalog import Indicator
 from geodata.cells import Status
-from geodata.dataset import Dataset
 from geodata.errors import RequestError
-from geodata.figures import figures
-from geodata.wide import NATIONAL_CODE
+from geodata.regions import NATIONAL_CODE
+from store import Store
 from styles.classify import Classification, centred, classify
 from styles.palettes import colours
 from styles.request import ThematicRequest
@@ -35,14 +34,14 @@ class ThematicMap:
     centre_value: float | None
 
 
-def thematic_map(dataset: Dataset, request: ThematicRequest) -> ThematicMap:
-    indicator = dataset.catalog.indicator(request.indicator)
-    shown = figures(dataset, request.level, request.year, request.group, indicator.id, request.within)
+def thematic_map(store: Store, request: ThematicRequest) -> ThematicMap:
+    indicator = store.catalog.indicator(request.indicator)
+    shown = store.figures(request.level, request.year, request.group, indicator.id, request.within)
     if request.fixed:
         # Trend maps: one set of breaks over every year, so a colour means the same value each year.
-        years = dataset.years(request.level)
+        years = store.availability.years[request.level]
         pool = np.concatenate([
-            figures(dataset, request.level, y, request.group, indicator.id, request.within).published for y in years
+            store.figures(request.level, y, request.group, indicator.id, request.within).published for y in years
         ])
     else:
         pool = shown.published
@@ -50,7 +49,7 @@ def thematic_map(dataset: Dataset, request: ThematicRequest) -> ThematicMap:
         raise RequestError(
             "indicator", f"no published {indicator.id} figures for group {request.group} at {request.level.value} level in {request.year}"
         )
-    centre_value = _centre_value(dataset, request) if request.centre else None
+    centre_value = _centre_value(store, request) if request.centre else None
     if centre_value is not None:
         classification = centred(pool, centre_value, request.method, request.k)
     else:
@@ -70,9 +69,9 @@ def thematic_map(dataset: Dataset, request: ThematicRequest) -> ThematicMap:
     )
 
 
-def _centre_value(dataset: Dataset, request: ThematicRequest) -> float:
+def _centre_value(store: Store, request: ThematicRequest) -> float:
     code = request.within if request.centre == "gemeente" else NATIONAL_CODE
-    value, status = dataset.figure(code, request.year, request.group, request.indicator)
+    value, status = store.figure(code, request.year, request.group, request.indicator)
     if value is None:
         where = f"gemeente {code}" if request.centre == "gemeente" else "Nederland (NL00)"
         raise RequestError(

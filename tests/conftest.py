@@ -13,16 +13,18 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import uvicorn
 from hypothesis import settings as hypothesis_settings
 from starlette.testclient import TestClient
 
 from geodata.build import build_dataset
-from geodata.dataset import Dataset, load_dataset
 from geodata.manifest import load_manifest
+from geodata.regions import Level
 from server import create_app
 from settings import Settings
+from store import Store, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo"
@@ -39,6 +41,15 @@ def kwb_rows(year: int) -> dict[str, dict[str, str]]:
     """The demo's CBS Kerncijfers CSV for a year, by gwb_code_10: the source to check against."""
     with open(DEMO / "data" / f"utrecht_kwb_{year}.csv", newline="", encoding="utf-8") as f:
         return {row["gwb_code_10"]: row for row in csv.DictReader(f)}
+
+
+def figure_table(store: Store, level: Level, year: int, group: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(values, statuses) of one level, year and group: a row per region code, a column per catalog indicator."""
+    figures = {i: store.figures(level, year, group, i) for i in store.catalog.indicators}
+    return (
+        pd.DataFrame({i: f.values for i, f in figures.items()}),
+        pd.DataFrame({i: f.statuses for i, f in figures.items()}),
+    )
 
 
 def error_of(client: TestClient, url: str) -> tuple[int, str]:
@@ -58,24 +69,24 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
 
 
 @pytest.fixture(scope="session")
-def demo_dataset(demo_build: tuple[Path, object]) -> Dataset:
-    return load_dataset(demo_build[0])
+def demo_store(demo_build: tuple[Path, object]) -> Store:
+    return open_store(demo_build[0])
 
 
 @pytest.fixture(scope="session")
-def client(demo_build: tuple[Path, object], demo_dataset: Dataset) -> TestClient:
+def client(demo_build: tuple[Path, object], demo_store: Store) -> TestClient:
     settings = Settings(dataset=demo_build[0], reload_check_seconds=-1)
-    return TestClient(create_app(settings, demo_dataset))
+    return TestClient(create_app(settings, demo_store))
 
 
 @pytest.fixture(scope="session")
-def live_server(demo_build: tuple[Path, object], demo_dataset: Dataset) -> Iterator[str]:
+def live_server(demo_build: tuple[Path, object], demo_store: Store) -> Iterator[str]:
     """The demo app on a real port, for the browser checks."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     settings = Settings(dataset=demo_build[0], reload_check_seconds=-1)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, demo_dataset), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, demo_store), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:  # however slow the machine; a server that died says so

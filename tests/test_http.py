@@ -7,18 +7,18 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from geodata.dataset import Dataset
 from server import create_app
 from settings import Settings
+from store import Store
 from tests.conftest import error_of
 
 PUBLIC = "https://kaart.example.nl/wijkmonitor"
 
 
 @pytest.fixture(scope="module")
-def proxied(demo_build: tuple[Path, object], demo_dataset: Dataset) -> TestClient:
+def proxied(demo_build: tuple[Path, object], demo_store: Store) -> TestClient:
     settings = Settings(dataset=demo_build[0], reload_check_seconds=-1, public_url=PUBLIC + "/")
-    return TestClient(create_app(settings, demo_dataset))
+    return TestClient(create_app(settings, demo_store))
 
 
 def test_links_use_the_public_url_not_the_host_header(proxied: TestClient) -> None:
@@ -58,9 +58,9 @@ def test_every_response_says_nosniff(client: TestClient, path: str) -> None:
     assert client.get(path).headers["x-content-type-options"] == "nosniff"
 
 
-def test_the_viewer_has_a_content_security_policy_that_allows_embedding(demo_build: tuple[Path, object], demo_dataset: Dataset) -> None:
+def test_the_viewer_has_a_content_security_policy_that_allows_embedding(demo_build: tuple[Path, object], demo_store: Store) -> None:
     settings = Settings(dataset=demo_build[0], reload_check_seconds=-1, basemap_url="https://{s}.tiles.example.nl/{z}/{x}/{y}.png")
-    policy = TestClient(create_app(settings, demo_dataset)).get("/embed").headers["content-security-policy"]
+    policy = TestClient(create_app(settings, demo_store)).get("/embed").headers["content-security-policy"]
     assert "script-src 'self'" in policy and "default-src 'self'" in policy
     assert "img-src 'self' data: blob: https://*.tiles.example.nl" in policy
     assert "frame-ancestors *" in policy  # /embed is made for iframes on municipal sites

@@ -1,4 +1,4 @@
-"""Build the vector tile of one level for a query: region polygons with values, and label points."""
+"""Build the vector tile of one level for a selection: region polygons with figures, and label points."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from geodata.dataset import Dataset
 from geodata.regions import Level, feature_id
+from geodata.selection import Selection
+from store import Store
 from tiles.encode import TileLayer, encode_tile, to_tile_coords, to_tile_points
 from tiles.generalise import LevelGeometry
 from tiles.grid import tile_commands
 from tiles.mvt import POINT, POLYGON, point_commands, polygon_commands
-from tiles.query import TileQuery
 from tiles.tilemath import tile_bounds
 
 EXACT_FROM_ZOOM = 15  # below a metre per tolerance: show the geometry as built
@@ -28,16 +28,17 @@ def label_layer_name(level: Level) -> str:
 class RegionTiles:
     """Tiles for every level and year of one dataset; geometry prepared once, lazily per zoom."""
 
-    def __init__(self, dataset: Dataset, extent: int = 4096, buffer: int = 64) -> None:
-        self.dataset = dataset
+    def __init__(self, store: Store, extent: int = 4096, buffer: int = 64) -> None:
+        self.store = store
         self.extent = extent
         self.buffer = buffer
         self._geometry: dict[tuple[Level, int], tuple[LevelGeometry, pd.DataFrame]] = {}
+        self._figure_columns: dict[tuple[Level, int, str, str], tuple[np.ndarray, np.ndarray]] = {}
 
     def geometry(self, level: Level, year: int) -> tuple[LevelGeometry, pd.DataFrame]:
         key = (level, year)
         if key not in self._geometry:
-            regions = self.dataset.regions_of(level, year).sort_values("code")
+            regions = self.store.regions(level, year)  # sorted by code, like the store's figures
             in_3857 = regions.to_crs("EPSG:3857")
             attributes = regions.drop(columns="geometry").reset_index(drop=True)
             attributes["feature_id"] = [feature_id(c) for c in attributes["code"]]
@@ -47,7 +48,7 @@ class RegionTiles:
             )
         return self._geometry[key]
 
-    def tile(self, query: TileQuery, z: int, x: int, y: int, extra: Mapping[str, pd.Series] | None = None) -> bytes:
+    def tile(self, query: Selection, z: int, x: int, y: int, extra: Mapping[str, pd.Series] | None = None) -> bytes:
         """The encoded tile, or b'' when no region touches it. `extra`: more attributes, by region code
         (e.g. hotspot classes); the caller keys its cache on whatever produced them."""
         geometry, attributes = self.geometry(query.level, query.year)
@@ -85,7 +86,7 @@ class RegionTiles:
         )
         return encode_tile([polygons, label_points], self.extent)
 
-    def _columns(self, query: TileQuery, regions: pd.DataFrame) -> dict[str, np.ndarray]:
+    def _columns(self, query: Selection, regions: pd.DataFrame) -> dict[str, np.ndarray]:
         """Attribute columns, one entry per region; None where a feature has no such attribute."""
         n = len(regions)
         columns: dict[str, np.ndarray] = {
@@ -96,25 +97,28 @@ class RegionTiles:
             if regions[parent].notna().any():
                 columns[parent] = regions[parent].astype(object).where(regions[parent].notna(), None).to_numpy()
         columns["year"] = np.full(n, query.year, dtype=object)
-        codes = regions["code"]
+        positions = regions.index.to_numpy()
         for group in query.groups:
-            values, statuses = self.dataset.table(query.level, query.year, group)
             for indicator in query.indicators:
+                shown, reason = self._figure_column(query.level, query.year, group, indicator)
                 name = query.attribute(indicator, group)
-                if indicator in values.columns:
-                    value = values[indicator].reindex(codes).to_numpy(dtype=float)
-                    status = statuses[indicator].reindex(codes).to_numpy(dtype=object)
-                else:
-                    value, status = np.full(n, np.nan), np.full(n, None, dtype=object)
-                ok = status == "ok"
-                shown = np.full(n, None, dtype=object)
-                # One type per column: whole numbers as integers, otherwise doubles.
-                if np.all(np.mod(value[ok], 1) == 0):
-                    shown[ok] = value[ok].astype(np.int64).tolist()
-                else:
-                    shown[ok] = value[ok].tolist()
-                columns[name] = shown
-                reason = np.where(ok, None, status)
-                reason[(reason == None) & ~ok] = "missing"  # noqa: E711 (elementwise)
-                columns[f"{name}__status"] = reason
+                columns[name] = shown[positions]
+                columns[f"{name}__status"] = reason[positions]
         return columns
+
+    def _figure_column(self, level: Level, year: int, group: str, indicator: str) -> tuple[np.ndarray, np.ndarray]:
+        """(value or None, status or None) per region of the level and year, made once per figure."""
+        key = (level, year, group, indicator)
+        if key not in self._figure_columns:
+            figures = self.store.figures(level, year, group, indicator)
+            value = figures.values.to_numpy(dtype=float)
+            status = figures.statuses.to_numpy(dtype=object)
+            ok = status == "ok"
+            shown = np.full(len(value), None, dtype=object)
+            # One type per column: whole numbers as integers, otherwise doubles.
+            if np.all(np.mod(value[ok], 1) == 0):
+                shown[ok] = value[ok].astype(np.int64).tolist()
+            else:
+                shown[ok] = value[ok].tolist()
+            self._figure_columns[key] = (shown, np.where(ok, None, status))
+        return self._figure_columns[key]

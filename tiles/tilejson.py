@@ -1,20 +1,20 @@
-"""TileJSON 3.0.0 for one level and query."""
+"""TileJSON 3.0.0 for one level and selection of figures."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from geodata.dataset import Dataset
 from geodata.regions import Level
-from tiles.query import TileQuery
+from geodata.selection import Selection
+from store import Store
 from tiles.region_tiles import LABEL_MIN_ZOOM, label_layer_name
 
 STATUS_HELP = "secret = CBS: onbekend/geheim; withheld = te weinig inwoners; missing = geen gegevens"
 
 
 def tilejson(
-    dataset: Dataset,
-    query: TileQuery,
+    store: Store,
+    query: Selection,
     base_url: str,
     max_zoom: int,
     extra_query: str = "",
@@ -22,7 +22,7 @@ def tilejson(
 ) -> dict[str, Any]:
     """TileJSON 3.0.0; `extra_query`/`extra_fields` add parameters and attributes beyond the figures (analysis)."""
     level = query.level
-    west, south, east, north = dataset.bounds_lonlat(level, query.year)
+    west, south, east, north = store.bounds_lonlat(level, query.year)
     fields: dict[str, str] = {
         "code": "CBS-code (String)",
         "name": "Naam (String)",
@@ -34,17 +34,17 @@ def tilejson(
         fields["wijk_code"] = "CBS-code van de wijk (String)"
     for group in query.groups:
         for indicator_id in query.indicators:
-            indicator = dataset.catalog.indicator(indicator_id)
+            indicator = store.catalog.indicator(indicator_id)
             name = query.attribute(indicator_id, group)
-            title = f"{indicator.title['nl']}, {dataset.catalog.group(group).title['nl']} ({indicator.unit})"
+            title = f"{indicator.title['nl']}, {store.catalog.group(group).title['nl']} ({indicator.unit})"
             fields[name] = f"{title} (Number)"
             fields[f"{name}__status"] = f"Waarom {name} ontbreekt: {STATUS_HELP} (String)"
     fields.update(extra_fields or {})
     return {
         "tilejson": "3.0.0",
-        "name": f"{dataset.title}: {level.value} {query.year}",
+        "name": f"{store.title}: {level.value} {query.year}",
         "description": f"CBS-{level.value}en {query.year} met indicatoren per groep",
-        "attribution": dataset.attribution,
+        "attribution": store.attribution,
         "scheme": "xyz",
         "tiles": [f"{base_url}/tiles/{level.value}/{{z}}/{{x}}/{{y}}.mvt?{query.query_string()}{extra_query}"],
         "minzoom": 0,

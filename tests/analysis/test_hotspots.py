@@ -13,8 +13,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from analysis.hotspots import SEED
-from geodata.dataset import Dataset
 from geodata.regions import Level
+from store import Store
 from tests.conftest import error_of, kwb_rows
 from tests.styles.test_style_endpoint import UTRECHT, bijstand_2023, validate
 from tiles.tilemath import tiles_covering
@@ -22,11 +22,11 @@ from tiles.tilemath import tiles_covering
 API = "/analysis/hotspots?indicator=bijstand_per_1000&year=2023"
 
 
-def esda_inputs(dataset: Dataset, weights: str = "queen") -> tuple[list[str], np.ndarray, libpysal.weights.W, list[str]]:
+def esda_inputs(store: Store, weights: str = "queen") -> tuple[list[str], np.ndarray, libpysal.weights.W, list[str]]:
     """The buurten with a CBS figure (from the CSV), their values and weights, built here
     without our code; and the buurten without a figure."""
     source = bijstand_2023()
-    regions = dataset.regions_of(Level.buurt, 2023).sort_values("code").reset_index(drop=True)
+    regions = store.regions(Level.buurt, 2023).sort_values("code").reset_index(drop=True)
     has_value = regions["code"].map(lambda c: source[c] is not None)
     kept = regions[has_value].reset_index(drop=True)
     with warnings.catch_warnings():
@@ -41,8 +41,8 @@ def esda_inputs(dataset: Dataset, weights: str = "queen") -> tuple[list[str], np
     return codes, np.array([source[c] for c in codes]), w, sorted(regions.loc[~has_value, "code"])
 
 
-def test_gi_star_equals_esda_on_the_same_data(client: TestClient, demo_dataset: Dataset) -> None:
-    codes, y, w, no_value = esda_inputs(demo_dataset)
+def test_gi_star_equals_esda_on_the_same_data(client: TestClient, demo_store: Store) -> None:
+    codes, y, w, no_value = esda_inputs(demo_store)
     g = esda.G_Local(y, w, transform="B", star=True, permutations=999, seed=SEED, n_jobs=1)
     body = client.get(API).json()
     ours = {r["code"]: r for r in body["regions"]}
@@ -59,8 +59,8 @@ def test_gi_star_equals_esda_on_the_same_data(client: TestClient, demo_dataset: 
     assert body["summary"]["hot_99"] + body["summary"]["cold_99"] > 0, "Utrecht's bijstand has real hot and cold spots"
 
 
-def test_local_moran_with_fdr_equals_esda(client: TestClient, demo_dataset: Dataset) -> None:
-    codes, y, w, _ = esda_inputs(demo_dataset)
+def test_local_moran_with_fdr_equals_esda(client: TestClient, demo_store: Store) -> None:
+    codes, y, w, _ = esda_inputs(demo_store)
     m = esda.Moran_Local(y, w, transformation="r", permutations=999, seed=SEED, n_jobs=1)
     threshold = esda.fdr(m.p_sim, 0.05)
     body = client.get(API + "&method=local_moran&fdr=true").json()
@@ -73,8 +73,8 @@ def test_local_moran_with_fdr_equals_esda(client: TestClient, demo_dataset: Data
     assert body["analysis"]["p_thresholds"]["95"] == pytest.approx(threshold)
 
 
-def test_k_nearest_neighbours_option(client: TestClient, demo_dataset: Dataset) -> None:
-    codes, y, w, _ = esda_inputs(demo_dataset, weights="knn")
+def test_k_nearest_neighbours_option(client: TestClient, demo_store: Store) -> None:
+    codes, y, w, _ = esda_inputs(demo_store, weights="knn")
     g = esda.G_Local(y, w, transform="B", star=True, permutations=999, seed=SEED, n_jobs=1)
     body = client.get(API + "&weights=knn&k=4").json()
     np.testing.assert_allclose([r["z"] for r in body["regions"]], g.Zs, atol=1e-6)

@@ -11,15 +11,17 @@ import shutil
 from pathlib import Path
 
 import geopandas as gpd
+import pyogrio
 import pytest
 import shapely
 
 from geodata.build import build_dataset
-from geodata.dataset import load_dataset
 from geodata.detect import manifest_for_file
 from geodata.errors import InputError, InputErrors
 from geodata.manifest import load_manifest
-from tests.conftest import DEMO, SHARED_DATA
+from store import open_store
+from store.gpkg import VALUES_LAYER
+from tests.conftest import DEMO, SHARED_DATA, figure_table
 
 BUURTEN = DEMO / "data" / "utrecht_buurten_municipal_wgs84.geojson"
 KWB_2023 = DEMO / "data" / "utrecht_kwb_2023.csv"
@@ -157,7 +159,7 @@ def test_self_intersecting_polygon_is_repaired_and_counted(tmp_path: Path) -> No
     frame.to_file(path)
     report = build(tmp_path, manifest(tmp_path, buurt_boundaries(path)))
     assert report.at("buurt", 2023).repaired_geometries == 1
-    assert load_dataset(tmp_path / "out.gpkg").regions_of(*_buurt_2023()).geometry.is_valid.all()
+    assert open_store(tmp_path / "out.gpkg").regions(*_buurt_2023()).geometry.is_valid.all()
 
 
 def _buurt_2023():
@@ -197,7 +199,7 @@ def test_failed_build_leaves_the_previous_dataset(tmp_path: Path) -> None:
     with pytest.raises(InputErrors):
         build(tmp_path, manifest(tmp_path, buurt_boundaries(), kwb_table(table)))
     assert (tmp_path / "out.gpkg").read_bytes() == before
-    assert load_dataset(tmp_path / "out.gpkg").table(*_buurt_2023(), "totaal")[0].at["BU03440111", "inwoners"] == 1810
+    assert figure_table(open_store(tmp_path / "out.gpkg"), *_buurt_2023(), "totaal")[0].at["BU03440111", "inwoners"] == 1810
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.gpkg")] == []  # no temp files left
 
 
@@ -225,7 +227,7 @@ def test_tidy_values_with_denominators_are_withheld_below_the_minimum(tmp_path: 
         "BU03441011,2023,aandeel_inwoners,herkomst_europa,11.1,45\n"
     )
     build(tmp_path, manifest(tmp_path, buurt_boundaries(), tidy_table(table)))
-    values, statuses = load_dataset(tmp_path / "out.gpkg").table(*_buurt_2023(), "herkomst_europa")
+    values, statuses = figure_table(open_store(tmp_path / "out.gpkg"), *_buurt_2023(), "herkomst_europa")
     assert values.at["BU03440111", "aandeel_inwoners"] == 8.6
     assert statuses.at["BU03441011", "aandeel_inwoners"] == "withheld"
 
@@ -233,10 +235,10 @@ def test_tidy_values_with_denominators_are_withheld_below_the_minimum(tmp_path: 
 def test_reading_the_xlsx_release_equals_its_csv_export(tmp_path: Path) -> None:
     shutil.copy(DEMO / "data" / "CBS-Utrecht-kwb-2024.xlsx", tmp_path / "kwb.xlsx")
     build(tmp_path, manifest(tmp_path, buurt_boundaries(years="[2024]"), kwb_table(tmp_path / "kwb.xlsx", 2024)))
-    from_xlsx = load_dataset(tmp_path / "out.gpkg").values
+    from_xlsx = pyogrio.read_dataframe(tmp_path / "out.gpkg", layer=VALUES_LAYER, read_geometry=False)
     (tmp_path / "out.gpkg").unlink()
     build(tmp_path, manifest(tmp_path, buurt_boundaries(years="[2024]"), kwb_table(DEMO / "data" / "utrecht_kwb_2024.csv", 2024)))
-    from_csv = load_dataset(tmp_path / "out.gpkg").values
+    from_csv = pyogrio.read_dataframe(tmp_path / "out.gpkg", layer=VALUES_LAYER, read_geometry=False)
     key = ["code", "indicator", "group"]
     a = from_xlsx.sort_values(key).reset_index(drop=True)
     b = from_csv.sort_values(key).reset_index(drop=True)

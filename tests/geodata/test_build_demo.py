@@ -8,10 +8,10 @@ from pathlib import Path
 import pyogrio
 import pytest
 
-from geodata.build import VALUES_LAYER
-from geodata.dataset import Dataset
 from geodata.regions import Level
-from tests.conftest import kwb_rows
+from store import Store
+from store.gpkg import VALUES_LAYER
+from tests.conftest import figure_table, kwb_rows
 
 SAMPLE_BUURTEN = ["BU03440111", "BU03440512", "BU03440821", "BU03441011", "BU03440911"]
 COUNTS = {  # catalog group -> KWB column of inwoners
@@ -36,10 +36,10 @@ def test_report_per_level_and_year(demo_build: tuple[Path, object]) -> None:
 
 @pytest.mark.parametrize("year", [2023, 2024])
 @pytest.mark.parametrize("code", SAMPLE_BUURTEN)
-def test_counts_equal_the_source_csv(demo_dataset: Dataset, year: int, code: str) -> None:
+def test_counts_equal_the_source_csv(demo_store: Store, year: int, code: str) -> None:
     source = kwb_rows(year)[code]
     for group, column in COUNTS.items():
-        values, statuses = demo_dataset.table(Level.buurt, year, group)
+        values, statuses = figure_table(demo_store, Level.buurt, year, group)
         expected = source[column]
         if expected == ".":
             assert statuses.at[code, "inwoners"] == "secret"
@@ -47,17 +47,17 @@ def test_counts_equal_the_source_csv(demo_dataset: Dataset, year: int, code: str
             assert values.at[code, "inwoners"] == float(expected), (code, year, group)
 
 
-def test_known_cell_bu03440111(demo_dataset: Dataset) -> None:
-    assert demo_dataset.table(Level.buurt, 2023, "totaal")[0].at["BU03440111", "inwoners"] == 1810
-    assert demo_dataset.table(Level.buurt, 2024, "totaal")[0].at["BU03440111", "inwoners"] == 1800
+def test_known_cell_bu03440111(demo_store: Store) -> None:
+    assert figure_table(demo_store, Level.buurt, 2023, "totaal")[0].at["BU03440111", "inwoners"] == 1810
+    assert figure_table(demo_store, Level.buurt, 2024, "totaal")[0].at["BU03440111", "inwoners"] == 1800
     # 2024 came from the XLSX release file, the comparison is with its CSV export
-    assert demo_dataset.table(Level.gemeente, 2024, "totaal")[0].at["GM0344", "inwoners"] == 374238
+    assert figure_table(demo_store, Level.gemeente, 2024, "totaal")[0].at["GM0344", "inwoners"] == 374238
 
 
 @pytest.mark.parametrize("year", [2023, 2024])
-def test_shares_are_derived_from_the_source_counts(demo_dataset: Dataset, year: int) -> None:
+def test_shares_are_derived_from_the_source_counts(demo_store: Store, year: int) -> None:
     rows = kwb_rows(year)
-    values, statuses = demo_dataset.table(Level.buurt, year, "herkomst_buiten_europa")
+    values, statuses = figure_table(demo_store, Level.buurt, year, "herkomst_buiten_europa")
     checked = 0
     for code, row in rows.items():
         if not code.startswith("BU") or "." in (row["a_inw"], row["a_neu_al"]):
@@ -72,12 +72,12 @@ def test_shares_are_derived_from_the_source_counts(demo_dataset: Dataset, year: 
     assert checked > 100
 
 
-def test_cbs_secret_cells_stay_secret(demo_dataset: Dataset) -> None:
+def test_cbs_secret_cells_stay_secret(demo_store: Store) -> None:
     source = kwb_rows(2024)["BU03440111"]
     assert source["g_wozbag"] == "."
-    _, statuses = demo_dataset.table(Level.buurt, 2024, "totaal")
+    _, statuses = figure_table(demo_store, Level.buurt, 2024, "totaal")
     assert statuses.at["BU03440111", "woz_waarde"] == "secret"
-    values, _ = demo_dataset.table(Level.buurt, 2023, "totaal")
+    values, _ = figure_table(demo_store, Level.buurt, 2023, "totaal")
     assert values.at["BU03440111", "woz_waarde"] == float(kwb_rows(2023)["BU03440111"]["g_wozbag"])
 
 
@@ -92,8 +92,8 @@ def test_withheld_values_never_reach_the_file(demo_build: tuple[Path, object]) -
     assert row["status"].tolist() == ["withheld"] and row["value"].isna().all()
 
 
-def test_names_come_from_cbs_tables(demo_dataset: Dataset) -> None:
-    buurten = demo_dataset.regions_of(Level.buurt, 2023).set_index("code")
+def test_names_come_from_cbs_tables(demo_store: Store) -> None:
+    buurten = demo_store.regions(Level.buurt, 2023).set_index("code")
     # the municipal file cuts names at 20 characters ("Welgelegen, Den Homm")
     assert buurten.at["BU03440111", "name"] == "Welgelegen, Den Hommel"
     assert buurten.at["BU03440111", "wijk_code"] == "WK034401"
@@ -107,9 +107,9 @@ def test_dataset_opens_as_a_geopackage_in_gdal(demo_build: tuple[Path, object]) 
     assert "28992" in info["crs"]
 
 
-def test_coverage_is_clean_after_build(demo_dataset: Dataset) -> None:
+def test_coverage_is_clean_after_build(demo_store: Store) -> None:
     import shapely
 
     for year in (2023, 2024):
-        geoms = demo_dataset.regions_of(Level.buurt, year).geometry.to_numpy()
+        geoms = demo_store.regions(Level.buurt, year).geometry.to_numpy()
         assert shapely.coverage_is_valid(geoms)

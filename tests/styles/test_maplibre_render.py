@@ -7,8 +7,8 @@ import json
 import urllib.request
 from pathlib import Path
 
-from geodata.dataset import Dataset
 from geodata.regions import Level
+from store import Store
 from tests.conftest import ROOT, run_browser_check
 
 CHECK = Path(__file__).with_name("maplibre_check.mjs")
@@ -26,9 +26,9 @@ def render(live_server: str, style_path: str, zoom: int, screenshot: str) -> tup
     return style, result
 
 
-def test_maplibre_draws_buurt_names_and_classes(live_server: str, demo_dataset: Dataset) -> None:
+def test_maplibre_draws_buurt_names_and_classes(live_server: str, demo_store: Store) -> None:
     style, result = render(live_server, "/styles/bijstand_per_1000.json?level=buurt&year=2023&within=GM0344", 13, "maplibre-buurt.png")
-    names = set(demo_dataset.regions_of(Level.buurt, 2023)["name"])
+    names = set(demo_store.regions(Level.buurt, 2023)["name"])
     assert len(set(result["labels"])) >= 20 and set(result["labels"]) <= names
 
     attribute, breaks = style["metadata"]["wijkmonitor:attribute"], style["metadata"]["wijkmonitor:breaks"]
@@ -46,9 +46,9 @@ def test_maplibre_draws_buurt_names_and_classes(live_server: str, demo_dataset: 
     assert sum(1 for layer in by_layer if layer.startswith("buurt-klasse-")) == len(breaks)
 
 
-def test_maplibre_draws_a_hotspot_map_with_wijk_names(live_server: str, demo_dataset: Dataset) -> None:
+def test_maplibre_draws_a_hotspot_map_with_wijk_names(live_server: str, demo_store: Store) -> None:
     style, result = render(live_server, "/styles/bijstand_per_1000.json?level=wijk&year=2023&analysis=gi_star", 11, "maplibre-hotspots.png")
-    names = set(demo_dataset.regions_of(Level.wijk, 2023)["name"])
+    names = set(demo_store.regions(Level.wijk, 2023)["name"])
     assert len(set(result["labels"])) >= 5 and set(result["labels"]) <= names
     attribute = style["metadata"]["wijkmonitor:attribute"]
     assert result["fills"]

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
-from geodata.dataset import Dataset
 from settings import Settings
+from store import Store
 from styles.ready_made import DEFAULT_BASE_URL, ready_made_styles
 from tests.conftest import ROOT, error_of, kwb_rows
 from tiles.tilemath import tiles_covering
@@ -201,8 +201,8 @@ def test_bad_style_requests_get_json_4xx(client: TestClient, url: str, status: i
     assert error_of(client, url) == (status, parameter)
 
 
-def test_ready_made_styles_are_up_to_date(demo_dataset: Dataset) -> None:
-    expected = ready_made_styles(demo_dataset, DEFAULT_BASE_URL, Settings().max_zoom)
+def test_ready_made_styles_are_up_to_date(demo_store: Store) -> None:
+    expected = ready_made_styles(demo_store, DEFAULT_BASE_URL, Settings().max_zoom)
     folder = ROOT / "styles" / "ready"
     committed = {p.relative_to(folder) for p in folder.rglob("*.json")}
     assert committed == set(expected), "run `wijkmonitor styles` to regenerate styles/ready"

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import shapely
 
-from geodata.dataset import Dataset
 from geodata.regions import Level
+from store import Store
 from tiles.generalise import TOLERANCE_UNITS, simplify_coverage
 from tiles.tilemath import unit_size
 
@@ -22,8 +22,8 @@ def gap_and_overlap_area(geoms: np.ndarray) -> tuple[float, float]:
 
 
 @pytest.fixture(scope="module")
-def utrecht_buurten_3857(demo_dataset: Dataset) -> np.ndarray:
-    return np.asarray(demo_dataset.regions_of(Level.buurt, 2023).to_crs(3857).geometry.array)
+def utrecht_buurten_3857(demo_store: Store) -> np.ndarray:
+    return np.asarray(demo_store.regions(Level.buurt, 2023).to_crs(3857).geometry.array)
 
 
 @pytest.mark.parametrize("z", [8, 10, 12])

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import shapely
 
-from geodata.dataset import Dataset
 from geodata.regions import Level
+from store import Store
 from tiles.encode import to_tile_coords
 from tiles.grid import tile_commands, zoom_grid
 from tiles.mvt import polygon_commands
@@ -20,8 +20,8 @@ EXTENT, BUFFER = 4096, 64
 
 
 @pytest.mark.parametrize("z", [9, 11, 12, 14])
-def test_grid_streams_equal_clipping_every_tile_from_scratch(demo_dataset: Dataset, z: int) -> None:
-    geometry, _ = RegionTiles(demo_dataset).geometry(Level.buurt, 2024)
+def test_grid_streams_equal_clipping_every_tile_from_scratch(demo_store: Store, z: int) -> None:
+    geometry, _ = RegionTiles(demo_store).geometry(Level.buurt, 2024)
     grid = geometry.grid(z)
     compared = 0
     for _, x, y in tiles_covering(UTRECHT, z):

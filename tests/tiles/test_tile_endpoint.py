@@ -12,8 +12,8 @@ import pytest
 import shapely
 from starlette.testclient import TestClient
 
-from geodata.dataset import Dataset
 from geodata.regions import Level
+from store import Store
 from tests.conftest import error_of, kwb_rows
 from tiles.tilemath import tile_bounds, tiles_covering
 
@@ -52,8 +52,8 @@ def test_served_counts_equal_the_source_csv(client: TestClient, tmp_path: Path, 
     assert frame.at["BU03440111", "inwoners__totaal"] == {2023: 1810, 2024: 1800}[year]
 
 
-def test_every_utrecht_buurt_is_in_the_tiles_once_per_tile(client: TestClient, demo_dataset: Dataset, tmp_path: Path) -> None:
-    expected = set(demo_dataset.regions_of(Level.buurt, 2023)["code"])
+def test_every_utrecht_buurt_is_in_the_tiles_once_per_tile(client: TestClient, demo_store: Store, tmp_path: Path) -> None:
+    expected = set(demo_store.regions(Level.buurt, 2023)["code"])
     seen: set[str] = set()
     for z, x, y in tiles_covering(UTRECHT, 12):
         response = get_tile(client, "buurt", z, x, y, "?year=2023")
@@ -65,7 +65,7 @@ def test_every_utrecht_buurt_is_in_the_tiles_once_per_tile(client: TestClient, d
         assert len(codes) == len(set(codes)) == len(gdal)
         assert set(codes) == set(gdal["code"])
         # GDAL places the features where the regions are
-        regions = demo_dataset.regions_of(Level.buurt, 2023).set_index("code").to_crs(3857)
+        regions = demo_store.regions(Level.buurt, 2023).set_index("code").to_crs(3857)
         for _, feature in gdal.head(5).iterrows():
             assert feature.geometry.buffer(5).intersects(regions.at[feature["code"], "geometry"])
         seen |= set(codes)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import shapely
 
-from geodata.dataset import Dataset
 from geodata.regions import Level
+from store import Store
 from tests.conftest import ROOT, kwb_rows, run_browser_check
 
 ARTIFACTS = ROOT / "artifacts"
@@ -16,8 +16,8 @@ CHECK = Path(__file__).with_name("viewer_check.mjs")
 BUURT = "BU03440111"  # Welgelegen, Den Hommel
 
 
-def label_point(dataset: Dataset, code: str, year: int) -> tuple[float, float]:
-    regions = dataset.regions_of(Level.buurt, year).to_crs("EPSG:4326")
+def label_point(store: Store, code: str, year: int) -> tuple[float, float]:
+    regions = store.regions(Level.buurt, year).to_crs("EPSG:4326")
     geom = regions.loc[regions["code"] == code, "geometry"].iloc[0]
     largest = max(getattr(geom, "geoms", [geom]), key=lambda p: p.area)
     point = shapely.ops.polylabel(largest, 1e-6)
@@ -34,9 +34,9 @@ def run_viewer(url: str, lat: float, lng: float, screenshot: Path) -> dict:
     return run_browser_check(CHECK, url, lat, lng, screenshot)
 
 
-def test_viewer_colours_buurten_and_shows_a_clicked_buurts_real_value(live_server: str, demo_dataset: Dataset) -> None:
+def test_viewer_colours_buurten_and_shows_a_clicked_buurts_real_value(live_server: str, demo_store: Store) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    lat, lng = label_point(demo_dataset, BUURT, 2024)
+    lat, lng = label_point(demo_store, BUURT, 2024)
     result = run_viewer(f"{live_server}/?indicator=inwoners&group=totaal&year=2024&level=buurt", lat, lng, ARTIFACTS / "viewer.png")
     assert result["problems"] == []
     legend_colours = {css_hex(c) for c in result["legend"]}
@@ -52,8 +52,8 @@ def test_viewer_colours_buurten_and_shows_a_clicked_buurts_real_value(live_serve
     assert (ARTIFACTS / "viewer.png").stat().st_size > 10_000
 
 
-def test_embed_shows_the_map_without_controls(live_server: str, demo_dataset: Dataset) -> None:
-    lat, lng = label_point(demo_dataset, BUURT, 2023)
+def test_embed_shows_the_map_without_controls(live_server: str, demo_store: Store) -> None:
+    lat, lng = label_point(demo_store, BUURT, 2023)
     result = run_viewer(
         f"{live_server}/embed?indicator=bijstand_per_1000&year=2023&level=buurt&method=fisher_jenks",
         lat, lng, ARTIFACTS / "embed.png",
@@ -65,8 +65,8 @@ def test_embed_shows_the_map_without_controls(live_server: str, demo_dataset: Da
     assert result["value"].strip() == f"{expected:.1f}".replace(".", ",") + " per 1.000 inwoners"
 
 
-def test_hotspot_toggle_colours_by_significance_class(live_server: str, demo_dataset: Dataset) -> None:
-    lat, lng = label_point(demo_dataset, BUURT, 2023)
+def test_hotspot_toggle_colours_by_significance_class(live_server: str, demo_store: Store) -> None:
+    lat, lng = label_point(demo_store, BUURT, 2023)
     result = run_viewer(
         f"{live_server}/?indicator=bijstand_per_1000&year=2023&level=buurt&analysis=gi_star", lat, lng, ARTIFACTS / "hotspots.png"
     )

@@ -1,0 +1,103 @@
+"""What a dataset holds, worked out once when it is opened: levels, years, and per level and year
+the indicators and groups with figures. Requests are checked against it with dict lookups, so
+no request scans the figure table."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from geodata.catalog import Catalog
+from geodata.cells import Status
+from geodata.errors import UnknownLevel, UnknownYear
+from geodata.regions import LEVELS, Level
+
+IndicatorGroups = dict[str, tuple[str, ...]]  # indicator -> groups, both in catalog order
+
+
+@dataclass(frozen=True)
+class Availability:
+    years: dict[Level, tuple[int, ...]]
+    explained: dict[tuple[Level, int], IndicatorGroups]  # a value or a reason (secret, withheld)
+    published: dict[tuple[Level, int], IndicatorGroups]  # a value
+    published_counts: dict[tuple[Level, str, str], dict[int, int]]  # (level, indicator, group) -> year -> regions
+    gemeenten: dict[tuple[Level, int], frozenset[str]]  # gemeente codes that have regions at a level and year
+
+    @classmethod
+    def of(cls, catalog: Catalog, regions: Mapping[Level, pd.DataFrame], values: pd.DataFrame) -> Availability:
+        """From region attributes (code, year, gemeente_code per level) and the long figure table
+        (code, year, group, indicator, status, level)."""
+        years = {level: tuple(sorted(int(y) for y in regions[level]["year"].unique())) for level in LEVELS if level in regions}
+        gemeenten = {
+            (level, int(year)): frozenset(rows["gemeente_code"].dropna())
+            for level, frame in regions.items()
+            for year, rows in frame.groupby("year")
+        }
+        order = {i: n for n, i in enumerate(catalog.indicators)}
+        group_order = {g: n for n, g in enumerate(catalog.groups)}
+        known = values[values["indicator"].isin(order.keys()) & values["group"].isin(group_order.keys())]
+
+        def index(rows: pd.DataFrame) -> dict[tuple[Level, int], IndicatorGroups]:
+            pairs = rows[["level", "year", "indicator", "group"]].drop_duplicates()
+            found: dict[tuple[Level, int], dict[str, list[str]]] = {}
+            for level, year, indicator, group in pairs.itertuples(index=False):
+                found.setdefault((Level(level), int(year)), {}).setdefault(indicator, []).append(group)
+            return {
+                key: {i: tuple(sorted(found[key][i], key=group_order.__getitem__)) for i in sorted(per, key=order.__getitem__)}
+                for key, per in found.items()
+            }
+
+        regional = known[known["level"] != "nederland"]
+        ok = regional[regional["status"] == Status.ok.value]
+        counts = ok.groupby(["level", "indicator", "group", "year"])["code"].nunique()
+        published_counts: dict[tuple[Level, str, str], dict[int, int]] = {}
+        for (level, indicator, group, year), n in counts.items():
+            published_counts.setdefault((Level(level), indicator, group), {})[int(year)] = int(n)
+        return cls(
+            years=years,
+            explained=index(regional[regional["status"] != Status.missing.value]),
+            published=index(ok),
+            published_counts=published_counts,
+            gemeenten=gemeenten,
+        )
+
+    @property
+    def levels(self) -> tuple[Level, ...]:
+        return tuple(self.years)
+
+    def level(self, name: str) -> Level:
+        try:
+            level = Level(name)
+        except ValueError:
+            level = None
+        if level not in self.years:
+            known = ", ".join(lvl.value for lvl in self.years)
+            raise UnknownLevel("level", f"unknown level {name!r}; this dataset has: {known}")
+        return level
+
+    def year(self, level: Level, year: int | None) -> int:
+        """The requested year, or the latest one with boundaries at this level."""
+        years = self.years[level]
+        if year is None:
+            return years[-1]
+        if year not in years:
+            raise UnknownYear("year", f"no {level.value} boundaries for {year}; years: {list(years)}")
+        return year
+
+    def indicators_with_data(self, level: Level, year: int, published_only: bool = False) -> IndicatorGroups:
+        """indicator -> groups that have at least one published (or, unless published_only, explained) value."""
+        return (self.published if published_only else self.explained).get((level, year), {})
+
+    def default_year(self, level: Level, indicator: str, group: str) -> int | None:
+        """The latest year in which at least half as many regions have a figure as in the best year:
+        a later year with figures for one gemeente only is not the year a map should open on."""
+        counts = {y: n for y, n in self.published_counts.get((level, indicator, group), {}).items() if y in self.years[level]}
+        if not counts:
+            return None
+        best = max(counts.values())
+        return max(y for y, n in counts.items() if n * 2 >= best)
+
+    def has_gemeente(self, level: Level, year: int, gemeente: str) -> bool:
+        return gemeente in self.gemeenten.get((level, year), frozenset())

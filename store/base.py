@@ -1,0 +1,60 @@
+"""What the server needs of a dataset, whatever keeps it: the Store protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import geopandas as gpd
+import pandas as pd
+
+from geodata.availability import Availability
+from geodata.catalog import Catalog
+from geodata.figures import Figures
+from geodata.regions import Level
+
+
+class Store(Protocol):
+    """A built dataset, read-only. Regions come sorted by code, in EPSG:28992; figures are aligned
+    with them. Implementations precompute what requests need, so no call scans the figure table."""
+
+    catalog: Catalog
+    availability: Availability
+    title: str
+    attribution: str
+    location: str  # where it is kept (a file path), for /health and logs
+    version: str  # changes with every build: part of ETags and cache keys
+    metadata: dict[str, Any]  # built_at, manifest, build report
+
+    def regions(self, level: Level, year: int, within: str | None = None) -> gpd.GeoDataFrame:
+        """code, name, year, gemeente_code, wijk_code, geometry of a level's regions in a year (in one gemeente)."""
+        ...
+
+    def figures(self, level: Level, year: int, group: str, indicator: str, within: str | None = None) -> Figures:
+        """One indicator and group for every region of `regions(level, year, within)`, in that order."""
+        ...
+
+    def figure(self, code: str, year: int, group: str, indicator: str) -> tuple[float | None, str]:
+        """(value, status) of one region's figure; (None, "missing") when the dataset has none."""
+        ...
+
+    def region_history(self, code: str) -> pd.DataFrame:
+        """The region's attribute rows (no geometry), one per year it has boundaries; empty when unknown."""
+        ...
+
+    def region_figures(self, codes: Sequence[str]) -> pd.DataFrame:
+        """Every figure of these regions: code, year, group, indicator, value, status."""
+        ...
+
+    def region_index(self) -> pd.DataFrame:
+        """Every region of every level once, at its latest year: code, name, level, gemeente_code, wijk_code, year."""
+        ...
+
+    def bounds_lonlat(self, level: Level, year: int) -> tuple[float, float, float, float]:
+        """(west, south, east, north) of a level's regions in a year."""
+        ...
+
+    def version_now(self) -> str | None:
+        """The version a store opened on the same location now would have: another than `version`
+        after a rebuild. None when that cannot be told at the moment (a build is replacing it)."""
+        ...
