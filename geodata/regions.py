@@ -24,7 +24,9 @@ class Level(str, Enum):
 
 _PREFIX = {Level.gemeente: "GM", Level.wijk: "WK", Level.buurt: "BU"}
 _DIGITS = {Level.gemeente: 4, Level.wijk: 6, Level.buurt: 8}
-_CODE = re.compile(r"^(GM|WK|BU)(\d+)$")
+# The gemeente number is 4 digits; since the 2022 indeling, wijk and buurt parts may hold capitals
+# (Amsterdam: WK0363AA, BU0363AA01).
+_CODE = re.compile(r"^(GM|WK|BU)(\d{4}[0-9A-Z]*)$")
 LEVELS: tuple[Level, ...] = (Level.gemeente, Level.wijk, Level.buurt)
 NATIONAL_CODE = "NL00"  # Nederland, as in the national row of a full KWB file; kept for comparisons
 # The attributes every region layer of a dataset has.
@@ -55,5 +57,11 @@ def parent_codes(code: str) -> dict[str, str]:
 
 
 def feature_id(code: str) -> int:
-    """A stable integer id per region within its level (MVT feature ids are integers)."""
-    return int(code[2:])
+    """A stable integer id per region within its level (MVT feature ids are integers): the digits of
+    the code (BU03440111 -> 3440111); a code with capitals reads as base 36, above every all-digit id
+    of its level (WK0363AA -> 10**6 + int("0363AA", 36)). Codes of one level have one length, so
+    distinct codes get distinct ids, below 2**53 (safe in JavaScript)."""
+    rest = code[2:]
+    if rest.isdigit():
+        return int(rest)
+    return 10 ** len(rest) + int(rest, 36)
