@@ -32,8 +32,9 @@ from analysis.hotspots import HotspotResult, hotspots, tile_attributes
 from analysis.request import AnalysisRequest, parse_analysis_request
 from geodata.errors import RequestError
 from geodata.params import page_params
-from geodata.profile import region_profile, search_regions
 from geodata.selection import Selection, parse_figure, parse_selection
+from profiles.region import region_profile
+from profiles.search import search_regions
 from settings import ROOT, Settings
 from store import Store, open_store
 from styles.glyphs import FontLibrary, parse_range

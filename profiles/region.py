@@ -1,15 +1,14 @@
 """A region's profile: every figure it has, compared with its wijk, gemeente and Nederland,
-and its rank among the regions of its level within its gemeente; plus search by name."""
+and its rank among the regions of its level within its gemeente."""
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 import pandas as pd
 
 from geodata.cells import Status
-from geodata.errors import RequestError, UnknownRegion
+from geodata.errors import UnknownRegion
 from geodata.regions import NATIONAL_CODE, Level, level_of_code, parent_codes
 from store import Store
 
@@ -85,31 +84,3 @@ def region_profile(store: Store, code: str) -> dict[str, Any]:
 def _names(store: Store) -> dict[str, str]:
     index = store.region_index()
     return dict(zip(index["code"], index["name"]))
-
-
-def _fold(text: str) -> str:
-    """Lower case without accents, so 'Zuilen' finds 'Zuilen' and 'ondiep' finds 'Ondiep'."""
-    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
-
-
-def search_regions(store: Store, level: str | None, within: str | None, q: str | None) -> list[dict[str, Any]]:
-    """Every region whose name contains q (accent- and case-insensitive), names starting with q first."""
-    levels = [store.availability.level(level)] if level else list(store.availability.levels)
-    if q is not None and len(q.strip()) < 2 and not within:
-        raise RequestError("q", "give at least 2 characters to search for, or within=<gemeentecode>")
-    needle = _fold(q.strip()) if q else ""
-    index = store.region_index()
-    index = index[index["level"].isin([lvl.value for lvl in levels])]
-    if within:
-        index = index[index["gemeente_code"] == within]
-    found = []
-    for row in index.itertuples(index=False):
-        folded = _fold(row.name or "")
-        if needle and needle not in folded and needle not in row.code.casefold():
-            continue
-        found.append((not folded.startswith(needle), row.level != "gemeente", row.name or "", {
-            "code": row.code, "name": row.name, "level": row.level, "gemeente_code": row.gemeente_code,
-            "wijk_code": row.wijk_code, "year": int(row.year),
-        }))
-    found.sort(key=lambda item: item[:3])
-    return [item[3] for item in found]

@@ -1,0 +1,1 @@
+"""What the monitor says about a region: its profile and comparisons; search by name."""
