@@ -85,6 +85,8 @@ class GeoPackageStore:
         if not regions:
             raise DatasetError(f"{path}: the dataset has no region layers")
         values = pyogrio.read_dataframe(path, layer=VALUES_LAYER, read_geometry=False)
+        if file_signature(path) != signature:  # each read opens the path anew: all of it must be one build
+            raise DatasetError(f"{path}: replaced by a new build while it was read; it is read again")
         values["year"] = values["year"].astype(int)
         values["level"] = values["code"].str[:2].map({lvl.prefix: lvl.value for lvl in LEVELS}).fillna("nederland")
         rows_by_figure = {

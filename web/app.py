@@ -1,0 +1,52 @@
+"""The app factory: settings and (optionally) an opened store in, a Starlette app out.
+
+Each endpoint group is one module with a `routes(holder, settings)` function; adding an API
+means adding a module to ROUTE_GROUPS. Errors become HTTP in one place (web.http.error_response).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+
+from analysis.workers import AnalysisWorkers
+from geodata.errors import RequestError
+from settings import Settings
+from store import Store
+from web import analysis, health, regions, styles, tiles, viewer
+from web.holder import DatasetHolder
+from web.http import SecurityHeaders, error_response
+
+ROUTE_GROUPS = (viewer, health, tiles, styles, regions, analysis)
+
+
+def create_app(settings: Settings, store: Store | None = None) -> Starlette:
+    workers = AnalysisWorkers(settings.analysis_workers, settings.analysis_queue, settings.analysis_kernel_cache)
+    holder = DatasetHolder(settings, workers, store)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        workers.start()  # each worker loads its compiled kernels now, not on the first request
+        try:
+            yield
+        finally:
+            await run_in_threadpool(workers.shutdown)
+
+    app = Starlette(
+        routes=[route for group in ROUTE_GROUPS for route in group.routes(holder, settings)],
+        lifespan=lifespan,
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"], expose_headers=["ETag"]),
+        ],
+        exception_handlers={Exception: error_response, HTTPException: error_response, RequestError: error_response},
+    )
+    app.state.holder = holder
+    app.state.analysis_workers = workers
+    return app

@@ -1,0 +1,55 @@
+"""/health (what is served, reload errors, cache counters) and /catalog (what can be asked for)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from settings import Settings
+from web.holder import DatasetHolder
+from web.http import public_base_url
+
+STATUSES = {
+    "secret": "CBS: onbekend, onvoldoende betrouwbaar of geheim",
+    "withheld": "niet gepubliceerd: te weinig inwoners (onder de minimumnoemer van de catalogus)",
+    "missing": "geen gegevens",
+}
+
+
+def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
+    async def health(request: Request) -> Response:
+        served = holder.current()
+        cache = served.cache
+        return JSONResponse({
+            "status": "ok",
+            "dataset": served.store.location,
+            "title": served.store.title,
+            "built_at": served.store.metadata.get("built_at"),
+            "version": served.store.version,
+            "last_reload_error": holder.last_reload_error,
+            "tile_cache": {"tiles": len(cache), "bytes": cache.bytes, "hits": cache.hits, "misses": cache.misses},
+        })
+
+    async def catalog(request: Request) -> Response:
+        store = holder.current().store
+        available = store.availability
+        base_url = public_base_url(request, settings.public_url)
+        levels = {
+            level.value: {
+                "years": list(years),
+                "indicators": {str(year): available.indicators_with_data(level, year) for year in years},
+                "published": {str(year): available.indicators_with_data(level, year, published_only=True) for year in years},
+                "tilejson": f"{base_url}/tiles/{level.value}.json",
+            }
+            for level, years in available.years.items()
+        }
+        return JSONResponse({
+            "title": store.title,
+            "attribution": store.attribution,
+            "levels": levels,
+            **store.catalog.as_json(),
+            "statuses": STATUSES,
+        })
+
+    return [Route("/health", health), Route("/catalog", catalog)]

@@ -1,0 +1,100 @@
+"""The dataset being served, with everything derived from it, and its replacement after a rebuild.
+
+A request never waits for a reload: it is served from the data at hand while a new build is
+opened in a background thread, and swapped in whole when ready. A new build that cannot be
+opened (broken, damaged, wrong format) is tried once; the old data keeps serving and /health
+says why.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from analysis.results import HotspotResults
+from analysis.workers import AnalysisWorkers
+from settings import Settings
+from store import Store, open_store
+from styles.request import ThematicRequest
+from styles.thematic import ThematicMap, thematic_map
+from tiles.cache import TileCache
+from tiles.region_tiles import RegionTiles
+
+log = logging.getLogger("wijkmonitor")
+
+
+@dataclass
+class Served:
+    """One opened dataset with everything derived from it; replaced whole on reload."""
+
+    store: Store
+    tiles: RegionTiles
+    cache: TileCache
+    analysis: HotspotResults  # permutation tests take a while: computed by the workers, a few kept
+    thematic: Callable[[ThematicRequest], ThematicMap] = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Classification (Fisher-Jenks over national buurten) is worth keeping per request.
+        self.thematic = lru_cache(maxsize=256)(lambda request: thematic_map(self.store, request))
+
+
+class DatasetHolder:
+    def __init__(self, settings: Settings, workers: AnalysisWorkers, store: Store | None = None) -> None:
+        self.settings = settings
+        self.workers = workers
+        self._served = self._prepare(store or open_store(settings.dataset))
+        self._checked = time.monotonic()
+        self._check_lock = threading.Lock()
+        self._loading: threading.Thread | None = None
+        self._failed_version: str | None = None
+        self.last_reload_error: str | None = None
+
+    def _prepare(self, store: Store) -> Served:
+        s = self.settings
+        return Served(
+            store,
+            RegionTiles(store, s.tile_extent, s.tile_buffer),
+            TileCache(s.tile_cache_mb * 1024 * 1024),
+            HotspotResults(store, self.workers, s.analysis_cache_entries, s.analysis_max_draws),
+        )
+
+    def current(self) -> Served:
+        """The data to answer with; at most every `reload_check_seconds` also a look (one stat) for a new build."""
+        now = time.monotonic()
+        interval = self.settings.reload_check_seconds
+        if interval >= 0 and now - self._checked >= interval and self._check_lock.acquire(blocking=False):
+            try:
+                self._checked = now
+                self._look_for_new_build()
+            finally:
+                self._check_lock.release()
+        return self._served
+
+    def reloading(self) -> threading.Thread | None:
+        """The thread opening a new build, while it runs (tests and benches wait on it)."""
+        return self._loading
+
+    def _look_for_new_build(self) -> None:
+        store = self._served.store
+        version = store.version_now()
+        if version is None or version in (store.version, self._failed_version):
+            return  # unchanged, being replaced right now, or known to be broken
+        if self._loading is not None and self._loading.is_alive():
+            return
+        self._loading = threading.Thread(target=self._reload, args=(store.location, version), name="reload", daemon=True)
+        self._loading.start()
+
+    def _reload(self, location: str, version: str) -> None:
+        try:
+            self._served = self._prepare(open_store(location))
+            self._failed_version = None
+            self.last_reload_error = None
+            log.info("reloaded dataset %s", location)
+        except Exception as exc:  # noqa: BLE001 - whatever is wrong with the new file, the old data keeps serving
+            self._failed_version = version  # tried once, not on every check
+            self.last_reload_error = f"{type(exc).__name__}: {exc}"
+            log.error("keeping the previous dataset: %s", self.last_reload_error)

@@ -1,0 +1,99 @@
+"""Vector tiles and their TileJSON: /tiles/{level}/{z}/{x}/{y}.mvt and /tiles/{level}.json.
+
+A cache hit is answered on the event loop without leaving it: parsing the request (dict
+lookups against the dataset's availability), one cache lookup and the response. Only a tile
+that has to be made, or gzipped, goes to a worker thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from analysis.hotspots import tile_attributes
+from analysis.request import AnalysisRequest, parse_analysis_request
+from geodata.errors import RequestError
+from geodata.selection import Selection, parse_selection
+from settings import Settings
+from styles.hotspot_style import hotspot_tilejson
+from tiles.cache import CachedTile
+from tiles.tilejson import tilejson
+from tiles.tilemath import parse_tile
+from web.analysis import analysed
+from web.holder import DatasetHolder, Served
+from web.http import accepts_gzip, gzip_bytes, if_none_match, public_base_url
+
+MVT_TYPE = "application/vnd.mapbox-vector-tile"
+
+
+def tile_analysis(served: Served, selection: Selection, params: Any) -> AnalysisRequest | None:
+    """?analysis=gi_star|local_moran on a tile request: the analysis of its one indicator and group."""
+    if not params.get("analysis"):
+        return None
+    if len(selection.indicators) != 1 or len(selection.groups) != 1:
+        raise RequestError("analysis", "an analysis needs exactly one indicator and one group in the tile request")
+    merged = {**params, "level": selection.level.value, "year": str(selection.year), "group": selection.group}
+    return parse_analysis_request(served.store, merged, selection.indicator)
+
+
+def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
+    def tile_json(request: Request) -> Response:
+        served = holder.current()
+        store = served.store
+        selection = parse_selection(store.availability, store.catalog, request.path_params["level"], request.query_params)
+        analysis = tile_analysis(served, selection, request.query_params)
+        base_url = public_base_url(request, settings.public_url)
+        if analysis is None:
+            return JSONResponse(tilejson(store, selection, base_url, settings.max_zoom))
+        return JSONResponse(hotspot_tilejson(store, analysis, base_url, settings.max_zoom))
+
+    def make_tile(served: Served, selection: Selection, z: int, x: int, y: int, key: str, extra: Any) -> CachedTile:
+        body = served.tiles.tile(selection, z, x, y, extra)
+        made = CachedTile(body, hashlib.sha1(body).hexdigest()[:24])
+        served.cache.put(key, made)
+        return made
+
+    async def tile(request: Request) -> Response:
+        served = holder.current()
+        p = request.path_params
+        z, x, y = parse_tile(p["z"], p["x"], p["y"], settings.max_zoom)
+        store = served.store
+        selection = parse_selection(store.availability, store.catalog, p["level"], request.query_params)
+        analysis = tile_analysis(served, selection, request.query_params)
+        # One compact string per entry: the cache counts what it holds, and equal requests share a key.
+        key = f"{selection.level.value}/{z}/{x}/{y}?{selection.query_string()}{analysis.query_string() if analysis else ''}"
+        cached = served.cache.get(key)
+        if cached is None:
+            extra = tile_attributes(await analysed(served, analysis)) if analysis else None
+            cached = await run_in_threadpool(make_tile, served, selection, z, x, y, key, extra)
+        return await tile_response(request, served, key, cached)
+
+    async def tile_response(request: Request, served: Served, key: str, cached: CachedTile) -> Response:
+        wants_gzip = accepts_gzip(request)
+        headers = {"Cache-Control": f"public, max-age={settings.cache_max_age}", "Vary": "Accept-Encoding"}
+        if not cached.body:
+            return Response(status_code=204, headers=headers)
+        # Strong ETags name one representation: the gzip body gets its own.
+        etag = f'"{cached.etag}-gz"' if wants_gzip else f'"{cached.etag}"'
+        headers["ETag"] = etag
+        if etag in if_none_match(request):
+            return Response(status_code=304, headers=headers)
+        body = cached.body
+        if wants_gzip:
+            if cached.gzip_body is None:
+                cached = CachedTile(cached.body, cached.etag, await run_in_threadpool(gzip_bytes, cached.body))
+                served.cache.put(key, cached)
+            body = cached.gzip_body
+            headers["Content-Encoding"] = "gzip"
+        return Response(body, media_type=MVT_TYPE, headers=headers)
+
+    return [
+        Route("/tiles/{level}.json", tile_json),
+        Route("/tiles/{level}/{z}/{x}/{y}.mvt", tile),
+        Route("/tiles/{level}/{z}/{x}/{y}.pbf", tile),
+    ]

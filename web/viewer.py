@@ -1,0 +1,50 @@
+"""The Dutch Leaflet viewer (/ and /embed), its config, and the front-end libraries npm installed."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from settings import ROOT, Settings
+from web.holder import DatasetHolder
+from web.http import viewer_csp
+
+log = logging.getLogger("wijkmonitor")
+VIEWER_DIR = ROOT / "viewer"
+
+
+def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
+    async def viewer(request: Request) -> Response:
+        # One page; /embed gets the same page, which hides its chrome when loaded under /embed.
+        return FileResponse(
+            VIEWER_DIR / "index.html",
+            headers={"Cache-Control": "no-cache", "Content-Security-Policy": viewer_csp(settings.basemap_url)},
+        )
+
+    def viewer_config(request: Request) -> Response:
+        store = holder.current().store
+        finest = store.availability.levels[-1]
+        bounds = [round(v, 5) for v in store.bounds_lonlat(finest, store.availability.years[finest][-1])]
+        return JSONResponse({
+            "basemap_url": settings.basemap_url or None,
+            "basemap_attribution": settings.basemap_attribution,
+            "bounds": bounds,
+        })
+
+    if not (settings.frontend_modules / "leaflet").is_dir():
+        log.warning("%s has no leaflet: run `make install` (npm ci) for the viewer", settings.frontend_modules)
+    return [
+        Route("/", viewer),
+        Route("/embed", viewer),
+        Route("/viewer/config.json", viewer_config),
+        Mount("/viewer", StaticFiles(directory=VIEWER_DIR), name="viewer"),
+        Mount("/vendor/leaflet", StaticFiles(directory=settings.frontend_modules / "leaflet" / "dist", check_dir=False)),
+        Mount(
+            "/vendor/leaflet.vectorgrid",
+            StaticFiles(directory=settings.frontend_modules / "leaflet.vectorgrid" / "dist", check_dir=False),
+        ),
+    ]
