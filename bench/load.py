@@ -19,8 +19,9 @@ ms of the requests answered as expected (tiles 200 or 204, hotspots 200), failed
 connection errors, timeouts, any other status; reasons listed below the table), shed (503/429
 with Retry-After on hotspots: work the server declined, not a failure; the client waits as told,
 at most 5 s), the server's RSS before and after (its child processes apart, should analyses run in
-a pool), and a verdict against the targets: cached-tile p99 < 50 ms, no failed requests. Latencies
-are measured by the client, which shares the cores with the server: compare runs on one machine.
+a pool), the CPU seconds the server process and this client used, and a verdict against the
+targets: cached-tile p99 < 50 ms, no failed requests. Latencies are measured by the client, which
+shares the cores with the server (its CPU seconds show how much): compare runs on one machine.
 
 Every loop stops at the run's end or once the run has sent --max-requests; a request gives up after
 --timeout seconds. Exit status 0 whatever the figures; 1 when the demo build or the server fails,
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import socket
 import subprocess
@@ -90,18 +92,14 @@ class Run:
     max_requests: int
     started: float = field(default_factory=time.monotonic)
     ended: float = 0.0
-    rebuilding: bool = False  # the load goes on past the deadline until the rebuilds are served
+    rebuilding: bool = False  # while True the load goes on past `seconds` (run 2: until the rebuilds are served)
     sent: int = 0
     tallies: dict[str, Tally] = field(default_factory=lambda: {c: Tally() for c in ("cached", "cold", "hotspot")})
-
-    @property
-    def deadline(self) -> float:
-        return self.started + self.seconds
 
     def go_on(self) -> bool:
         """Asked by every client loop before each request: time and budget left (takes one request)."""
         now = time.monotonic()
-        if (now >= self.deadline and not self.rebuilding) or self.sent >= self.max_requests:
+        if (now >= self.started + self.seconds and not self.rebuilding) or self.sent >= self.max_requests:
             self.ended = self.ended or now
             return False
         self.sent += 1
@@ -116,6 +114,25 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind((HOST, 0))
         return probe.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class Usage:
+    """The server's memory (its descendants apart) and the CPU seconds of server and client, at one moment."""
+
+    rss_mb: float
+    children_rss_mb: float
+    server_cpu: float
+    client_cpu: float
+
+    @classmethod
+    def now(cls, pid: int) -> Usage:
+        try:  # utime and stime: fields 14 and 15 of /proc/PID/stat, counted after the ")" ending its name
+            ticks = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11:13]
+        except OSError:
+            ticks = ["0", "0"]
+        cpu = sum(int(t) for t in ticks) / os.sysconf("SC_CLK_TCK")
+        return cls(*rss_mb(pid), cpu, time.process_time())
 
 
 def rss_mb(pid: int) -> tuple[float, float]:
@@ -252,7 +269,7 @@ async def rebuild_during(client: httpx.AsyncClient, run: Run, served: Path, time
     return notes
 
 
-def report(title: str, run: Run, rss: list[tuple[float, float]], notes: list[str]) -> None:
+def report(title: str, run: Run, before: Usage, after: Usage, notes: list[str]) -> None:
     tallies, seconds = run.tallies, run.ended - run.started
     everything = Tally(
         [ms for t in tallies.values() for ms in t.latencies_ms],
@@ -269,9 +286,12 @@ def report(title: str, run: Run, rss: list[tuple[float, float]], notes: list[str
     for name, t in tallies.items():
         if t.failed:
             print(f"failed {name}: " + ", ".join(f"{reason} x{n}" for reason, n in t.failed.most_common()))
-    (own_before, kids_before), (own_after, kids_after) = rss
-    kids = f" (child processes {kids_before:.0f} -> {kids_after:.0f} MB)" if kids_before + kids_after else ""
-    print(f"server RSS {own_before:.0f} MB -> {own_after:.0f} MB{kids}")
+    kids = f" (child processes {before.children_rss_mb:.0f} -> {after.children_rss_mb:.0f} MB)"
+    print(f"server RSS {before.rss_mb:.0f} MB -> {after.rss_mb:.0f} MB" + (kids if after.children_rss_mb else ""))
+    print(
+        f"CPU seconds until the last answer: server process {after.server_cpu - before.server_cpu:.1f}, "
+        f"this client {after.client_cpu - before.client_cpu:.1f} ({os.cpu_count()} cores)"
+    )
     for note in notes:
         print(note)
     p99, failed = tallies["cached"].percentile(99), sum(everything.failed.values())
@@ -315,7 +335,7 @@ async def bench(args: argparse.Namespace, server: subprocess.Popen[bytes], base_
         cold = never_asked(cold_tiles((await client.get("/catalog")).json(), bounds, rng))
         fresh_hotspots = never_asked(hotspot_analyses(rng))
         for number, rebuilds in ((1, 0), (2, args.rebuilds)):
-            rss = [rss_mb(server.pid)]
+            before = Usage.now(server.pid)
             run = Run(args.seconds, args.max_requests, rebuilding=rebuilds > 0)
             rebuilding = asyncio.create_task(rebuild_during(client, run, served, rebuilds)) if rebuilds else None
             await asyncio.gather(
@@ -325,13 +345,13 @@ async def bench(args: argparse.Namespace, server: subprocess.Popen[bytes], base_
             )
             elapsed = time.monotonic() - run.started
             notes = await rebuilding if rebuilding else []
-            rss.append(rss_mb(server.pid))
+            after = Usage.now(server.pid)
             title = (
                 f"run {number}: {run.ended - run.started:.1f} s of load (last answer after {elapsed:.1f} s), "
                 f"{args.concurrency} tile clients ({args.cold_share:.0%} cold), {args.hotspot_clients} hotspot clients"
                 + (f", served dataset rebuilt {rebuilds}x" if rebuilds else "")
             )
-            report(title, run, rss, notes)
+            report(title, run, before, after, notes)
     return 0
 
 
