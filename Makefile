@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench load clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test: install
 
 bench: install
 	$(PY) bench/tiles.py
+
+# Tiles and hotspot analyses under load on 127.0.0.1, then the same while the dataset is rebuilt (issue 11).
+load: install
+	$(PY) bench/load.py
 
 clean:
 	rm -rf build $(VENV) node_modules
