@@ -6,17 +6,20 @@ their 4xx status with a JSON body; anything unexpected to a 500 JSON body withou
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -25,10 +28,12 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from analysis.hotspots import HotspotResult, hotspots, tile_attributes
+from analysis.hotspots import HotspotResult, tile_attributes
 from analysis.request import AnalysisRequest, parse_analysis_request
+from analysis.results import HotspotResults
+from analysis.workers import AnalysisWorkers
 from geodata.dataset import Dataset, load_dataset
-from geodata.errors import RequestError, WijkmonitorError
+from geodata.errors import AnalysisBusy, RequestError, WijkmonitorError
 from geodata.profile import region_profile, search_regions
 from settings import ROOT, Settings
 from styles.glyphs import FontLibrary, parse_range
@@ -55,23 +60,22 @@ class Served:
     dataset: Dataset
     tiles: RegionTiles
     cache: TileCache
+    analysis: HotspotResults  # permutation tests take a while: computed by the workers, a few kept
     version: str = field(init=False)
     thematic: Callable[[ThematicRequest], ThematicMap] = field(init=False)
-    analysis: Callable[[AnalysisRequest], HotspotResult] = field(init=False)
 
     def __post_init__(self) -> None:
         self.version = hashlib.sha1(f"{self.dataset.path}:{self.dataset.mtime}".encode()).hexdigest()[:12]
         # Classification (Fisher-Jenks over national buurten) is worth keeping per request.
         self.thematic = lru_cache(maxsize=256)(lambda request: thematic_map(self.dataset, request))
-        # Permutation tests take a while: one result per input, for the API, tiles and styles alike.
-        self.analysis = lru_cache(maxsize=64)(lambda request: hotspots(self.dataset, request))
 
 
 class DatasetHolder:
     """Serves the current dataset; a changed file is loaded, a broken one leaves the old in place."""
 
-    def __init__(self, settings: Settings, dataset: Dataset | None = None) -> None:
+    def __init__(self, settings: Settings, workers: AnalysisWorkers, dataset: Dataset | None = None) -> None:
         self.settings = settings
+        self.workers = workers
         self._served = self._prepare(dataset or load_dataset(settings.dataset))
         self._checked = time.monotonic()
         self._lock = threading.Lock()
@@ -82,6 +86,7 @@ class DatasetHolder:
             dataset,
             RegionTiles(dataset, self.settings.tile_extent, self.settings.tile_buffer),
             TileCache(self.settings.tile_cache_mb * 1024 * 1024),
+            HotspotResults(dataset, self.workers, self.settings.analysis_cache_entries, self.settings.analysis_max_draws),
         )
 
     def current(self) -> Served:
@@ -110,7 +115,16 @@ class DatasetHolder:
 
 
 def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
-    holder = DatasetHolder(settings, dataset)
+    workers = AnalysisWorkers(settings.analysis_workers, settings.analysis_queue, settings.analysis_kernel_cache)
+    holder = DatasetHolder(settings, workers, dataset)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        workers.start()  # each worker loads its compiled kernels now, not on the first request
+        try:
+            yield
+        finally:
+            await run_in_threadpool(workers.shutdown)
 
     def base_url(request: Request) -> str:
         return str(request.base_url).rstrip("/")
@@ -125,6 +139,7 @@ def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
             "version": served.version,
             "last_reload_error": holder.last_reload_error,
             "tile_cache": {"tiles": len(served.cache), "bytes": served.cache.bytes, "hits": served.cache.hits, "misses": served.cache.misses},
+            "analysis": workers.status(),
         })
 
     async def catalog(request: Request) -> Response:
@@ -169,43 +184,71 @@ def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
             return JSONResponse(tilejson(served.dataset, query, base_url(request), settings.max_zoom))
         return JSONResponse(hotspot_tilejson(served.dataset, analysis, base_url(request), settings.max_zoom))
 
-    def tile(request: Request) -> Response:
+    async def analysed(served: Served, analysis: AnalysisRequest) -> HotspotResult:
+        """The analysis from a worker: the event loop serves other requests while it is computed."""
+        future = await run_in_threadpool(served.analysis.submit, analysis)
+        # Shielded: a client that goes away must not cancel the computation others share.
+        return await asyncio.shield(asyncio.wrap_future(future))
+
+    def tile_lookup(request: Request) -> tuple[Served, TileQuery, AnalysisRequest | None, Any, CachedTile | None]:
         served = holder.current()
         p = request.path_params
         check_tile(p["z"], p["x"], p["y"], settings.max_zoom)
         query = parse_tile_query(served.dataset, p["level"], request.query_params)
         analysis = tile_analysis(served, query, request.query_params)
         key = (query, analysis, p["z"], p["x"], p["y"])
+        return served, query, analysis, key, served.cache.get(key)
+
+    def tile_made(request: Request, served: Served, query: TileQuery, key: Any, result: HotspotResult | None) -> Response:
+        p = request.path_params
         cached = served.cache.get(key)
         if cached is None:
-            extra = tile_attributes(served.analysis(analysis)) if analysis else None
+            extra = tile_attributes(result) if result else None
             body = served.tiles.tile(query, p["z"], p["x"], p["y"], extra)
             cached = CachedTile(body, hashlib.sha1(body).hexdigest()[:24])
             served.cache.put(key, cached)
         return _tile_response(request, served, key, cached, settings)
 
-    def thematic_or_analysis(request: Request) -> tuple[Served, ThematicMap | HotspotResult]:
+    async def tile(request: Request) -> Response:
+        served, query, analysis, key, cached = await run_in_threadpool(tile_lookup, request)
+        result = await analysed(served, analysis) if analysis and cached is None else None
+        return await run_in_threadpool(tile_made, request, served, query, key, result)
+
+    def thematic_or_analysis(request: Request) -> tuple[Served, ThematicMap | AnalysisRequest]:
         """The map a style or legend request asks for: a hotspot analysis or a thematic map."""
         served = holder.current()
         indicator = request.path_params["indicator"]
         if request.query_params.get("analysis"):
-            return served, served.analysis(parse_analysis_request(served.dataset, request.query_params, indicator))
+            return served, parse_analysis_request(served.dataset, request.query_params, indicator)
         return served, served.thematic(parse_thematic_request(served.dataset, indicator, request.query_params))
 
-    def style(request: Request) -> Response:
-        served, chosen = thematic_or_analysis(request)
+    async def chosen_map(request: Request) -> tuple[Served, ThematicMap | HotspotResult]:
+        served, chosen = await run_in_threadpool(thematic_or_analysis, request)
+        if isinstance(chosen, AnalysisRequest):
+            return served, await analysed(served, chosen)
+        return served, chosen
+
+    async def style(request: Request) -> Response:
+        served, chosen = await chosen_map(request)
         make = hotspot_style if isinstance(chosen, HotspotResult) else style_json
-        return JSONResponse(make(served.dataset, chosen, base_url(request), settings.max_zoom), headers={"Cache-Control": "no-cache"})
+        body = await run_in_threadpool(make, served.dataset, chosen, base_url(request), settings.max_zoom)
+        return JSONResponse(body, headers={"Cache-Control": "no-cache"})
 
-    def legend_json(request: Request) -> Response:
-        served, chosen = thematic_or_analysis(request)
+    async def legend_json(request: Request) -> Response:
+        served, chosen = await chosen_map(request)
         make = hotspot_legend if isinstance(chosen, HotspotResult) else legend
-        return JSONResponse(make(served.dataset, chosen), headers={"Cache-Control": "no-cache"})
+        return JSONResponse(await run_in_threadpool(make, served.dataset, chosen), headers={"Cache-Control": "no-cache"})
 
-    def hotspot_analysis(request: Request) -> Response:
+    def hotspot_request(request: Request) -> tuple[Served, AnalysisRequest]:
         served = holder.current()
-        analysis = parse_analysis_request(served.dataset, request.query_params)
-        result = served.analysis(analysis)
+        return served, parse_analysis_request(served.dataset, request.query_params)
+
+    async def hotspot_analysis(request: Request) -> Response:
+        served, analysis = await run_in_threadpool(hotspot_request, request)
+        result = await analysed(served, analysis)
+        return await run_in_threadpool(hotspot_body, served, analysis, result)
+
+    def hotspot_body(served: Served, analysis: AnalysisRequest, result: HotspotResult) -> Response:
         names = dict(zip(*(served.dataset.regions_of(analysis.level, analysis.year)[c] for c in ("code", "name"))))
         legend_body = hotspot_legend(served.dataset, result)
         return JSONResponse({
@@ -283,10 +326,12 @@ def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
     ]
     app = Starlette(
         routes=routes,
+        lifespan=lifespan,
         middleware=[Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"], expose_headers=["ETag"])],
         exception_handlers={Exception: _error_response, HTTPException: _error_response, RequestError: _error_response},
     )
     app.state.holder = holder
+    app.state.analysis_workers = workers
     return app
 
 
@@ -331,6 +376,7 @@ async def _error_response(request: Request, exc: Exception) -> Response:
         return JSONResponse(
             {"error": type(exc).__name__, "parameter": exc.parameter, "detail": exc.message},
             status_code=exc.status_code,
+            headers={"Retry-After": str(exc.retry_after)} if isinstance(exc, AnalysisBusy) else None,
         )
     if isinstance(exc, HTTPException):
         return JSONResponse({"error": "HTTPError", "detail": exc.detail}, status_code=exc.status_code)

@@ -58,9 +58,10 @@ def demo_dataset(demo_build: tuple[Path, object]) -> Dataset:
 
 
 @pytest.fixture(scope="session")
-def client(demo_build: tuple[Path, object], demo_dataset: Dataset) -> TestClient:
+def client(demo_build: tuple[Path, object], demo_dataset: Dataset) -> Iterator[TestClient]:
     settings = Settings(dataset=demo_build[0], reload_check_seconds=-1)
-    return TestClient(create_app(settings, demo_dataset))
+    with TestClient(create_app(settings, demo_dataset)) as client:  # startup and shutdown: its analysis workers stop
+        yield client
 
 
 @pytest.fixture(scope="session")
