@@ -199,9 +199,10 @@ def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
         key = (query, analysis, p["z"], p["x"], p["y"])
         return served, query, analysis, key, served.cache.get(key)
 
-    def tile_made(request: Request, served: Served, query: TileQuery, key: Any, result: HotspotResult | None) -> Response:
+    def tile_made(
+        request: Request, served: Served, query: TileQuery, key: Any, cached: CachedTile | None, result: HotspotResult | None
+    ) -> Response:
         p = request.path_params
-        cached = served.cache.get(key)
         if cached is None:
             extra = tile_attributes(result) if result else None
             body = served.tiles.tile(query, p["z"], p["x"], p["y"], extra)
@@ -212,7 +213,7 @@ def create_app(settings: Settings, dataset: Dataset | None = None) -> Starlette:
     async def tile(request: Request) -> Response:
         served, query, analysis, key, cached = await run_in_threadpool(tile_lookup, request)
         result = await analysed(served, analysis) if analysis and cached is None else None
-        return await run_in_threadpool(tile_made, request, served, query, key, result)
+        return await run_in_threadpool(tile_made, request, served, query, key, cached, result)
 
     def thematic_or_analysis(request: Request) -> tuple[Served, ThematicMap | AnalysisRequest]:
         """The map a style or legend request asks for: a hotspot analysis or a thematic map."""
