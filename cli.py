@@ -89,19 +89,13 @@ def _styles(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import threading
-
     import uvicorn
 
-    from analysis.hotspots import warm_up
-    from server import create_app
     from settings import Settings
+    from web.app import create_app
 
     settings = Settings.from_env(dataset=args.dataset, host=args.host, port=args.port)
-    app = create_app(settings)
-    # Compile PySAL's kernels in the background, so the first hotspot request does not wait ~15 s.
-    threading.Thread(target=warm_up, name="analysis-warm-up", daemon=True).start()
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
     return 0
 
 

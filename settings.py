@@ -29,6 +29,14 @@ class Settings:
     # The address clients reach us at behind a proxy (https://kaart.gemeente.nl/wijkmonitor); links in
     # TileJSON, styles and the catalog use it. Empty: the address of each request.
     public_url: str = ""
+    # Hotspot analyses run in worker processes: how many, how many may run or wait at once (more
+    # get 503), how many results a dataset version keeps, the largest analysis (regions x
+    # permutations; local Moran holds 8 bytes per draw, twice) and where compiled kernels are kept.
+    analysis_workers: int = 1
+    analysis_queue: int = 4
+    analysis_cache_entries: int = 16
+    analysis_max_draws: int = 15_000_000
+    analysis_kernel_cache: Path = ROOT / "var" / "numba-cache"
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

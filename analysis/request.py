@@ -2,7 +2,8 @@
 
 Parameters: level (buurt), indicator (required), year (default: latest with figures), group
 (totaal), method (gi_star | local_moran), within (gemeente code), weights (queen | knn),
-k (neighbours for knn, 6), permutations (999), fdr (false).
+k (neighbours for knn: 1-30, default 6), permutations (99-9999, default 999), fdr (false).
+A value out of range, 0 included, is an error naming the parameter, never the default.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from store import Store
 
 METHODS = ("gi_star", "local_moran")
 WEIGHTS = ("queen", "knn")
+K = (1, 6, 30)  # lowest, default, highest
+PERMUTATIONS = (99, 999, 9999)
 
 
 @dataclass(frozen=True)
@@ -71,13 +74,21 @@ def parse_analysis_request(store: Store, params: Mapping[str, str], indicator: s
     weights = params.get("weights") or "queen"
     if weights not in WEIGHTS:
         raise RequestError("weights", f"weights must be one of {', '.join(WEIGHTS)}, not {weights!r}")
-    k = int_param(params, "k") or 6
-    if not 1 <= k <= 30:
-        raise RequestError("k", f"k (nearest neighbours) must be between 1 and 30, not {k}")
-    permutations = int_param(params, "permutations") or 999
-    if not 99 <= permutations <= 9999:
-        raise RequestError("permutations", f"permutations must be between 99 and 9999, not {permutations}")
+    k = _bounded(params, "k", "k (nearest neighbours)", K)
+    if weights != "knn":
+        k = K[1]  # k counts for knn only; an unused k must not make a second result of the same analysis
+    permutations = _bounded(params, "permutations", "permutations", PERMUTATIONS)
     return AnalysisRequest(
         selection=parse_figure(store.availability, store.catalog, indicator, params), method=method,
         weights=weights, k=k, permutations=permutations, fdr=bool_param(params, "fdr"),
     )
+
+
+def _bounded(params: Mapping[str, str], name: str, what: str, bounds: tuple[int, int, int]) -> int:
+    low, default, high = bounds
+    value = int_param(params, name)
+    if value is None:
+        return default
+    if not low <= value <= high:
+        raise RequestError(name, f"{what} must be between {low} and {high}, not {value}")
+    return value

@@ -32,11 +32,11 @@ from geodata.build import build_dataset  # noqa: E402
 from geodata.detect import manifest_for_file  # noqa: E402
 from geodata.regions import Level  # noqa: E402
 from geodata.selection import parse_selection  # noqa: E402
-from server import create_app  # noqa: E402
 from settings import Settings  # noqa: E402
 from store import open_store  # noqa: E402
 from tiles.region_tiles import RegionTiles  # noqa: E402
 from tiles.tilemath import TMS  # noqa: E402
+from web.app import create_app  # noqa: E402
 
 DEFAULT = ROOT.parent / "shared" / "data" / "boundaries" / "nl_buurten_2014_wgs84_q1e3.gpkg"
 

@@ -1,4 +1,4 @@
-"""Error types of the domain; server.py maps each to an HTTP status in one place."""
+"""Error types of the domain; web.http maps each to an HTTP status in one place."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ class DatasetError(WijkmonitorError):
 
 
 class RequestError(WijkmonitorError):
-    """A request names something that does not exist or is out of range (HTTP 4xx)."""
+    """A request names something that does not exist or is out of range (HTTP 4xx; AnalysisBusy 503)."""
 
     status_code = 400
 
@@ -55,6 +55,10 @@ class RequestError(WijkmonitorError):
         self.parameter = parameter
         self.message = message
         super().__init__(f"{parameter}: {message}")
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        # An analysis worker raises these; they cross back to the server pickled.
+        return type(self), (self.parameter, self.message)
 
 
 class UnknownLevel(RequestError):
@@ -79,3 +83,13 @@ class UnknownGroup(RequestError):
 
 class TileOutOfRange(RequestError):
     status_code = 400
+
+
+class AnalysisBusy(RequestError):
+    """Every analysis slot is taken (HTTP 503): the client may ask again after `retry_after` seconds."""
+
+    status_code = 503
+
+    def __init__(self, parameter: str, message: str, retry_after: int) -> None:
+        super().__init__(parameter, message)
+        self.retry_after = retry_after

@@ -22,9 +22,9 @@ from starlette.testclient import TestClient
 from geodata.build import build_dataset
 from geodata.manifest import load_manifest
 from geodata.regions import Level
-from server import create_app
 from settings import Settings
 from store import Store, open_store
+from web.app import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo"
@@ -74,9 +74,10 @@ def demo_store(demo_build: tuple[Path, object]) -> Store:
 
 
 @pytest.fixture(scope="session")
-def client(demo_build: tuple[Path, object], demo_store: Store) -> TestClient:
+def client(demo_build: tuple[Path, object], demo_store: Store) -> Iterator[TestClient]:
     settings = Settings(dataset=demo_build[0], reload_check_seconds=-1)
-    return TestClient(create_app(settings, demo_store))
+    with TestClient(create_app(settings, demo_store)) as client:  # startup and shutdown: its analysis workers stop
+        yield client
 
 
 @pytest.fixture(scope="session")

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from server import create_app
 from settings import Settings
 from store import Store
 from tests.conftest import error_of
+from web.app import create_app
 
 PUBLIC = "https://kaart.example.nl/wijkmonitor"
 

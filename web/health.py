@@ -29,6 +29,7 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
             "version": served.store.version,
             "last_reload_error": holder.last_reload_error,
             "tile_cache": {"tiles": len(cache), "bytes": cache.bytes, "hits": cache.hits, "misses": cache.misses},
+            "analysis": holder.workers.status(),
         })
 
     async def catalog(request: Request) -> Response:

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from geodata.errors import RequestError
+from geodata.errors import AnalysisBusy, RequestError
 
 log = logging.getLogger("wijkmonitor")
 
@@ -56,6 +56,7 @@ async def error_response(request: Request, exc: Exception) -> Response:
         return JSONResponse(
             {"error": type(exc).__name__, "parameter": exc.parameter, "detail": exc.message},
             status_code=exc.status_code,
+            headers={"Retry-After": str(exc.retry_after)} if isinstance(exc, AnalysisBusy) else None,
         )
     if isinstance(exc, HTTPException):
         return JSONResponse({"error": "HTTPError", "detail": exc.detail}, status_code=exc.status_code)

@@ -1,0 +1,107 @@
+"""Analysis worker processes: hotspot statistics off the server's event loop and off its GIL.
+
+esda's numba kernels hold the GIL, so an analysis in a thread of the server stalls every tile
+request. Analyses run in a process pool instead (`analysis_workers`, default 1 for a 2-core
+machine), and at most `analysis_queue` wait or run at once: one more gets `AnalysisBusy` (HTTP
+503 with Retry-After) rather than a place in an unbounded queue.
+
+A worker gets plain values per analysis (region codes, published values and boundaries as WKB:
+about 1.5 MB for 10,000 buurten) instead of loading the dataset itself. It then holds PySAL and
+nothing else (about 300 MB, not a second copy of the dataset), and it cannot disagree with the
+server about which dataset version is served when the file is replaced. Workers are spawned, not
+forked: the server has threads, and a forked child would share and slowly copy its memory.
+Each worker loads the compiled kernels from disk (`analysis.kernels`) as it starts.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+from analysis import kernels
+from geodata.errors import AnalysisBusy
+
+log = logging.getLogger("wijkmonitor")
+RETRY_AFTER_SECONDS = 5  # an analysis of a gemeente's buurten takes about a second, national buurten several
+A = TypeVar("A")
+R = TypeVar("R")
+T = TypeVar("T")
+
+
+def _prepare_worker(kernel_cache: Path) -> None:
+    kernels.use_disk_cache(kernel_cache)
+    kernels.warm_up()
+
+
+class AnalysisWorkers:
+    """The worker processes of one app, shared by every dataset version it serves."""
+
+    def __init__(self, workers: int, queue: int, kernel_cache: Path) -> None:
+        self.workers = workers
+        self.queue = queue
+        self._kernel_cache = kernel_cache
+        self._executor = self._new_executor()
+        self._lock = threading.Lock()
+        self._outstanding = 0
+        self._started: list[Future[int]] = []
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_prepare_worker,
+            initargs=(self._kernel_cache,),
+        )
+
+    def start(self) -> None:
+        """Start every worker now, so that its kernels are loaded before the first analysis arrives."""
+        self._started = [self._executor.submit(os.getpid) for _ in range(self.workers)]
+
+    def status(self) -> dict[str, Any]:
+        ready = bool(self._started) and all(f.done() and not f.cancelled() and not f.exception() for f in self._started)
+        return {"workers": self.workers, "ready": ready, "running_or_waiting": self._outstanding, "queue": self.queue}
+
+    def submit(self, compute: Callable[[A], R], argument: A, finish: Callable[[R], T]) -> Future[T]:
+        """`compute(argument)` in a worker, then `finish(its result)` here; the returned future is done after
+        the analysis has left the queue. AnalysisBusy when `queue` analyses already wait or run."""
+        with self._lock:
+            if self._outstanding >= self.queue:
+                raise AnalysisBusy(
+                    "analysis",
+                    f"{self._outstanding} analyses are running or waiting; try again shortly",
+                    RETRY_AFTER_SECONDS,
+                )
+            try:
+                running = self._executor.submit(compute, argument)
+            except BrokenProcessPool:  # a worker died (killed for its memory, say): start new ones
+                log.error("analysis workers stopped unexpectedly; starting new ones")
+                self._executor.shutdown(wait=False)
+                self._executor = self._new_executor()
+                running = self._executor.submit(compute, argument)
+            self._outstanding += 1
+        result: Future[T] = Future()
+        running.add_done_callback(partial(self._finish, result, finish))
+        return result
+
+    def _finish(self, result: Future[T], finish: Callable[[Any], T], running: Future[Any]) -> None:
+        with self._lock:
+            self._outstanding -= 1
+        if running.cancelled():
+            result.cancel()
+            return
+        try:
+            result.set_result(finish(running.result()))
+        except Exception as exc:  # noqa: BLE001 (the worker's error, a RequestError say, goes to whoever waits)
+            result.set_exception(exc)
+
+    def shutdown(self) -> None:
+        """Stop the workers: waiting analyses are cancelled, a running one finishes first."""
+        self._executor.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,160 @@
+"""Analyses cannot freeze the server: a bounded queue answered with 503, worker processes
+that leave the event loop free, shared computations and a bounded result cache.
+
+Workers are held on an event the test sets, so every check waits for a state, never for a time."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from settings import Settings
+from store import Store
+from tests.analysis.held import held_until
+from web.app import create_app
+
+UTRECHT_BUURTEN = "/analysis/hotspots?indicator=bijstand_per_1000&year=2023&within=GM0344"
+
+
+@dataclass
+class Held:
+    """Worker slots taken by tasks that finish when `release` is called."""
+
+    futures: list[Future]
+    event: object
+
+    def release(self) -> list[int]:
+        self.event.set()
+        return [f.result() for f in self.futures]
+
+
+@pytest.fixture(scope="module")
+def app_client(demo_build: tuple[Path, object], demo_store: Store) -> Iterator[TestClient]:
+    settings = Settings(
+        dataset=demo_build[0], reload_check_seconds=-1, analysis_workers=1, analysis_queue=2, analysis_cache_entries=2
+    )
+    with TestClient(create_app(settings, demo_store)) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def manager() -> Iterator[object]:
+    with multiprocessing.get_context("spawn").Manager() as manager:
+        yield manager
+
+
+@pytest.fixture
+def hold(app_client: TestClient, manager: object) -> Iterator[Callable[[int], Held]]:
+    """hold(n): n of the app's analysis slots taken, the first by the one worker."""
+    workers = app_client.app.state.analysis_workers
+    held: list[Held] = []
+
+    def take(slots: int) -> Held:
+        event = manager.Event()
+        held.append(Held([workers.submit(held_until, event, lambda pid: pid) for _ in range(slots)], event))
+        return held[-1]
+
+    yield take
+    for h in held:
+        h.release()
+
+
+GUARD_SECONDS = 300  # stops a test that would hang; nothing is measured against it
+
+
+def wait_until(condition: Callable[[], bool]) -> None:
+    """Wait for a state another thread or process brings about."""
+    deadline = time.monotonic() + GUARD_SECONDS
+    while not condition():
+        assert time.monotonic() < deadline, "the state never came"
+        time.sleep(0.01)
+
+
+def answered(client: TestClient, url: str) -> Any:
+    """The response, asked from another thread, so that a server that cannot answer fails the test."""
+    answers: list[Any] = []
+    asking = threading.Thread(target=lambda: answers.append(client.get(url)), daemon=True)
+    asking.start()
+    asking.join(GUARD_SECONDS)
+    assert answers, f"no answer to {url}"
+    return answers[0]
+
+
+def test_a_full_queue_answers_503_with_retry_after(app_client: TestClient, hold: Callable[[int], Held]) -> None:
+    held = hold(2)
+    for url in (
+        UTRECHT_BUURTEN + "&permutations=101",
+        "/tiles/buurt/12/2105/1351.mvt?year=2023&indicators=bijstand_per_1000&analysis=gi_star&permutations=101",
+    ):
+        response = app_client.get(url)
+        assert response.status_code == 503
+        assert int(response.headers["Retry-After"]) > 0
+        body = response.json()
+        assert body["error"] == "AnalysisBusy" and body["parameter"] == "analysis" and body["detail"]
+    held.release()
+    assert app_client.get(UTRECHT_BUURTEN + "&permutations=101").status_code == 200
+
+
+def test_analyses_run_in_a_worker_process_while_the_server_answers(
+    app_client: TestClient, hold: Callable[[int], Held]
+) -> None:
+    tile = "/tiles/buurt/12/2105/1351.mvt?year=2023&indicators=bijstand_per_1000"
+    assert app_client.get(tile).status_code == 200
+    workers = app_client.app.state.analysis_workers
+    held = hold(1)
+    answers: list = []
+    waiting = threading.Thread(target=lambda: answers.append(app_client.get(UTRECHT_BUURTEN + "&permutations=102")))
+    waiting.start()
+    wait_until(lambda: workers.status()["running_or_waiting"] == 2)
+
+    # The analysis waits for the held worker; the event loop answers everything else meanwhile.
+    assert answered(app_client, "/health").json()["analysis"]["running_or_waiting"] == 2
+    assert answered(app_client, tile).status_code == 200
+    assert waiting.is_alive() and not answers
+
+    assert held.release() != [os.getpid()]
+    waiting.join()
+    assert answers[0].status_code == 200 and answers[0].json()["analysis"]["permutations"] == 102
+
+
+def test_identical_requests_share_one_computation(app_client: TestClient, hold: Callable[[int], Held]) -> None:
+    results = app_client.app.state.holder.current().analysis
+    workers = app_client.app.state.analysis_workers
+    before = results.cache_info()
+    held = hold(1)
+    answers: list = []
+    clients = [
+        threading.Thread(target=lambda: answers.append(app_client.get(UTRECHT_BUURTEN + "&permutations=103")))
+        for _ in range(3)
+    ]
+    for c in clients:
+        c.start()
+    wait_until(lambda: results.cache_info().hits == before.hits + 2)
+    assert results.cache_info().misses == before.misses + 1
+    assert workers.status()["running_or_waiting"] == 2  # the held task and one analysis
+    held.release()
+    for c in clients:
+        c.join()
+    assert [a.status_code for a in answers] == [200] * 3
+    assert answers[0].json() == answers[1].json() == answers[2].json()
+
+
+def test_the_result_cache_is_bounded(app_client: TestClient) -> None:
+    results = app_client.app.state.holder.current().analysis
+    for permutations in range(110, 115):
+        assert app_client.get(f"{UTRECHT_BUURTEN}&permutations={permutations}").status_code == 200
+        assert results.cache_info().currsize <= results.maxsize == 2
+    misses = results.cache_info().misses
+    app_client.get(f"{UTRECHT_BUURTEN}&permutations=114")  # kept
+    app_client.get(f"{UTRECHT_BUURTEN}&permutations=110")  # evicted: computed again
+    assert results.cache_info().misses == misses + 1
