@@ -95,7 +95,9 @@ def _serve(args: argparse.Namespace) -> int:
     from web.app import create_app
 
     settings = Settings.from_env(dataset=args.dataset, host=args.host, port=args.port)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, log_level="info", access_log=settings.access_log
+    )
     return 0
 
 

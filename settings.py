@@ -18,9 +18,14 @@ class Settings:
     tile_buffer: int = 64
     tile_extent: int = 4096
     max_zoom: int = 16
+    # Threads that make tiles that are not in the cache. Few: making a tile holds the GIL most of the
+    # time, and every extra thread takes GIL time from the event loop that answers cached tiles.
+    tile_threads: int = 2
     cache_max_age: int = 3600
     # Re-read the dataset when its file changes; a broken new file keeps the old one serving.
     reload_check_seconds: float = 2.0
+    # One log line per request costs the event loop about a tenth of its time under load: off unless asked.
+    access_log: bool = False
     # Viewer: front-end libraries installed by npm (make install), and an optional background map
     # (an XYZ raster template such as a municipal or PDOK BRT service); none by default.
     frontend_modules: Path = ROOT / "node_modules"

@@ -37,6 +37,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
             yield
         finally:
             await run_in_threadpool(workers.shutdown)
+            holder.render.shutdown(wait=False, cancel_futures=True)
 
     app = Starlette(
         routes=[route for group in ROUTE_GROUPS for route in group.routes(holder, settings)],

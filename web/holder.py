@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -46,6 +47,7 @@ class DatasetHolder:
     def __init__(self, settings: Settings, workers: AnalysisWorkers, store: Store | None = None) -> None:
         self.settings = settings
         self.workers = workers
+        self.render = ThreadPoolExecutor(settings.tile_threads, thread_name_prefix="tiles")
         self._served = self._prepare(store or open_store(settings.dataset))
         self._checked = time.monotonic()
         self._check_lock = threading.Lock()

@@ -2,15 +2,15 @@
 
 A cache hit is answered on the event loop without leaving it: parsing the request (dict
 lookups against the dataset's availability), one cache lookup and the response. Only a tile
-that has to be made, or gzipped, goes to a worker thread.
+that has to be made, or gzipped, goes to one of the few tile threads (settings.tile_threads).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -70,7 +70,8 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         cached = served.cache.get(key)
         if cached is None:
             extra = tile_attributes(await analysed(served, analysis)) if analysis else None
-            cached = await run_in_threadpool(make_tile, served, selection, z, x, y, key, extra)
+            made = holder.render.submit(make_tile, served, selection, z, x, y, key, extra)
+            cached = await asyncio.wrap_future(made)
         return await tile_response(request, served, key, cached)
 
     async def tile_response(request: Request, served: Served, key: str, cached: CachedTile) -> Response:
@@ -86,7 +87,8 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         body = cached.body
         if wants_gzip:
             if cached.gzip_body is None:
-                cached = CachedTile(cached.body, cached.etag, await run_in_threadpool(gzip_bytes, cached.body))
+                zipped = await asyncio.wrap_future(holder.render.submit(gzip_bytes, cached.body))
+                cached = CachedTile(cached.body, cached.etag, zipped)
                 served.cache.put(key, cached)
             body = cached.gzip_body
             headers["Content-Encoding"] = "gzip"
