@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 from geodata.errors import RequestError
 from geodata.params import bool_param, int_param
-from geodata.regions import Level
-from geodata.selection import Selection, parse_figure
+from geodata.selection import OneFigure, Selection, parse_figure
 from store import Store
 
 METHODS = ("gi_star", "local_moran")
@@ -24,33 +23,13 @@ PERMUTATIONS = (99, 999, 9999)
 
 
 @dataclass(frozen=True)
-class AnalysisRequest:
+class AnalysisRequest(OneFigure):
     selection: Selection  # one indicator and group, optionally within one gemeente
     method: str
     weights: str
     k: int
     permutations: int
     fdr: bool
-
-    @property
-    def indicator(self) -> str:
-        return self.selection.indicator
-
-    @property
-    def level(self) -> Level:
-        return self.selection.level
-
-    @property
-    def year(self) -> int:
-        return self.selection.year
-
-    @property
-    def group(self) -> str:
-        return self.selection.group
-
-    @property
-    def within(self) -> str | None:
-        return self.selection.within
 
     def query_string(self) -> str:
         """The parameters that make tiles carry this analysis, appended to a tile query string."""

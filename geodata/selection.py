@@ -53,6 +53,32 @@ class Selection:
         return urlencode({"year": self.year, "group": ",".join(self.groups), "indicators": ",".join(self.indicators)})
 
 
+class OneFigure:
+    """What a request for one figure (a style, legend or analysis) says of it, read from its `selection`."""
+
+    selection: Selection
+
+    @property
+    def indicator(self) -> str:
+        return self.selection.indicator
+
+    @property
+    def level(self) -> Level:
+        return self.selection.level
+
+    @property
+    def year(self) -> int:
+        return self.selection.year
+
+    @property
+    def group(self) -> str:
+        return self.selection.group
+
+    @property
+    def within(self) -> str | None:
+        return self.selection.within
+
+
 def parse_selection(availability: Availability, catalog: Catalog, level_name: str, params: Mapping[str, str]) -> Selection:
     """A map of figures. Defaults: latest year, group totaal, every indicator with figures for those groups."""
     level = availability.level(level_name)

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from geodata.catalog import Catalog
 from geodata.errors import RequestError
 from geodata.params import bool_param, floats_param, int_param
-from geodata.regions import Level
-from geodata.selection import Selection
+from geodata.selection import OneFigure, Selection
 from styles.classify import MAX_CLASSES, METHODS, MIN_CLASSES
 from styles.palettes import default_palette, is_diverging
 
@@ -26,7 +25,7 @@ DEFAULT_CENTRED_K = 6
 
 
 @dataclass(frozen=True)
-class ThematicRequest:
+class ThematicRequest(OneFigure):
     selection: Selection  # one indicator and group
     method: str
     k: int
@@ -34,26 +33,6 @@ class ThematicRequest:
     fixed: bool
     palette: str
     centre: str | None
-
-    @property
-    def indicator(self) -> str:
-        return self.selection.indicator
-
-    @property
-    def level(self) -> Level:
-        return self.selection.level
-
-    @property
-    def year(self) -> int:
-        return self.selection.year
-
-    @property
-    def group(self) -> str:
-        return self.selection.group
-
-    @property
-    def within(self) -> str | None:
-        return self.selection.within
 
     def query_string(self) -> str:
         """Canonical parameters, so a style links to the legend of exactly the same map."""
