@@ -138,7 +138,8 @@ def encode_layer(
     is left out, and every distinct value is stored once across all keys."""
     commands, lengths = geometry
     n = len(lengths)
-    factorised = [(key, *pd.factorize(pd.Series(column, dtype=object), use_na_sentinel=True)) for key, column in columns.items()]
+    # factorize on the object array itself: wrapping it in a Series first costs 5x as much per key.
+    factorised = [(key, *pd.factorize(np.asarray(column, dtype=object), use_na_sentinel=True)) for key, column in columns.items()]
     factorised = [(key, codes, uniques) for key, codes, uniques in factorised if len(uniques)]
     values, positions = _value_table([uniques for _, _, uniques in factorised])
     value_index = np.full((n, len(factorised)), -1, dtype=np.int64)
@@ -176,7 +177,7 @@ def _kind(value: Any) -> int:
 _KIND_OF_DTYPE = {"string": VALUE_STRING, "integer": VALUE_INT, "floating": VALUE_DOUBLE, "boolean": VALUE_BOOL}
 
 
-def _value_table(uniques_per_key: list[pd.Index]) -> tuple[bytes, list[np.ndarray]]:
+def _value_table(uniques_per_key: list[np.ndarray]) -> tuple[bytes, list[np.ndarray]]:
     """The layer's Value messages (field 4, wire bytes), and for each key the position of each
     of its distinct values in that table. Values are grouped by kind and factorised once per
     kind over all keys, so a value two keys share is stored once."""
@@ -194,7 +195,7 @@ def _value_table(uniques_per_key: list[pd.Index]) -> tuple[bytes, list[np.ndarra
         of_kind = np.flatnonzero(all_kinds == kind)
         if len(of_kind) == 0:
             continue
-        codes, distinct = pd.factorize(pd.Series(all_values[of_kind], dtype=object))
+        codes, distinct = pd.factorize(all_values[of_kind])
         position[of_kind] = offset + codes
         table.append(_encode_values(kind, list(distinct)))
         offset += len(distinct)
