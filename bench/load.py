@@ -2,8 +2,9 @@
 
 Builds the demo dataset into a temporary folder, serves it with `wijkmonitor serve` on a free
 127.0.0.1 port and loads it in two timed runs. Tiles are asked by wrk (Debian package wrk: C,
-event-driven, one thread per process), so that the tile figures are the server's and not those of
-a client queueing its own requests; hotspot analyses are asked by this process.
+event-driven, one thread per process; see bench/wrk.py), so that the tile figures are the
+server's and not those of a client queueing its own requests; hotspot analyses are asked by this
+process.
 
   cached   --concurrency minus --cold-connections (40) keep-alive connections of one wrk process
            cycle over 16 buurt tiles at z14, warmed first: answered from the tile cache.
@@ -25,8 +26,8 @@ a client queueing its own requests; hotspot analyses are asked by this process.
 Tile requests carry `Accept-Encoding: gzip`, as a browser's do (a cached tile is kept gzipped).
 
 Per run and request class the table gives requests, req/s (over that class's seconds of load),
-latency p50/p99/max in ms, failed and shed. Tile figures are wrk's, printed by the done() of the
-wrk script as one JSON line: latencies of all answers, from sending the request to its last byte,
+latency p50/p99/max in ms, failed and shed. Tile figures are wrk's, printed by the done() of its
+Lua script as one JSON line: latencies of all answers, from sending the request to its last byte,
 with wrk's correction for coordinated omission (an answer slower than twice a connection's mean
 time per request adds the answers that connection would have sent meanwhile), so p99 is what a
 request sent at any moment would wait; failed = status >= 400, answers slower than --timeout and
@@ -55,13 +56,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import math
 import os
 import random
 import resource
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -81,6 +80,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analysis.request import METHODS, WEIGHTS  # noqa: E402
+from bench.wrk import STOP_WAIT, Figures, Wrk, WrkFailed  # noqa: E402
 from tiles.tilemath import tiles_covering  # noqa: E402
 
 HOST = "127.0.0.1"  # loopback only
@@ -95,71 +95,7 @@ BUILD_TIMEOUT = 300.0  # seconds
 RELOAD_WAIT = 15.0  # seconds a rebuilt file may take to be served
 RELOAD_TAIL = 2.0  # seconds of load after the last rebuild was served
 MAX_BACKOFF = 5.0  # seconds a shed hotspot client waits at most (Retry-After)
-WRK_STOP_WAIT = 10.0  # seconds wrk may take to stop and print after SIGINT
 Bounds = tuple[float, float, float, float]  # west, south, east, north in degrees
-
-# Arguments after `--`: a file of request paths (one a line), "cycle" (over them again and again) or
-# "once" (each once), and the most requests to send. It records nothing: done() prints wrk's figures.
-WRK_SCRIPT = """\
-local requests, cycle, cap, sent = {}, true, 0, 0
-ran_out = false  -- a global, so done() can read it from the thread
-
-function init(args)
-  for path in io.lines(args[1]) do
-    requests[#requests + 1] = wrk.format("GET", path)
-  end
-  cycle, cap = args[2] == "cycle", tonumber(args[3])
-end
-
-function request()
-  if sent >= cap or (not cycle and sent >= #requests) then
-    ran_out = true
-    return ""  -- nothing to send: the connection stays idle until wrk stops
-  end
-  sent = sent + 1
-  return requests[(sent - 1) % #requests + 1]
-end
-
-local threads = {}
-
-function setup(thread)
-  threads[#threads + 1] = thread
-end
-
-function done(summary, latency)
-  local any_ran_out = false
-  for _, thread in ipairs(threads) do
-    any_ran_out = any_ran_out or thread:get("ran_out")
-  end
-  local e = summary.errors
-  io.write(string.format(
-    '{"requests": %d, "seconds": %.3f, "p50_ms": %.3f, "p99_ms": %.3f, "max_ms": %.3f, "status": %d, '
-      .. '"timeout": %d, "connect": %d, "read": %d, "write": %d, "ran_out": %s}\\n',
-    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1e3, latency:percentile(99) / 1e3,
-    latency.max / 1e3, e.status, e.timeout, e.connect, e.read, e.write, tostring(any_ran_out)))
-end
-"""
-WRK_FAILURES = {  # keys of the JSON line: how the report names them
-    "status": "status >= 400",
-    "timeout": "slower than --timeout",
-    "connect": "connect error",
-    "read": "read error",
-    "write": "write error",
-}
-
-
-@dataclass(frozen=True)
-class Figures:
-    """One request class in one run, as the table prints it."""
-
-    requests: int
-    seconds: float
-    p50_ms: float
-    p99_ms: float
-    max_ms: float
-    failed: Counter[str]
-    shed: int = 0
-
 
 @dataclass
 class Tally:
@@ -191,74 +127,6 @@ class Run:
             return False
         self.sent += 1
         return True
-
-
-class WrkFailed(RuntimeError):
-    pass
-
-
-@dataclass(frozen=True)
-class WrkResult:
-    """What a stopped wrk process reports."""
-
-    name: str
-    figures: Figures
-    ran_out: bool  # its script had no more requests to send (the list or --max-requests) before the end
-    cpu_seconds: float
-
-
-@dataclass
-class Wrk:
-    """A wrk process loading the server with one class of tile requests."""
-
-    name: str
-    process: subprocess.Popen[bytes]
-    output: Path
-
-    @classmethod
-    def start(
-        cls, name: str, paths: list[str], cycle: bool, connections: int, seconds: float,
-        args: argparse.Namespace, base_url: str, folder: Path,
-    ) -> Wrk:
-        """Start wrk on the paths with `connections` connections; it stops by itself after `seconds`."""
-        listing, output = folder / f"{name}.paths", folder / f"wrk-{name}.out"
-        listing.write_text("".join(f"{path}\n" for path in paths))
-        headers = [option for key, value in TILE_HEADERS.items() for option in ("--header", f"{key}: {value}")]
-        command = [
-            "wrk", "--threads", "1", "--connections", str(connections), "--duration", f"{math.ceil(seconds)}s",
-            "--timeout", f"{math.ceil(args.timeout)}s", "--latency", *headers, "--script", str(folder / "load.lua"),
-            f"{base_url}/", "--", str(listing), "cycle" if cycle else "once", str(args.max_requests),
-        ]
-        with output.open("wb") as out:
-            return cls(name, subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT), output)
-
-    async def stop(self) -> WrkResult:
-        """Stop wrk (SIGINT: it closes its connections and prints its figures) and read what it reports."""
-        # os.kill and os.wait4 rather than Popen's methods, which may reap the process and so lose its CPU time.
-        os.kill(self.process.pid, signal.SIGINT)
-        deadline = time.monotonic() + WRK_STOP_WAIT
-        while not (ended := os.wait4(self.process.pid, os.WNOHANG))[0]:
-            if time.monotonic() > deadline:
-                os.kill(self.process.pid, signal.SIGKILL)
-            await asyncio.sleep(0.05)
-        _, status, usage = ended
-        self.process.returncode = os.waitstatus_to_exitcode(status)
-        text = self.output.read_text(errors="replace")
-        line = next((line for line in reversed(text.splitlines()) if line.startswith("{")), None)
-        if self.process.returncode != 0 or line is None:
-            raise WrkFailed(f"wrk ({self.name} tiles) exited with {self.process.returncode}:\n{text[-2000:]}")
-        s = json.loads(line)
-        failed = Counter({label: s[key] for key, label in WRK_FAILURES.items() if s[key]})
-        answered = s["requests"] > 0
-        p50, p99, top = (s[k] if answered else math.nan for k in ("p50_ms", "p99_ms", "max_ms"))
-        figures = Figures(s["requests"], s["seconds"], p50, p99, top, failed)
-        return WrkResult(self.name, figures, s["ran_out"], usage.ru_utime + usage.ru_stime)
-
-    def kill(self) -> None:
-        """Stop wrk at once if it still runs (Ctrl-C, an error); no figures."""
-        if self.process.returncode is None:
-            self.process.kill()
-            self.process.wait()
 
 
 def build_command(output: Path) -> list[str]:
@@ -441,7 +309,7 @@ async def rebuild_during(
 def longest_run(args: argparse.Namespace, rebuilds: int) -> float:
     """Seconds a run can last at most: wrk's own limit, should this process not stop it."""
     per_rebuild = BUILD_TIMEOUT + RELOAD_WAIT + 3 * args.timeout  # the build, the wait, /health calls
-    return args.seconds + rebuilds * per_rebuild + RELOAD_TAIL + WRK_STOP_WAIT
+    return args.seconds + rebuilds * per_rebuild + RELOAD_TAIL + STOP_WAIT
 
 
 def ms(value: float) -> str:
@@ -501,32 +369,35 @@ async def load_run(
     cached_connections, expected = args.concurrency - args.cold_connections, args.seconds + rebuilds * REBUILD_SECONDS
     cold_listed = min(args.max_requests, math.ceil(expected * COLD_RATE_CEILING)) if args.cold_connections else 0
     cold_paths = list(islice(cold, cold_listed))
-    tally = Tally()
+    tally, run = Tally(), Run(args.max_requests)
     loads: list[Wrk] = []
-    hotspots: asyncio.Future[list[None]] | None = None
+    clients: list[asyncio.Task[None]] = []
     before, children_before = Usage.now(server_pid), ended_children_cpu()
     try:
         for name, paths, cycle, connections in (("cached", cached, True, cached_connections),
                                                 ("cold", cold_paths, False, args.cold_connections)):
             if connections:
-                limit = longest_run(args, rebuilds)
-                loads.append(Wrk.start(name, paths, cycle, connections, limit, args, base_url, served.parent))
-        run = Run(args.max_requests)  # starts now: wrk's own seconds start when its connections do
-        clients = (hotspot_client(client, run, fresh_hotspots, tally) for _ in range(args.hotspot_clients))
-        hotspots = asyncio.gather(*clients)
+                loads.append(Wrk.start(
+                    name, base_url, paths, cycle=cycle, connections=connections, seconds=longest_run(args, rebuilds),
+                    timeout=args.timeout, max_requests=args.max_requests, headers=TILE_HEADERS, folder=served.parent,
+                ))
+        run.started = time.monotonic()  # wrk's own seconds start when its connections do
+        clients += [asyncio.create_task(hotspot_client(client, run, fresh_hotspots, tally))
+                    for _ in range(args.hotspot_clients)]
+        # A task, not gathered with the sleep: on Ctrl-C it is cancelled once, and waits for the build it stops.
         rebuilding = asyncio.create_task(rebuild_during(client, run.started, args.seconds, served, rebuilds))
         await asyncio.sleep(args.seconds)
         notes = await rebuilding  # the run goes on until the rebuilds are served
-        run.ended = time.monotonic()
+        run.ended = ended = time.monotonic()
         after = Usage.now(server_pid)
         stopped = await asyncio.gather(*(load.stop() for load in loads))
-        await hotspots  # each client finishes the request it is waiting for
+        await asyncio.gather(*clients)  # each client finishes the request it is waiting for
     finally:
-        if hotspots is not None:
-            hotspots.cancel()  # still running only after an error
+        for task in clients:
+            task.cancel()  # still running only after an error or Ctrl-C
         for load in loads:
             load.kill()
-    seconds = run.ended - run.started
+    seconds = ended - run.started
     empty = Figures(0, seconds, math.nan, math.nan, math.nan, Counter())
     rows = {"cached": empty, "cold": empty} | {result.name: result.figures for result in stopped}
     rows["hotspot"] = tally.figures(seconds)
@@ -541,8 +412,9 @@ async def load_run(
     }
     if rebuilds:
         cpu["rebuilds"] = ended_children_cpu() - children_before - wrk_cpu
+    last_answer = max(tally.last_answer, ended) - run.started
     title = (
-        f"run {number}: {seconds:.1f} s of load (last answer after {max(tally.last_answer, run.ended) - run.started:.1f} s), "
+        f"run {number}: {seconds:.1f} s of load (last answer after {last_answer:.1f} s), "
         f"wrk {cached_connections} cached + {args.cold_connections} cold tile connections ({len(cold_paths)} cold "
         f"tiles listed), {args.hotspot_clients} hotspot clients"
         + (f", served dataset rebuilt {rebuilds}x" if rebuilds else "")
@@ -567,7 +439,6 @@ async def bench(args: argparse.Namespace, server: subprocess.Popen[bytes], base_
         cached = await warm_up(client, rng, bounds, max(args.timeout, 120))
         cold = never_asked(cold_tiles((await client.get("/catalog")).json(), bounds, rng))
         fresh_hotspots = never_asked(hotspot_analyses(rng))
-        (served.parent / "load.lua").write_text(WRK_SCRIPT)
         for number, rebuilds in ((1, 0), (2, args.rebuilds)):
             try:
                 await load_run(number, rebuilds, args, client, server.pid, base_url, served, cached, cold,
