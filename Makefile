@@ -32,8 +32,9 @@ test: install
 bench: install
 	$(PY) bench/tiles.py
 
-# Tiles and hotspot analyses under load on 127.0.0.1, then the same while the dataset is rebuilt (issue 11).
+# Tiles (by wrk) and hotspot analyses under load on 127.0.0.1, then the same while the dataset is rebuilt (issue 11).
 load: install
+	sh scripts/system-packages.sh bench
 	$(PY) bench/load.py
 
 clean:

@@ -1,41 +1,66 @@
 """Loopback load and fault bench (issue 11): tiles and hotspot analyses at once, then during rebuilds.
 
 Builds the demo dataset into a temporary folder, serves it with `wijkmonitor serve` on a free
-127.0.0.1 port and drives it with an async HTTP client in two timed runs:
+127.0.0.1 port and loads it in two timed runs. Tiles are asked by wrk (Debian package wrk: C,
+event-driven, one thread per process; see bench/wrk.py), so that the tile figures are the
+server's and not those of a client queueing its own requests; hotspot analyses are asked by this
+process.
 
-  run 1  --concurrency tile clients (50) loop over *cached* tiles (16 buurt tiles at z14, warmed
-         first) and, with probability --cold-share, *cold* tiles: a z10-16 tile in Utrecht's
-         bounds with a level, year, indicators and group from /catalog never asked before.
-         Meanwhile --hotspot-clients (4) loop over /analysis/hotspots with parameters never asked
-         before (permutations, method, weights, k), so each is a fresh computation.
-  run 2  the same load while the demo is rebuilt onto the served file --rebuilds times, started at
-         even intervals in a separate process (the build renames a complete file over it; the
-         server reloads it and starts with empty caches). The load goes on past --seconds until
-         the last rebuild has been served for 2 s. A note per rebuild gives its build time and
-         how soon /health showed the new dataset version.
+  cached   --concurrency minus --cold-connections (40) keep-alive connections of one wrk process
+           cycle over 16 buurt tiles at z14, warmed first: answered from the tile cache.
+  cold     --cold-connections (10) connections of a second wrk process walk a list of tiles never
+           asked before: z10-16 in Utrecht's bounds with a level, year, 1-3 indicators and a group
+           from /catalog, each made by a tile thread. The list holds COLD_RATE_CEILING tiles per
+           expected second of the run; should it run out, a note below the table says so.
+  hotspot  --hotspot-clients (4) clients in this process loop over /analysis/hotspots with
+           parameters never asked before (permutations, method, weights, k): each is a fresh
+           computation in the server's analysis worker.
 
-Per run and request class: requests, req/s (over the seconds of load), latency p50/p99/max in
-ms of the requests answered as expected (tiles 200 or 204, hotspots 200), failed (5xx,
-connection errors, timeouts, any other status; reasons listed below the table), shed (503/429
-with Retry-After on hotspots: work the server declined, not a failure; the client waits as told,
-at most 5 s), the server's RSS before and after (its child processes apart, should analyses run in
-a pool), the CPU seconds the server process and this client used, and a verdict against the
-targets: cached-tile p99 < 50 ms, no failed requests. Latencies are measured by the client, which
-shares the cores with the server (its CPU seconds show how much): compare runs on one machine.
+  run 1    that load for --seconds.
+  run 2    the same while the demo is rebuilt onto the served file --rebuilds times, started at
+           even intervals in a separate process (the build renames a complete file over it; the
+           server reloads it and starts with empty caches). The load goes on past --seconds until
+           the last rebuild has been served for 2 s. A note per rebuild gives its build time and
+           how soon /health showed the new dataset version.
 
-Every loop stops at the run's end or once the run has sent --max-requests; a request gives up after
---timeout seconds. Exit status 0 whatever the figures; 1 when the demo build or the server fails,
-130 on Ctrl-C (the server and any build are stopped in every case).
+Tile requests carry `Accept-Encoding: gzip`, as a browser's do (a cached tile is kept gzipped).
 
-    .venv/bin/python bench/load.py [--seconds 30] [--concurrency 50] [--hotspot-clients 4]
+Per run and request class the table gives requests, req/s (over that class's seconds of load),
+latency p50/p99/max in ms, failed and shed. Tile figures are wrk's, printed by the done() of its
+Lua script as one JSON line: latencies of all answers, from sending the request to its last byte,
+with wrk's correction for coordinated omission (an answer slower than twice a connection's mean
+time per request adds the answers that connection would have sent meanwhile), so p99 is what a
+request sent at any moment would wait; failed = status >= 400, answers slower than --timeout and
+socket errors (connect, read, write); 204 (a tile without regions) is an answer like 200, and a
+request unanswered when wrk is stopped counts nowhere. Hotspot latencies are those of the 200
+answers; failed = 5xx, connection errors, timeouts, any other status; shed = 503/429 with
+Retry-After: work the server declined, not a failure (the client waits as told, at most 5 s).
+Reasons for failures are listed below the table.
+
+Then: the server's RSS before and after the run (its child processes, the analysis worker, apart);
+CPU seconds spent in the run by the server process, its child processes, wrk, this process (the
+hotspot clients) and the rebuilds, next to the cores x seconds the machine had: client and server
+share the cores, and this line shows how much the load itself took. Last the verdict against the
+targets: cached-tile p99 < 50 ms, no failed requests. Compare runs on one machine.
+
+Every load stops at the run's end; wrk also after --max-requests per class (its script sends no
+more) and by itself after the longest the run can last, the hotspot clients after --max-requests
+in all; a request gives up after --timeout seconds. Exit status 0 whatever the figures; 1 when wrk
+is missing (`sh scripts/system-packages.sh bench` installs it) or the demo build, the server or wrk
+fails, 130 on Ctrl-C (the server, wrk and any build are stopped in every case).
+
+    .venv/bin/python bench/load.py [--seconds 30] [--concurrency 50] [--cold-connections 10]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import random
+import resource
+import shutil
 import socket
 import subprocess
 import sys
@@ -44,6 +69,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from subprocess import DEVNULL
 
@@ -54,12 +80,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analysis.request import METHODS, WEIGHTS  # noqa: E402
+from bench.wrk import STOP_WAIT, Figures, Wrk, WrkFailed  # noqa: E402
 from tiles.tilemath import tiles_covering  # noqa: E402
 
 HOST = "127.0.0.1"  # loopback only
 MANIFEST = ROOT / "demo" / "wijkmonitor.toml"
 HOTSPOTS = "/analysis/hotspots?indicator=bijstand_per_1000&year=2023"
+TILE_HEADERS = {"Accept-Encoding": "gzip"}
 CACHED_TILES = 16
+COLD_RATE_CEILING = 500  # cold tiles a second the list is made for: well above what 2 cores make
+REBUILD_SECONDS = 20.0  # what a rebuild is expected to add to run 2, for the length of its cold-tile list
 TARGET_CACHED_P99_MS = 50.0
 BUILD_TIMEOUT = 300.0  # seconds
 RELOAD_WAIT = 15.0  # seconds a rebuilt file may take to be served
@@ -67,40 +97,33 @@ RELOAD_TAIL = 2.0  # seconds of load after the last rebuild was served
 MAX_BACKOFF = 5.0  # seconds a shed hotspot client waits at most (Retry-After)
 Bounds = tuple[float, float, float, float]  # west, south, east, north in degrees
 
-
 @dataclass
 class Tally:
-    """What became of the requests of one class in one run."""
+    """What became of the hotspot requests of one run."""
 
     latencies_ms: list[float] = field(default_factory=list)
     failed: Counter[str] = field(default_factory=Counter)
     shed: int = 0
+    last_answer: float = 0.0  # time.monotonic() of the last answer
 
-    @property
-    def requests(self) -> int:
-        return len(self.latencies_ms) + sum(self.failed.values()) + self.shed
-
-    def percentile(self, q: float) -> float:
-        return float(np.percentile(self.latencies_ms, q)) if self.latencies_ms else float("nan")
+    def figures(self, seconds: float) -> Figures:
+        p50, p99, top = np.percentile(self.latencies_ms, [50, 99, 100]) if self.latencies_ms else [math.nan] * 3
+        requests = len(self.latencies_ms) + sum(self.failed.values()) + self.shed
+        return Figures(requests, seconds, float(p50), float(p99), float(top), self.failed, self.shed)
 
 
 @dataclass
 class Run:
-    """One timed run: its length, request budget and a tally per request class."""
+    """One timed run: when it started and ended, and how many hotspot requests were sent."""
 
-    seconds: float
     max_requests: int
     started: float = field(default_factory=time.monotonic)
-    ended: float = 0.0
-    rebuilding: bool = False  # while True the load goes on past `seconds` (run 2: until the rebuilds are served)
+    ended: float | None = None
     sent: int = 0
-    tallies: dict[str, Tally] = field(default_factory=lambda: {c: Tally() for c in ("cached", "cold", "hotspot")})
 
     def go_on(self) -> bool:
-        """Asked by every client loop before each request: time and budget left (takes one request)."""
-        now = time.monotonic()
-        if (now >= self.started + self.seconds and not self.rebuilding) or self.sent >= self.max_requests:
-            self.ended = self.ended or now
+        """Asked by each hotspot client before each request: not ended, budget left (takes one request)."""
+        if self.ended is not None or self.sent >= self.max_requests:
             return False
         self.sent += 1
         return True
@@ -116,34 +139,56 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def descendants(pid: int) -> list[int]:
+    """The child processes of a process, theirs too (none for a process that ended)."""
+    try:
+        children = [int(c) for f in Path(f"/proc/{pid}/task").glob("*/children") for c in f.read_text().split()]
+    except OSError:
+        return []
+    return children + [d for child in children for d in descendants(child)]
+
+
+def rss_mb(pid: int) -> float:
+    """VmRSS of a process in MB (0 for a process that ended)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    return next((int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmRSS:")), 0.0)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a process so far (0 for a process that ended)."""
+    try:  # utime and stime: fields 14 and 15 of /proc/PID/stat, counted after the ")" ending its name
+        ticks = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11:13]
+    except OSError:
+        return 0.0
+    return sum(int(t) for t in ticks) / os.sysconf("SC_CLK_TCK")
+
+
+def ended_children_cpu() -> float:
+    """CPU seconds of the child processes of this process that ended and were waited for (wrk, builds)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 @dataclass(frozen=True)
 class Usage:
-    """The server's memory (its descendants apart) and the CPU seconds of server and client, at one moment."""
+    """The memory and CPU seconds of the server (its child processes apart) and this process, at one moment."""
 
     rss_mb: float
     children_rss_mb: float
     server_cpu: float
-    client_cpu: float
+    children_cpu: float
+    bench_cpu: float
 
     @classmethod
     def now(cls, pid: int) -> Usage:
-        try:  # utime and stime: fields 14 and 15 of /proc/PID/stat, counted after the ")" ending its name
-            ticks = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11:13]
-        except OSError:
-            ticks = ["0", "0"]
-        cpu = sum(int(t) for t in ticks) / os.sysconf("SC_CLK_TCK")
-        return cls(*rss_mb(pid), cpu, time.process_time())
-
-
-def rss_mb(pid: int) -> tuple[float, float]:
-    """VmRSS of a process and the sum over its descendants, in MB (0 for a process that ended)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-        children = [int(c) for f in Path(f"/proc/{pid}/task").glob("*/children") for c in f.read_text().split()]
-    except OSError:
-        return 0.0, 0.0
-    own = next((int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmRSS:")), 0.0)
-    return own, sum(sum(rss_mb(child)) for child in children)
+        children = descendants(pid)
+        return cls(
+            rss_mb(pid), sum(map(rss_mb, children)), cpu_seconds(pid), sum(map(cpu_seconds, children)),
+            time.process_time(),
+        )
 
 
 def never_asked(urls: Iterator[str]) -> Iterator[str]:
@@ -176,17 +221,19 @@ def hotspot_analyses(rng: random.Random) -> Iterator[str]:
         yield url + (f"&k={rng.randint(3, 12)}" if weights == "knn" else "")
 
 
-async def timed_get(client: httpx.AsyncClient, url: str, tally: Tally, ok: tuple[int, ...], sheddable: bool) -> float:
-    """GET url and file the outcome in tally; returns the Retry-After seconds of a shed answer, else 0."""
+async def hotspot_get(client: httpx.AsyncClient, url: str, tally: Tally) -> float:
+    """GET an analysis and file the outcome in tally; returns the Retry-After seconds of a shed answer, else 0."""
     started = time.perf_counter()
     try:
         response = await client.get(url)
     except httpx.HTTPError as exc:
         tally.failed[type(exc).__name__] += 1
         return 0.0
-    if response.status_code in ok:
+    finally:
+        tally.last_answer = time.monotonic()
+    if response.status_code == 200:
         tally.latencies_ms.append((time.perf_counter() - started) * 1000)
-    elif sheddable and response.status_code in (429, 503) and "retry-after" in response.headers:
+    elif response.status_code in (429, 503) and "retry-after" in response.headers:
         tally.shed += 1
         retry_after = response.headers["retry-after"]
         return float(retry_after) if retry_after.isdigit() else 1.0  # an HTTP date: back off a second
@@ -195,19 +242,9 @@ async def timed_get(client: httpx.AsyncClient, url: str, tally: Tally, ok: tuple
     return 0.0
 
 
-async def tile_client(
-    client: httpx.AsyncClient, run: Run, cached: list[str], cold: Iterator[str], cold_share: float, rng: random.Random
-) -> None:
+async def hotspot_client(client: httpx.AsyncClient, run: Run, fresh: Iterator[str], tally: Tally) -> None:
     while run.go_on():
-        if rng.random() < cold_share:
-            await timed_get(client, next(cold), run.tallies["cold"], (200, 204), sheddable=False)
-        else:
-            await timed_get(client, rng.choice(cached), run.tallies["cached"], (200, 204), sheddable=False)
-
-
-async def hotspot_client(client: httpx.AsyncClient, run: Run, fresh: Iterator[str]) -> None:
-    while run.go_on():
-        retry_after = await timed_get(client, next(fresh), run.tallies["hotspot"], (200,), sheddable=True)
+        retry_after = await hotspot_get(client, next(fresh), tally)
         await asyncio.sleep(min(retry_after, MAX_BACKOFF))
 
 
@@ -244,69 +281,76 @@ async def build_into(served: Path) -> str | None:
     return f"build failed (exit {code})" if code else None
 
 
-async def rebuild_during(client: httpx.AsyncClient, run: Run, served: Path, times: int) -> list[str]:
-    """Rebuild the served file `times` times, spread over the run; the load goes on until each is served."""
+async def rebuild_during(
+    client: httpx.AsyncClient, started: float, seconds: float, served: Path, times: int
+) -> list[str]:
+    """Rebuild the served file `times` times, spread over `seconds` from `started`; returns once each is served."""
     notes: list[str] = []
-    try:
-        for number in range(1, times + 1):
-            await asyncio.sleep(max(0.0, run.started + number * run.seconds / (times + 1) - time.monotonic()))
-            before = (await health(client) or {}).get("version")
-            began = time.monotonic()
-            failure = await build_into(served)
-            built = time.monotonic() - began
-            if failure is not None:
-                notes.append(f"rebuild {number}: {failure}")
-                continue
-            waited = await reload_seen(client, before)
-            if waited is None:
-                error = (await health(client) or {}).get("last_reload_error")
-                notes.append(f"rebuild {number}: built in {built:.1f} s, not served {RELOAD_WAIT:.0f} s on ({error})")
-            else:
-                notes.append(f"rebuild {number}: built in {built:.1f} s, served {waited:.1f} s later")
+    for number in range(1, times + 1):
+        await asyncio.sleep(max(0.0, started + number * seconds / (times + 1) - time.monotonic()))
+        before = (await health(client) or {}).get("version")
+        began = time.monotonic()
+        failure = await build_into(served)
+        built = time.monotonic() - began
+        if failure is not None:
+            notes.append(f"rebuild {number}: {failure}")
+            continue
+        waited = await reload_seen(client, before)
+        if waited is None:
+            error = (await health(client) or {}).get("last_reload_error")
+            notes.append(f"rebuild {number}: built in {built:.1f} s, not served {RELOAD_WAIT:.0f} s on ({error})")
+        else:
+            notes.append(f"rebuild {number}: built in {built:.1f} s, served {waited:.1f} s later")
+    if times:
         await asyncio.sleep(RELOAD_TAIL)
-    finally:
-        run.rebuilding = False
     return notes
 
 
-def report(title: str, run: Run, before: Usage, after: Usage, notes: list[str]) -> None:
-    tallies, seconds = run.tallies, run.ended - run.started
-    everything = Tally(
-        [ms for t in tallies.values() for ms in t.latencies_ms],
-        sum((t.failed for t in tallies.values()), Counter()),
-        sum(t.shed for t in tallies.values()),
-    )
+def longest_run(args: argparse.Namespace, rebuilds: int) -> float:
+    """Seconds a run can last at most: wrk's own limit, should this process not stop it."""
+    per_rebuild = BUILD_TIMEOUT + RELOAD_WAIT + 3 * args.timeout  # the build, the wait, /health calls
+    return args.seconds + rebuilds * per_rebuild + RELOAD_TAIL + STOP_WAIT
+
+
+def ms(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:.1f}"
+
+
+def report(title: str, rows: dict[str, Figures], before: Usage, after: Usage, cpu: dict[str, float], seconds: float,
+           notes: list[str]) -> None:
     print(f"\n{title}")
     print(f"{'class':<8} {'requests':>8} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'failed':>6} shed")
-    for name, t in [*tallies.items(), ("all", everything)]:
+    for name, f in rows.items():
         print(
-            f"{name:<8} {t.requests:>8} {t.requests / seconds:>7.1f} {t.percentile(50):>8.1f} "
-            f"{t.percentile(99):>8.1f} {t.percentile(100):>8.1f} {sum(t.failed.values()):>6} {t.shed:>5}"
+            f"{name:<8} {f.requests:>8} {f.requests / f.seconds if f.seconds else 0:>7.1f} {ms(f.p50_ms):>8} "
+            f"{ms(f.p99_ms):>8} {ms(f.max_ms):>8} {sum(f.failed.values()):>6} {f.shed:>5}"
         )
-    for name, t in tallies.items():
-        if t.failed:
-            print(f"failed {name}: " + ", ".join(f"{reason} x{n}" for reason, n in t.failed.most_common()))
+    failed = sum(sum(f.failed.values()) for f in rows.values())
+    print(f"{'all':<8} {sum(f.requests for f in rows.values()):>8} {'':>7} {'':>8} {'':>8} {'':>8} {failed:>6} "
+          f"{sum(f.shed for f in rows.values()):>5}")
+    for name, f in rows.items():
+        if f.failed:
+            print(f"failed {name}: " + ", ".join(f"{reason} x{n}" for reason, n in f.failed.most_common()))
     kids = f" (child processes {before.children_rss_mb:.0f} -> {after.children_rss_mb:.0f} MB)"
     print(f"server RSS {before.rss_mb:.0f} MB -> {after.rss_mb:.0f} MB" + (kids if after.children_rss_mb else ""))
-    print(
-        f"CPU seconds until the last answer: server process {after.server_cpu - before.server_cpu:.1f}, "
-        f"this client {after.client_cpu - before.client_cpu:.1f} ({os.cpu_count()} cores)"
-    )
+    cores = os.cpu_count() or 1
+    print("CPU seconds in the run: " + ", ".join(f"{name} {s:.1f}" for name, s in cpu.items())
+          + f" (of {cores} cores x {seconds:.1f} s = {cores * seconds:.0f})")
     for note in notes:
         print(note)
-    p99, failed = tallies["cached"].percentile(99), sum(everything.failed.values())
+    p99 = rows["cached"].p99_ms
     met = "met" if p99 < TARGET_CACHED_P99_MS and failed == 0 else "missed"
     print(
-        f"verdict: cached-tile p99 {p99:.1f} ms (target < {TARGET_CACHED_P99_MS:.0f} ms), "
+        f"verdict: cached-tile p99 {ms(p99)} ms (target < {TARGET_CACHED_P99_MS:.0f} ms), "
         f"failed requests {failed} (target 0): targets {met}"
     )
 
 
 async def warm_up(client: httpx.AsyncClient, rng: random.Random, bounds: Bounds, timeout: float) -> list[str]:
-    """Cache the cached-tile set (tiles with regions) and compile PySAL's kernels; returns the set."""
+    """Cache the cached-tile set (tiles with regions, gzipped) and compile PySAL's kernels; returns the set."""
     candidates = [f"/tiles/buurt/{z}/{x}/{y}.mvt" for z, x, y in tiles_covering(bounds, 14)]
     tiles = [url for url in rng.sample(candidates, 4 * CACHED_TILES)
-             if (await client.get(url)).raise_for_status().status_code == 200]
+             if (await client.get(url, headers=TILE_HEADERS)).raise_for_status().status_code == 200]
     began = time.monotonic()
     analyses = [f"{HOTSPOTS}&permutations=99&method={m}&weights={w}" for m in METHODS for w in WEIGHTS]
     statuses = [(await client.get(url, timeout=timeout)).status_code for url in analyses]
@@ -317,8 +361,69 @@ async def warm_up(client: httpx.AsyncClient, rng: random.Random, bounds: Bounds,
     return tiles[:CACHED_TILES]
 
 
+async def load_run(
+    number: int, rebuilds: int, args: argparse.Namespace, client: httpx.AsyncClient, server_pid: int, base_url: str,
+    served: Path, cached: list[str], cold: Iterator[str], fresh_hotspots: Iterator[str],
+) -> None:
+    """One run: wrk on cached and cold tiles, hotspot clients, and the rebuilds if any; prints its report."""
+    cached_connections, expected = args.concurrency - args.cold_connections, args.seconds + rebuilds * REBUILD_SECONDS
+    cold_listed = min(args.max_requests, math.ceil(expected * COLD_RATE_CEILING)) if args.cold_connections else 0
+    cold_paths = list(islice(cold, cold_listed))
+    tally, run = Tally(), Run(args.max_requests)
+    loads: list[Wrk] = []
+    clients: list[asyncio.Task[None]] = []
+    before, children_before = Usage.now(server_pid), ended_children_cpu()
+    try:
+        for name, paths, cycle, connections in (("cached", cached, True, cached_connections),
+                                                ("cold", cold_paths, False, args.cold_connections)):
+            if connections:
+                loads.append(Wrk.start(
+                    name, base_url, paths, cycle=cycle, connections=connections, seconds=longest_run(args, rebuilds),
+                    timeout=args.timeout, max_requests=args.max_requests, headers=TILE_HEADERS, folder=served.parent,
+                ))
+        run.started = time.monotonic()  # wrk's own seconds start when its connections do
+        clients += [asyncio.create_task(hotspot_client(client, run, fresh_hotspots, tally))
+                    for _ in range(args.hotspot_clients)]
+        # A task, not gathered with the sleep: on Ctrl-C it is cancelled once, and waits for the build it stops.
+        rebuilding = asyncio.create_task(rebuild_during(client, run.started, args.seconds, served, rebuilds))
+        await asyncio.sleep(args.seconds)
+        notes = await rebuilding  # the run goes on until the rebuilds are served
+        run.ended = ended = time.monotonic()
+        after = Usage.now(server_pid)
+        stopped = await asyncio.gather(*(load.stop() for load in loads))
+        await asyncio.gather(*clients)  # each client finishes the request it is waiting for
+    finally:
+        for task in clients:
+            task.cancel()  # still running only after an error or Ctrl-C
+        for load in loads:
+            load.kill()
+    seconds = ended - run.started
+    empty = Figures(0, seconds, math.nan, math.nan, math.nan, Counter())
+    rows = {"cached": empty, "cold": empty} | {result.name: result.figures for result in stopped}
+    rows["hotspot"] = tally.figures(seconds)
+    notes += [f"{result.name}: wrk ran out of requests to send before the end (the list or --max-requests): "
+              f"its req/s is a lower bound" for result in stopped if result.ran_out]
+    wrk_cpu = sum(result.cpu_seconds for result in stopped)
+    cpu = {
+        "server": after.server_cpu - before.server_cpu,
+        "its child processes": after.children_cpu - before.children_cpu,
+        "wrk": wrk_cpu,
+        "this process (hotspot clients)": after.bench_cpu - before.bench_cpu,
+    }
+    if rebuilds:
+        cpu["rebuilds"] = ended_children_cpu() - children_before - wrk_cpu
+    last_answer = max(tally.last_answer, ended) - run.started
+    title = (
+        f"run {number}: {seconds:.1f} s of load (last answer after {last_answer:.1f} s), "
+        f"wrk {cached_connections} cached + {args.cold_connections} cold tile connections ({len(cold_paths)} cold "
+        f"tiles listed), {args.hotspot_clients} hotspot clients"
+        + (f", served dataset rebuilt {rebuilds}x" if rebuilds else "")
+    )
+    report(title, rows, before, after, cpu, seconds, notes)
+
+
 async def bench(args: argparse.Namespace, server: subprocess.Popen[bytes], base_url: str, served: Path) -> int:
-    limits = httpx.Limits(max_connections=args.concurrency + args.hotspot_clients + 2)
+    limits = httpx.Limits(max_connections=args.hotspot_clients + 2)
     async with httpx.AsyncClient(base_url=base_url, timeout=args.timeout, limits=limits, trust_env=False) as client:
         waited = time.monotonic()
         while await health(client) is None:
@@ -335,37 +440,34 @@ async def bench(args: argparse.Namespace, server: subprocess.Popen[bytes], base_
         cold = never_asked(cold_tiles((await client.get("/catalog")).json(), bounds, rng))
         fresh_hotspots = never_asked(hotspot_analyses(rng))
         for number, rebuilds in ((1, 0), (2, args.rebuilds)):
-            before = Usage.now(server.pid)
-            run = Run(args.seconds, args.max_requests, rebuilding=rebuilds > 0)
-            rebuilding = asyncio.create_task(rebuild_during(client, run, served, rebuilds)) if rebuilds else None
-            await asyncio.gather(
-                *(tile_client(client, run, cached, cold, args.cold_share, random.Random(rng.random()))
-                  for _ in range(args.concurrency)),
-                *(hotspot_client(client, run, fresh_hotspots) for _ in range(args.hotspot_clients)),
-            )
-            elapsed = time.monotonic() - run.started
-            notes = await rebuilding if rebuilding else []
-            after = Usage.now(server.pid)
-            title = (
-                f"run {number}: {run.ended - run.started:.1f} s of load (last answer after {elapsed:.1f} s), "
-                f"{args.concurrency} tile clients ({args.cold_share:.0%} cold), {args.hotspot_clients} hotspot clients"
-                + (f", served dataset rebuilt {rebuilds}x" if rebuilds else "")
-            )
-            report(title, run, before, after, notes)
+            try:
+                await load_run(number, rebuilds, args, client, server.pid, base_url, served, cached, cold,
+                               fresh_hotspots)
+            except WrkFailed as exc:
+                print(exc, file=sys.stderr)
+                return 1
     return 0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=30.0, help="length of each run (default: %(default)s)")
-    parser.add_argument("--concurrency", type=int, default=50, help="tile clients (default: %(default)s)")
-    parser.add_argument("--cold-share", type=float, default=0.2, help="share of cold tiles (default: %(default)s)")
+    parser.add_argument("--concurrency", type=int, default=50, help="wrk tile connections (default: %(default)s)")
+    parser.add_argument("--cold-connections", type=int, default=10,
+                        help="of them, those asking cold tiles; 0 for cached tiles only (default: %(default)s)")
     parser.add_argument("--hotspot-clients", type=int, default=4, help="hotspot clients (default: %(default)s)")
     parser.add_argument("--rebuilds", type=int, default=2, help="rebuilds during run 2 (default: %(default)s)")
-    parser.add_argument("--max-requests", type=int, default=100_000, help="cap per run (default: %(default)s)")
+    parser.add_argument("--max-requests", type=int, default=500_000,
+                        help="cap per request class and run (default: %(default)s)")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds a request may take (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=11, help="seed of the draws (default: %(default)s)")
     args = parser.parse_args()
+    if not 0 <= args.cold_connections < args.concurrency:
+        parser.error("--cold-connections must be at least 0 and below --concurrency")
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: `sh scripts/system-packages.sh bench` installs it (`make load` does)",
+              file=sys.stderr)
+        return 1
 
     with tempfile.TemporaryDirectory(prefix="wijkmonitor-load-") as tmp:
         served, log_path = Path(tmp) / "demo.gpkg", Path(tmp) / "serve.log"

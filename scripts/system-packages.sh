@@ -1,8 +1,18 @@
 #!/bin/sh
-# Debian packages the test suite needs beyond Python and npm: Chromium for the browser test.
+# Debian packages beyond Python and npm, by group: `test` (the default) for the test suite
+# (Chromium for the browser test), `bench` for `make load` (wrk, its HTTP load generator).
+# Usage: sh scripts/system-packages.sh [test|bench ...]
 # Idempotent: installs only what is missing (apt-get update only then).
 set -eu
-PACKAGES="chromium fonts-dejavu-core"
+[ $# -eq 0 ] && set -- test
+PACKAGES=""
+for group in "$@"; do
+  case "$group" in
+    test) PACKAGES="$PACKAGES chromium fonts-dejavu-core" ;;
+    bench) PACKAGES="$PACKAGES wrk" ;;
+    *) echo "unknown package group: $group (test, bench)" >&2; exit 2 ;;
+  esac
+done
 missing=""
 for p in $PACKAGES; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
