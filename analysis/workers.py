@@ -30,6 +30,7 @@ from analysis import kernels
 from geodata.errors import AnalysisBusy
 
 log = logging.getLogger("wijkmonitor")
+WORKER_NICENESS = 10
 RETRY_AFTER_SECONDS = 5  # an analysis of a gemeente's buurten takes about a second, national buurten several
 A = TypeVar("A")
 R = TypeVar("R")
@@ -37,6 +38,8 @@ T = TypeVar("T")
 
 
 def _prepare_worker(kernel_cache: Path) -> None:
+    # Below the server in the CPU queue: an analysis takes the time tiles leave, not theirs.
+    os.nice(WORKER_NICENESS)
     kernels.use_disk_cache(kernel_cache)
     kernels.warm_up()
 
