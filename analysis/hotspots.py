@@ -9,12 +9,14 @@ The statistics themselves are computed by `analysis.statistics` in a worker proc
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import pandas as pd
 import shapely
 
 from analysis.request import AnalysisRequest
 from analysis.statistics import NO_NEIGHBOURS, NOT_SIGNIFICANT, HotspotInput, LocalStatistics
+from geodata.cells import Status
 from geodata.errors import RequestError
 from store import Store
 
@@ -30,12 +32,28 @@ class HotspotResult:
     no_neighbours: tuple[str, ...]
     thresholds: dict[float, float]  # level -> p threshold used (FDR-adjusted or the level itself)
 
+    @cached_property
+    def tile_attributes(self) -> dict[str, pd.Series]:
+        """The analysis as tile attributes by region code (made once, for every tile that carries it);
+        regions outside it get a class that says why."""
+        method = self.request.method
+        classes = pd.concat([
+            self.table["class"],
+            pd.Series(NO_VALUE, index=pd.Index(self.no_value, name="code"), dtype=object),
+            pd.Series(NO_NEIGHBOURS, index=pd.Index(self.no_neighbours, name="code"), dtype=object),
+        ])
+        return {
+            f"{method}__class": classes,
+            f"{method}__z": self.table["z"].round(4),
+            f"{method}__p": self.table["p"].astype(float).round(4),
+        }
+
 
 def hotspot_input(store: Store, request: AnalysisRequest) -> tuple[HotspotInput, tuple[str, ...]]:
     """The worker's input (codes, published values and boundaries) and the regions without a value."""
     regions = store.regions(request.level, request.year, request.within)  # sorted by code
     shown = store.figures(request.level, request.year, request.group, request.indicator, request.within)
-    published = shown.statuses.reindex(regions["code"]).eq("ok").to_numpy()
+    published = shown.statuses.eq(Status.ok.value).to_numpy()  # aligned with regions (the store's order)
     no_value = tuple(regions.loc[~published, "code"])
     with_value = regions[published]
     if len(with_value) < 3:
@@ -63,19 +81,4 @@ def attribute_names(method: str) -> dict[str, str]:
         f"{method}__class": f"{what}: {classes}, {NOT_SIGNIFICANT}, {NO_VALUE} of {NO_NEIGHBOURS} (String)",
         f"{method}__z": f"{what}: z-score (Number)",
         f"{method}__p": f"{what}: pseudo p-waarde uit permutaties (Number)",
-    }
-
-
-def tile_attributes(result: HotspotResult) -> dict[str, pd.Series]:
-    """The analysis as tile attributes by region code; regions outside it get a class that says why."""
-    method = result.request.method
-    classes = pd.concat([
-        result.table["class"],
-        pd.Series(NO_VALUE, index=pd.Index(result.no_value, name="code"), dtype=object),
-        pd.Series(NO_NEIGHBOURS, index=pd.Index(result.no_neighbours, name="code"), dtype=object),
-    ])
-    return {
-        f"{method}__class": classes,
-        f"{method}__z": result.table["z"].round(4),
-        f"{method}__p": result.table["p"].astype(float).round(4),
     }

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from geodata.errors import RequestError
-from geodata.params import bool_param, int_param
+from geodata.params import bool_param, bounded_int_param
 from geodata.selection import OneFigure, Selection, parse_figure
 from store import Store
 
@@ -53,21 +53,12 @@ def parse_analysis_request(store: Store, params: Mapping[str, str], indicator: s
     weights = params.get("weights") or "queen"
     if weights not in WEIGHTS:
         raise RequestError("weights", f"weights must be one of {', '.join(WEIGHTS)}, not {weights!r}")
-    k = _bounded(params, "k", "k (nearest neighbours)", K)
+    k = bounded_int_param(params, "k", *K, what="k (nearest neighbours)")
     if weights != "knn":
         k = K[1]  # k counts for knn only; an unused k must not make a second result of the same analysis
-    permutations = _bounded(params, "permutations", "permutations", PERMUTATIONS)
+    permutations = bounded_int_param(params, "permutations", *PERMUTATIONS)
     return AnalysisRequest(
         selection=parse_figure(store.availability, store.catalog, indicator, params), method=method,
         weights=weights, k=k, permutations=permutations, fdr=bool_param(params, "fdr"),
     )
 
-
-def _bounded(params: Mapping[str, str], name: str, what: str, bounds: tuple[int, int, int]) -> int:
-    low, default, high = bounds
-    value = int_param(params, name)
-    if value is None:
-        return default
-    if not low <= value <= high:
-        raise RequestError(name, f"{what} must be between {low} and {high}, not {value}")
-    return value

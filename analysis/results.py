@@ -15,7 +15,7 @@ from functools import partial
 from typing import NamedTuple
 
 from analysis.hotspots import HotspotResult, hotspot_input, hotspot_result
-from analysis.request import AnalysisRequest
+from analysis.request import PERMUTATIONS, AnalysisRequest
 from analysis.statistics import local_statistics
 from analysis.workers import AnalysisWorkers
 from geodata.errors import RequestError
@@ -53,7 +53,11 @@ class HotspotResults:
                 raise RequestError(
                     "permutations",
                     f"{len(inputs.codes)} regions x {request.permutations} permutations is more than this server computes "
-                    f"({self.max_draws}): ask for at most {self.max_draws // len(inputs.codes)} permutations or fewer regions",
+                    f"({self.max_draws}): " + (
+                        f"ask for at most {self.max_draws // len(inputs.codes)} permutations or fewer regions"
+                        if self.max_draws // len(inputs.codes) >= PERMUTATIONS[0]
+                        else "ask for fewer regions (within=<gemeentecode>)"
+                    ),
                 )
             future = self._workers.submit(local_statistics, inputs, partial(hotspot_result, request, no_value))
             self._misses += 1

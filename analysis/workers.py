@@ -102,6 +102,8 @@ class AnalysisWorkers:
             return
         try:
             result.set_result(finish(running.result()))
+        except BrokenProcessPool:  # the worker died (killed for its memory, say): ask again, new ones start
+            result.set_exception(AnalysisBusy("analysis", "the analysis worker stopped; try again shortly", RETRY_AFTER_SECONDS))
         except Exception as exc:  # noqa: BLE001 (the worker's error, a RequestError say, goes to whoever waits)
             result.set_exception(exc)
 

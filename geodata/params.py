@@ -48,13 +48,11 @@ def list_param(params: Mapping[str, str], name: str) -> list[str]:
     return list(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
 
 
-def page_params(params: Mapping[str, str], default_limit: int, max_limit: int) -> tuple[int, int]:
-    """(limit, offset) of a paged listing."""
-    limit = int_param(params, "limit")
-    limit = default_limit if limit is None else limit
-    if not 1 <= limit <= max_limit:
-        raise RequestError("limit", f"limit must be between 1 and {max_limit}, not {limit}")
-    offset = int_param(params, "offset") or 0
-    if offset < 0:
-        raise RequestError("offset", f"offset must be 0 or more, not {offset}")
-    return limit, offset
+def bounded_int_param(params: Mapping[str, str], name: str, low: int, default: int, high: int, what: str = "") -> int:
+    """A whole number between low and high (inclusive), or the default when absent; 0 is a value, not absence."""
+    value = int_param(params, name)
+    if value is None:
+        return default
+    if not low <= value <= high:
+        raise RequestError(name, f"{what or name} must be between {low} and {high}, not {value}")
+    return value

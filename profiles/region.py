@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from geodata.cells import Status
@@ -32,6 +33,7 @@ def region_profile(store: Store, code: str) -> dict[str, Any]:
     own = store.region_figures([code])
     others = store.region_figures(list(comparisons.values())).set_index(["code", "year", "group", "indicator"])
     gemeente = latest["gemeente_code"] if level is not Level.gemeente else None
+    ranks = _ranks_within_gemeente(store, level, gemeente, history["year"]) if gemeente is not None else {}
 
     figures = []
     for row in own.sort_values(["indicator", "group", "year"]).itertuples(index=False):
@@ -54,9 +56,9 @@ def region_profile(store: Store, code: str) -> dict[str, Any]:
             if value is not None and other_value is not None:
                 difference = round(value - other_value, indicator.decimals)
             figure[kind] = {"code": other_code, "value": other_value, "status": other["status"], "difference": difference}
-        if gemeente is not None and value is not None:
-            peers = store.figures(level, int(row.year), row.group, row.indicator, gemeente).published
-            # Rank among the published figures of the level in the gemeente, highest first (ties share a place).
+        peers = ranks.get((int(row.year), row.group, row.indicator))
+        if peers is not None and value is not None:
+            # Among the published figures of the level in the gemeente, highest first (ties share a place).
             figure["rank"] = {"position": int((peers > value).sum()) + 1, "of": len(peers), "order": "hoogste waarde eerst"}
         figures.append(figure)
 
@@ -78,6 +80,17 @@ def region_profile(store: Store, code: str) -> dict[str, Any]:
         },
         "figures": figures,
         "attribution": store.attribution,
+    }
+
+
+def _ranks_within_gemeente(store: Store, level: Level, gemeente: str, years: pd.Series) -> dict[tuple, np.ndarray]:
+    """(year, group, indicator) -> the published figures of the level's regions in the gemeente."""
+    codes = {code for year in years.unique() for code in store.regions(level, int(year), gemeente)["code"]}
+    rows = store.region_figures(sorted(codes))
+    rows = rows[rows["status"] == Status.ok.value]
+    return {
+        (int(year), group, indicator): part["value"].to_numpy(dtype=float)
+        for (year, group, indicator), part in rows.groupby(["year", "group", "indicator"])
     }
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from geodata.catalog import Catalog
 from geodata.errors import RequestError
-from geodata.params import bool_param, floats_param, int_param
+from geodata.params import bool_param, bounded_int_param, floats_param
 from geodata.selection import OneFigure, Selection
 from styles.classify import MAX_CLASSES, METHODS, MIN_CLASSES
 from styles.palettes import default_palette, is_diverging
@@ -62,13 +62,10 @@ def parse_thematic_request(catalog: Catalog, selection: Selection, params: Mappi
     centre = params.get("centre") or params.get("center") or None
     if centre is not None and centre not in CENTRES:
         raise RequestError("centre", f"centre must be one of {', '.join(CENTRES)}, not {centre!r}")
-    k = int_param(params, "k")
     if method == "user":
         k = len(breaks) + 1
-    elif k is None:
-        k = DEFAULT_CENTRED_K if centre else DEFAULT_K
-    elif not MIN_CLASSES <= k <= MAX_CLASSES:
-        raise RequestError("k", f"k must be between {MIN_CLASSES} and {MAX_CLASSES}, not {k}")
+    else:
+        k = bounded_int_param(params, "k", MIN_CLASSES, DEFAULT_CENTRED_K if centre else DEFAULT_K, MAX_CLASSES)
     if centre == "gemeente" and selection.within is None:
         raise RequestError("centre", "centre=gemeente needs within=<gemeentecode>, the gemeente to centre on")
     palette = params.get("palette") or default_palette(indicator.higher_is, diverging=centre is not None)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
+from geodata.cells import Status
 from geodata.regions import Level, feature_id
 from geodata.selection import Selection
 from store import Store
@@ -34,18 +36,22 @@ class RegionTiles:
         self.buffer = buffer
         self._geometry: dict[tuple[Level, int], tuple[LevelGeometry, pd.DataFrame]] = {}
         self._figure_columns: dict[tuple[Level, int, str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self._lock = threading.Lock()
 
     def geometry(self, level: Level, year: int) -> tuple[LevelGeometry, pd.DataFrame]:
         key = (level, year)
-        if key not in self._geometry:
-            regions = self.store.regions(level, year)  # sorted by code, like the store's figures
-            in_3857 = regions.to_crs("EPSG:3857")
-            attributes = regions.drop(columns="geometry").reset_index(drop=True)
-            attributes["feature_id"] = [feature_id(c) for c in attributes["code"]]
-            self._geometry[key] = (
-                LevelGeometry(np.asarray(in_3857.geometry.array), self.extent, EXACT_FROM_ZOOM),
-                attributes,
-            )
+        if key in self._geometry:
+            return self._geometry[key]
+        with self._lock:  # made once: the tile threads would otherwise both make it
+            if key not in self._geometry:
+                regions = self.store.regions(level, year)  # sorted by code, like the store's figures
+                in_3857 = regions.to_crs("EPSG:3857")
+                attributes = regions.drop(columns="geometry").reset_index(drop=True)
+                attributes["feature_id"] = [feature_id(c) for c in attributes["code"]]
+                self._geometry[key] = (
+                    LevelGeometry(np.asarray(in_3857.geometry.array), self.extent, EXACT_FROM_ZOOM),
+                    attributes,
+                )
         return self._geometry[key]
 
     def tile(self, query: Selection, z: int, x: int, y: int, extra: Mapping[str, pd.Series] | None = None) -> bytes:
@@ -113,7 +119,7 @@ class RegionTiles:
             figures = self.store.figures(level, year, group, indicator)
             value = figures.values.to_numpy(dtype=float)
             status = figures.statuses.to_numpy(dtype=object)
-            ok = status == "ok"
+            ok = status == Status.ok.value
             shown = np.full(len(value), None, dtype=object)
             # One type per column: whole numbers as integers, otherwise doubles.
             if np.all(np.mod(value[ok], 1) == 0):

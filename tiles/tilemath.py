@@ -23,17 +23,6 @@ def check_tile(z: int, x: int, y: int, max_zoom: int) -> None:
         raise TileOutOfRange("y", f"y {y} is outside 0..{last} at zoom {z}")
 
 
-def parse_tile(z: str, x: str, y: str, max_zoom: int) -> tuple[int, int, int]:
-    """z/x/y from a URL path, each checked by name: not a whole number or out of range is a TileOutOfRange."""
-    numbers = []
-    for name, raw in (("z", z), ("x", x), ("y", y)):
-        if not (raw.isascii() and raw.isdigit()):
-            raise TileOutOfRange(name, f"{name} must be a whole number of 0 or more, not {raw!r}")
-        numbers.append(int(raw))
-    check_tile(*numbers, max_zoom)
-    return numbers[0], numbers[1], numbers[2]
-
-
 def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
     """(minx, miny, maxx, maxy) of a tile in EPSG:3857 metres."""
     b = TMS.xy_bounds(morecantile.Tile(x, y, z))

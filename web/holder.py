@@ -1,7 +1,8 @@
 """The dataset being served, with everything derived from it, and its replacement after a rebuild.
 
 A request never waits for a reload: it is served from the data at hand while a new build is
-opened in a background thread, and swapped in whole when ready. A new build that cannot be
+opened (and each level's latest geometry prepared) in a background thread, and swapped in
+whole when ready. A new build that cannot be
 opened (broken, damaged, wrong format) is tried once; the old data keeps serving and /health
 says why.
 """
@@ -14,7 +15,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from analysis.results import HotspotResults
 from analysis.workers import AnalysisWorkers
@@ -39,8 +40,9 @@ class Served:
     thematic: Callable[[ThematicRequest], ThematicMap] = field(init=False)
 
     def __post_init__(self) -> None:
-        # Classification (Fisher-Jenks over national buurten) is worth keeping per request.
-        self.thematic = lru_cache(maxsize=256)(lambda request: thematic_map(self.store, request))
+        # Classification (Fisher-Jenks over national buurten) is worth keeping per request. A partial, not
+        # a lambda over self: a replaced Served must not keep itself alive through its own cache.
+        self.thematic = lru_cache(maxsize=256)(partial(thematic_map, self.store))
 
 
 class DatasetHolder:
@@ -77,7 +79,7 @@ class DatasetHolder:
         return self._served
 
     def reloading(self) -> threading.Thread | None:
-        """The thread opening a new build, while it runs (tests and benches wait on it)."""
+        """The thread opening a new build, if one was started: a hook for tests to wait on."""
         return self._loading
 
     def _look_for_new_build(self) -> None:
@@ -92,7 +94,11 @@ class DatasetHolder:
 
     def _reload(self, location: str, version: str) -> None:
         try:
-            self._served = self._prepare(open_store(location))
+            served = self._prepare(open_store(location))
+            # Each level's latest geometry is made here, not by the first tiles asked after the swap.
+            for level, years in served.store.availability.years.items():
+                served.tiles.geometry(level, years[-1])
+            self._served = served
             self._failed_version = None
             self.last_reload_error = None
             log.info("reloaded dataset %s", location)

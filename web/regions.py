@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -9,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from geodata.params import page_params
+from geodata.params import bounded_int_param
 from profiles.region import region_profile
 from profiles.search import search_regions
 from settings import Settings
@@ -17,6 +18,14 @@ from web.holder import DatasetHolder
 from web.http import public_base_url
 
 SEARCH_LIMIT, MAX_SEARCH_LIMIT = 50, 1000
+
+
+def page_params(params: Mapping[str, str], default_limit: int, max_limit: int) -> tuple[int, int]:
+    """(limit, offset) of a paged listing."""
+    return (
+        bounded_int_param(params, "limit", 1, default_limit, max_limit),
+        bounded_int_param(params, "offset", 0, 0, 2**31),
+    )
 
 
 def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:

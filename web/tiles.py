@@ -15,20 +15,31 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from analysis.hotspots import tile_attributes
 from analysis.request import AnalysisRequest, parse_analysis_request
-from geodata.errors import RequestError
+from geodata.errors import RequestError, TileOutOfRange
 from geodata.selection import Selection, parse_selection
 from settings import Settings
 from styles.hotspot_style import hotspot_tilejson
 from tiles.cache import CachedTile
 from tiles.tilejson import tilejson
-from tiles.tilemath import parse_tile
+from tiles.tilemath import check_tile
 from web.analysis import analysed
 from web.holder import DatasetHolder, Served
 from web.http import accepts_gzip, gzip_bytes, if_none_match, public_base_url
 
 MVT_TYPE = "application/vnd.mapbox-vector-tile"
+
+
+def parse_tile(z: str, x: str, y: str, max_zoom: int) -> tuple[int, int, int]:
+    """z/x/y from the URL path, each checked by name: not a whole number or out of range is a TileOutOfRange."""
+    numbers = []
+    for name, raw in (("z", z), ("x", x), ("y", y)):
+        # Short strings only: no tile number has more than 10 digits, and int() refuses 4,300.
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 10):
+            raise TileOutOfRange(name, f"{name} must be a whole number of 0 or more, not {raw[:20]!r}")
+        numbers.append(int(raw))
+    check_tile(*numbers, max_zoom)
+    return numbers[0], numbers[1], numbers[2]
 
 
 def tile_analysis(served: Served, selection: Selection, params: Any) -> AnalysisRequest | None:
@@ -69,7 +80,7 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         key = f"{selection.level.value}/{z}/{x}/{y}?{selection.query_string()}{analysis.query_string() if analysis else ''}"
         cached = served.cache.get(key)
         if cached is None:
-            extra = tile_attributes(await analysed(served, analysis)) if analysis else None
+            extra = (await analysed(served, analysis)).tile_attributes if analysis else None
             made = holder.render.submit(make_tile, served, selection, z, x, y, key, extra)
             cached = await asyncio.wrap_future(made)
         return await tile_response(request, served, key, cached)

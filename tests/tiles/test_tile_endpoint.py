@@ -187,6 +187,7 @@ def test_cors_allows_embedding(client: TestClient) -> None:
         ("/tiles/buurt/3/-1/0.mvt", 400, "x"),
         ("/tiles/buurt/3/0/1e3.pbf", 400, "y"),
         ("/tiles/buurt/3/0/%C2%B2.mvt", 400, "y"),
+        ("/tiles/buurt/" + "9" * 5000 + "/0/0.mvt", 400, "z"),  # longer than int() reads
     ],
 )
 def test_bad_requests_get_json_4xx(client: TestClient, url: str, status: int, parameter: str) -> None:
