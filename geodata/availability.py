@@ -12,7 +12,7 @@ import pandas as pd
 from geodata.catalog import Catalog
 from geodata.cells import Status
 from geodata.errors import UnknownLevel, UnknownYear
-from geodata.regions import LEVELS, Level
+from geodata.regions import LEVELS, NATIONAL_LEVEL, Level
 
 IndicatorGroups = dict[str, tuple[str, ...]]  # indicator -> groups, both in catalog order
 
@@ -49,7 +49,7 @@ class Availability:
                 for key, per in found.items()
             }
 
-        regional = known[known["level"] != "nederland"]
+        regional = known[known["level"] != NATIONAL_LEVEL]
         ok = regional[regional["status"] == Status.ok.value]
         counts = ok.groupby(["level", "indicator", "group", "year"])["code"].nunique()
         published_counts: dict[tuple[Level, str, str], dict[int, int]] = {}

@@ -18,7 +18,7 @@ from geodata.cells import Status
 from geodata.errors import InputError
 from geodata.figures import FIGURE_COLUMNS
 from geodata.manifest import Manifest, TableSource
-from geodata.regions import level_of_code, parent_codes
+from geodata.regions import NATIONAL_LEVEL, level_names, parent_codes
 from geodata.report import BuildReport
 from geodata.tidy import read_tidy_table
 from geodata.wide import read_wide_table
@@ -150,9 +150,9 @@ def _fill_names(regions: dict[str, gpd.GeoDataFrame], names: pd.DataFrame) -> di
 
 def _report_join(regions: dict[str, gpd.GeoDataFrame], values: pd.DataFrame, report: BuildReport) -> None:
     """Regions without data, data rows without a region, counts of values by status."""
-    levels = values["code"].map(_level_name)
+    levels = level_names(values["code"])
     for (level, year), rows in values.groupby([levels, values["year"]]):
-        if level == "nederland":
+        if level == NATIONAL_LEVEL:
             continue
         entry = report.at(level, int(year))
         entry.values = {k: int(v) for k, v in rows["status"].value_counts().items()}
@@ -168,10 +168,6 @@ def _report_join(regions: dict[str, gpd.GeoDataFrame], values: pd.DataFrame, rep
             level_values = values[(levels == level) & (values["year"] == year) & (values["status"] != "missing")]
             entry.regions_without_data = sorted(set(per_year["code"]) - set(level_values["code"]))
 
-
-def _level_name(code: str) -> str:
-    level = level_of_code(code)
-    return level.value if level else "nederland"  # codes are checked on read: only NL00 is left
 
 
 def _write(

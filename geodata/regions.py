@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from enum import Enum
 
+import pandas as pd
+
 
 class Level(str, Enum):
     """The three CBS levels, coarse to fine."""
@@ -29,6 +31,7 @@ _DIGITS = {Level.gemeente: 4, Level.wijk: 6, Level.buurt: 8}
 _CODE = re.compile(r"^(GM|WK|BU)(\d{4}[0-9A-Z]*)$")
 LEVELS: tuple[Level, ...] = (Level.gemeente, Level.wijk, Level.buurt)
 NATIONAL_CODE = "NL00"  # Nederland, as in the national row of a full KWB file; kept for comparisons
+NATIONAL_LEVEL = "nederland"  # the level of NL00 rows in a figure table
 # The attributes every region layer of a dataset has.
 REGION_COLUMNS = ["code", "name", "year", "gemeente_code", "wijk_code", "geometry"]
 
@@ -42,6 +45,12 @@ def level_of_code(code: str) -> Level | None:
         if level.prefix == match.group(1) and len(match.group(2)) == level.digits:
             return level
     return None
+
+
+def level_names(codes: pd.Series) -> pd.Series:
+    """The level of each code of a figure table (gemeente, wijk, buurt, or nederland for NL00). Codes
+    are checked when they are read, so the prefix tells the level."""
+    return codes.str[:2].map({level.prefix: level.value for level in LEVELS}).fillna(NATIONAL_LEVEL)
 
 
 def parent_codes(code: str) -> dict[str, str]:

@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from geodata.catalog import Catalog, parse_catalog
 from geodata.cells import Status
 from geodata.errors import DatasetError
 from geodata.figures import FIGURE_COLUMNS, Figures
-from geodata.regions import LEVELS, REGION_COLUMNS, Level
+from geodata.regions import LEVELS, NATIONAL_LEVEL, REGION_COLUMNS, Level, level_names, level_of_code
 
 FORMAT_VERSION = 1
 VALUES_LAYER = "indicator_values"
@@ -88,11 +89,11 @@ class GeoPackageStore:
         if file_signature(path) != signature:  # each read opens the path anew: all of it must be one build
             raise DatasetError(f"{path}: replaced by a new build while it was read; it is read again")
         values["year"] = values["year"].astype(int)
-        values["level"] = values["code"].str[:2].map({lvl.prefix: lvl.value for lvl in LEVELS}).fillna("nederland")
+        values["level"] = level_names(values["code"])
         rows_by_figure = {
             (Level(level), int(year), group, indicator): rows
             for (level, year, group, indicator), rows in values.groupby(["level", "year", "group", "indicator"]).indices.items()
-            if level != "nederland"
+            if level != NATIONAL_LEVEL
         }
         return cls(
             path=path,
@@ -162,8 +163,8 @@ class GeoPackageStore:
         return (None if pd.isna(value) else float(value)), str(match["status"].iloc[0])
 
     def region_history(self, code: str) -> pd.DataFrame:
-        level = next((lvl for lvl in self._regions if code.startswith(lvl.prefix)), None)
-        if level is None:
+        level = level_of_code(code)
+        if level not in self._regions:
             return pd.DataFrame(columns=REGION_COLUMNS[:-1])
         frame = self._regions[level]
         return pd.DataFrame(frame.loc[frame["code"] == code, REGION_COLUMNS[:-1]])
@@ -174,6 +175,11 @@ class GeoPackageStore:
         return picked[["code", "year", "group", "indicator", "value", "status"]].reset_index(drop=True)
 
     def region_index(self) -> pd.DataFrame:
+        return self._region_index
+
+    @cached_property
+    def _region_index(self) -> pd.DataFrame:
+        """Made once: every search and profile asks for it."""
         parts = []
         for level, frame in self._regions.items():
             latest = frame.drop(columns="geometry").drop_duplicates("code", keep="last")  # sorted by year
@@ -255,5 +261,5 @@ def _running(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True  # another user's process
+        pass  # another user's process: running
     return True
