@@ -66,7 +66,7 @@ def _build(args: argparse.Namespace) -> int:
     if args.source.suffix.lower() == ".toml":
         manifest = load_manifest(args.source)
     else:
-        manifest = manifest_for_file(args.source, year=args.year, crs=args.crs)
+        manifest = manifest_for_file(args.source, year=args.year, crs=args.crs, catalog_path=args.catalog)
     if args.catalog:
         from dataclasses import replace
 

@@ -99,5 +99,12 @@ class Availability:
         best = max(counts.values())
         return max(y for y, n in counts.items() if n * 2 >= best)
 
+    def indicator_years(self) -> dict[str, list[int]]:
+        """indicator -> the years with a published figure at any level (what /catalog states)."""
+        years: dict[str, set[int]] = {}
+        for (_, indicator, _), per_year in self.published_counts.items():
+            years.setdefault(indicator, set()).update(per_year)
+        return {indicator: sorted(found) for indicator, found in years.items()}
+
     def has_gemeente(self, level: Level, year: int, gemeente: str) -> bool:
         return gemeente in self.gemeenten.get((level, year), frozenset())

@@ -11,14 +11,16 @@ from pyproj.exceptions import CRSError
 
 from geodata.errors import InputError
 from geodata.manifest import BoundarySource
-from geodata.regions import level_of_code
 from geodata.report import BuildReport
 from geodata.sources import (
     apply_where,
-    check_codes,
     fill_template,
+    is_single_column,
+    parse_codes,
     read_vector,
+    require_codes,
     row_number,
+    row_numbers,
 )
 
 STORAGE_CRS = "EPSG:28992"  # RD New: the Dutch norm, metres, what QGIS users expect
@@ -32,8 +34,9 @@ def read_boundaries(source: BoundarySource, report: BuildReport) -> gpd.GeoDataF
     frame = read_vector(source.file, source.layer)
     frame = frame.set_crs(_source_crs(source, frame), allow_override=True)
     frame = apply_where(source.file, frame, source.where)
-    codes = fill_template(source.file, frame, source.code)
-    check_codes(source.file, codes, lambda c: level_of_code(c) is source.level, source.level.value, False)
+    raw = fill_template(source.file, frame, source.code)
+    codes = parse_codes(raw, source.level, bare=is_single_column(source.code))
+    require_codes(source.file, raw, codes, row_numbers(frame, False), source.level.value)
     duplicated = codes[codes.duplicated(keep=False)]
     if len(duplicated):
         first = duplicated.iloc[0]

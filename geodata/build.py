@@ -17,11 +17,11 @@ from geodata.catalog import Catalog, load_catalog
 from geodata.cells import Status
 from geodata.errors import InputError
 from geodata.figures import FIGURE_COLUMNS
-from geodata.manifest import Manifest, TableSource
+from geodata.manifest import TIDY_FORMAT, Manifest, TableSource
 from geodata.regions import NATIONAL_LEVEL, level_names, parent_codes
 from geodata.report import BuildReport
 from geodata.tidy import read_tidy_table
-from geodata.wide import read_wide_table
+from geodata.wide import NAMES_COLUMNS, read_wide_table
 from store.gpkg import FORMAT_VERSION, write_dataset
 
 
@@ -31,8 +31,10 @@ def build_dataset(
     """Read every source of the manifest and write the dataset to `output`."""
     catalog = load_catalog(manifest.catalog)
     report = BuildReport()
+    for note in manifest.notes:
+        report.warn(note)
     regions = _read_regions(manifest, report, progress)
-    values, names = _read_values(manifest, catalog, report, progress)
+    values, names = _read_values(manifest, catalog, report, regions, progress)
     regions = _fill_names(regions, names)
     _report_join(regions, values, report)
     progress(f"writing {output}")
@@ -72,19 +74,21 @@ def _read_regions(manifest: Manifest, report: BuildReport, progress: Callable[[s
 
 
 def _read_values(
-    manifest: Manifest, catalog: Catalog, report: BuildReport, progress: Callable[[str], None]
+    manifest: Manifest, catalog: Catalog, report: BuildReport, regions: dict[str, gpd.GeoDataFrame],
+    progress: Callable[[str], None],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     parts, names = [], []
     for source in manifest.tables:
         progress(f"reading {source.format} table {source.file.name}")
-        reader = read_tidy_table if source.format == "tidy" else read_wide_table
-        values, table_names = reader(source, catalog, report)
+        if source.format == TIDY_FORMAT:
+            values, table_names = read_tidy_table(source, catalog, report)
+        else:
+            values, table_names = read_wide_table(source, catalog, report, regions)
         _check_figures(source, values, catalog, report)
         parts.append(values)
-        if len(table_names) and source.year is not None:
-            names.append(pd.DataFrame({"code": table_names.index, "year": source.year, "name": table_names.values}))
+        names.append(table_names)
     if not parts:
-        return pd.DataFrame(columns=FIGURE_COLUMNS), pd.DataFrame(columns=["code", "year", "name"])
+        return pd.DataFrame(columns=FIGURE_COLUMNS), pd.DataFrame(columns=NAMES_COLUMNS)
     values = pd.concat(parts, ignore_index=True)
     key = ["code", "year", "indicator", "group"]
     repeated = values.duplicated(key, keep="first")
@@ -93,8 +97,7 @@ def _read_values(
         values = values[~repeated]
     values = values.reset_index(drop=True)
     values["year"] = values["year"].astype(int)
-    names_frame = pd.concat(names, ignore_index=True) if names else pd.DataFrame(columns=["code", "year", "name"])
-    return values, names_frame
+    return values, pd.concat(names, ignore_index=True)
 
 
 def _check_figures(source: TableSource, values: pd.DataFrame, catalog: Catalog, report: BuildReport) -> None:
@@ -137,6 +140,7 @@ def _fill_names(regions: dict[str, gpd.GeoDataFrame], names: pd.DataFrame) -> di
     """CBS names from the tables win over boundary names (those may be cut short)."""
     if names.empty:
         return regions
+    names = names.astype({"year": int})
     same_year = names.drop_duplicates(["code", "year"], keep="first").set_index(["code", "year"])["name"]
     any_year = names.sort_values("year").drop_duplicates("code", keep="last").set_index("code")["name"]
     for frame in regions.values():

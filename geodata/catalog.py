@@ -12,6 +12,26 @@ from geodata.errors import InputError, UnknownGroup, UnknownIndicator
 
 DEFAULT_CATALOG = Path(__file__).with_name("indicators.toml")
 HIGHER_IS = ("better", "worse", "neutral")
+KINDS = ("count", "composition", "outcome")
+SCHEMA_FORMATS = ("wide", "statline")
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The column names of one family of published files (a KWB release, PDOK layers of some
+    years, a StatLine table), and the years they were published in."""
+
+    id: str
+    title: str
+    format: str
+    years: tuple[int, int]
+    code: tuple[str, ...]
+    name: tuple[str, ...] = ()
+    table: str | None = None  # StatLine table id, e.g. 85984NED
+
+    def years_text(self) -> str:
+        first, last = self.years
+        return str(first) if first == last else f"{first}-{last}"
 
 
 @dataclass(frozen=True)
@@ -22,13 +42,28 @@ class Group:
     note: str | None = None
 
 
+Alternatives = tuple[str, ...]  # names of one column in successive releases; the first present is used
+
+
 @dataclass(frozen=True)
 class SourceMapping:
-    """How one indicator is derived from the columns of one wide table schema."""
+    """How one indicator is derived from the columns of one schema."""
 
-    groups: dict[str, str]
-    denominator: tuple[str, ...] = ()
+    groups: dict[str, Alternatives]  # group -> numerator column (or, with `dimension`, a dimension value)
+    denominator: tuple[Alternatives, ...] = ()  # summed
     scale: float | None = None
+    where: dict[str, str] = field(default_factory=dict)  # StatLine: keep rows with these dimension values
+    dimension: str | None = None  # StatLine: groups are values of this column ...
+    measure: str | None = None  # ... and the figure is in this one
+
+    def columns(self) -> set[str]:
+        """Every column name this mapping can read (lower case), to recognise a file's schema."""
+        names = [a for alts in self.denominator for a in alts]
+        if self.dimension:
+            names += [self.dimension, self.measure or ""]
+        else:
+            names += [a for alts in self.groups.values() for a in alts]
+        return {n.lower() for n in names if n}
 
 
 @dataclass(frozen=True)
@@ -39,13 +74,16 @@ class Indicator:
     unit: str
     definition: str
     source: str
-    years: tuple[int, ...]
     higher_is: str
     min_denominator: float
     decimals: int
     sources: dict[str, SourceMapping] = field(default_factory=dict)
     # What a figure can be; a value outside is named in the build report (e.g. a share above 100 %).
     value_range: tuple[float, float] = (0.0, math.inf)
+    kind: str = "outcome"  # count, composition (a group's share: neutral, never ranked) or outcome
+    denominator_unit: str = "personen"  # what min_denominator counts
+    cbs_rule: str | None = None  # CBS's own publication rule, as CBS words it
+    note: str | None = None
 
     @property
     def groups(self) -> tuple[str, ...]:
@@ -63,6 +101,7 @@ class Catalog:
     themes: tuple[str, ...]
     groups: dict[str, Group]
     indicators: dict[str, Indicator]
+    schemas: dict[str, Schema] = field(default_factory=dict)
 
     def indicator(self, indicator_id: str) -> Indicator:
         try:
@@ -80,8 +119,13 @@ class Catalog:
                 "group", f"unknown group {group_id!r}; known: {', '.join(self.groups)}"
             ) from None
 
-    def as_json(self) -> dict[str, Any]:
-        """The catalog as plain JSON for the API."""
+    def schema_columns(self, schema: str) -> set[str]:
+        """Every column (lower case) the catalog reads from files of a schema."""
+        return {c for i in self.indicators.values() if schema in i.sources for c in i.sources[schema].columns()}
+
+    def as_json(self, years: dict[str, list[int]] | None = None) -> dict[str, Any]:
+        """The catalog as plain JSON for the API; `years` per indicator come from the data served."""
+        years = years or {}
         return {
             "themes": list(self.themes),
             "groups": {
@@ -95,13 +139,22 @@ class Catalog:
                     "unit": i.unit,
                     "definition": i.definition,
                     "source": i.source,
-                    "years": list(i.years),
+                    "years": years.get(i.id, []),
                     "groups": list(i.groups),
+                    "kind": i.kind,
                     "higher_is": i.higher_is,
                     "min_denominator": i.min_denominator,
+                    "denominator_unit": i.denominator_unit,
+                    "cbs_rule": i.cbs_rule,
+                    "note": i.note,
                     "decimals": i.decimals,
+                    "schemas": list(i.sources),
                 }
                 for i in self.indicators.values()
+            },
+            "schemas": {
+                s.id: {"title": s.title, "format": s.format, "years": list(s.years), "table": s.table}
+                for s in self.schemas.values()
             },
         }
 
@@ -125,6 +178,7 @@ def parse_catalog(text: str, path: str | Path) -> Catalog:
         raise InputError(path, f"not valid TOML: {exc}") from exc
 
     themes = tuple(raw.get("themes", ()))
+    schemas = {sid: _schema(path, sid, spec) for sid, spec in raw.get("schemas", {}).items()}
     groups = {
         gid: Group(
             id=gid,
@@ -135,16 +189,44 @@ def parse_catalog(text: str, path: str | Path) -> Catalog:
         for gid, g in raw.get("groups", {}).items()
     }
     indicators = {
-        iid: _indicator(path, iid, spec, themes, groups)
+        iid: _indicator(path, iid, spec, themes, groups, schemas)
         for iid, spec in raw.get("indicators", {}).items()
     }
     if not indicators:
         raise InputError(path, "the catalog defines no indicators")
-    return Catalog(str(path), text, themes, groups, indicators)
+    return Catalog(str(path), text, themes, groups, indicators, schemas)
+
+
+def _schema(path: Path, sid: str, spec: dict[str, Any]) -> Schema:
+    entry = f"schemas.{sid}"
+    fmt = spec.get("format", "wide")
+    if fmt not in SCHEMA_FORMATS:
+        raise InputError(path, f"{entry}: format must be one of {SCHEMA_FORMATS}, not {fmt!r}")
+    years = _required(path, entry, spec, "years")
+    if not (isinstance(years, list) and len(years) == 2 and all(isinstance(y, int) for y in years) and years[0] <= years[1]):
+        raise InputError(path, f"{entry}: years must be [first, last], not {years!r}")
+    code = _names(path, entry, "code", _required(path, entry, spec, "code"))
+    return Schema(
+        id=sid, title=_required(path, entry, spec, "title"), format=fmt, years=(years[0], years[1]),
+        code=code, name=_names(path, entry, "name", spec.get("name", [])), table=spec.get("table"),
+    )
+
+
+def _names(path: Path, entry: str, key: str, value: Any) -> tuple[str, ...]:
+    names = [value] if isinstance(value, str) else value
+    if not (isinstance(names, list) and all(isinstance(n, str) and n for n in names)):
+        raise InputError(path, f"{entry}: {key} must be a column name or a list of them, not {value!r}")
+    return tuple(names)
+
+
+def _alternatives(path: Path, entry: str, value: Any) -> Alternatives:
+    if not isinstance(value, str) or not value.strip("| "):
+        raise InputError(path, f"{entry}: a column must be a name (alternatives separated by '|'), not {value!r}")
+    return tuple(a.strip() for a in value.split("|") if a.strip())
 
 
 def _indicator(
-    path: Path, iid: str, spec: dict[str, Any], themes: tuple[str, ...], groups: dict[str, Group]
+    path: Path, iid: str, spec: dict[str, Any], themes: tuple[str, ...], groups: dict[str, Group], schemas: dict[str, Schema]
 ) -> Indicator:
     entry = f"indicators.{iid}"
     if not iid.isidentifier() or not iid.isascii():
@@ -155,16 +237,33 @@ def _indicator(
     higher_is = spec.get("higher_is", "neutral")
     if higher_is not in HIGHER_IS:
         raise InputError(path, f"{entry}: higher_is must be one of {HIGHER_IS}, not {higher_is!r}")
+    kind = spec.get("kind", "outcome")
+    if kind not in KINDS:
+        raise InputError(path, f"{entry}: kind must be one of {KINDS}, not {kind!r}")
+    if kind == "composition" and higher_is != "neutral":
+        raise InputError(path, f"{entry}: a composition figure (a group's share) is neutral: higher_is = \"neutral\"")
+    min_denominator = float(spec.get("min_denominator", 0))
     sources: dict[str, SourceMapping] = {}
     for schema, mapping in spec.get("sources", {}).items():
+        where = f"{entry}.sources.{schema}"
+        if schema not in schemas:
+            raise InputError(path, f"{where}: unknown schema {schema!r}; define it under [schemas.{schema}]")
         unknown = [g for g in mapping.get("groups", {}) if g not in groups]
         if unknown:
-            raise InputError(path, f"{entry}.sources.{schema}: unknown group(s) {unknown}")
-        denominator = mapping.get("denominator", ())
+            raise InputError(path, f"{where}: unknown group(s) {unknown}")
+        denominator = mapping.get("denominator", [])
+        denominator = [denominator] if isinstance(denominator, str) else denominator
+        if min_denominator > 0 and not denominator:
+            raise InputError(path, f"{where}: min_denominator needs a denominator column to check it against")
+        if ("dimension" in mapping) != ("measure" in mapping):
+            raise InputError(path, f"{where}: give dimension and measure together")
         sources[schema] = SourceMapping(
-            groups=dict(mapping.get("groups", {})),
-            denominator=(denominator,) if isinstance(denominator, str) else tuple(denominator),
+            groups={g: _alternatives(path, where, c) for g, c in mapping.get("groups", {}).items()},
+            denominator=tuple(_alternatives(path, where, c) for c in denominator),
             scale=mapping.get("scale"),
+            where={str(k): str(v) for k, v in mapping.get("where", {}).items()},
+            dimension=mapping.get("dimension"),
+            measure=mapping.get("measure"),
         )
     unit = _required(path, entry, spec, "unit")
     value_range = spec.get("range", [0, 100 if unit == "%" else math.inf])
@@ -177,12 +276,15 @@ def _indicator(
         unit=unit,
         definition=_required(path, entry, spec, "definition"),
         source=_required(path, entry, spec, "source"),
-        years=tuple(spec.get("years", ())),
         higher_is=higher_is,
-        min_denominator=float(spec.get("min_denominator", 0)),
+        min_denominator=min_denominator,
         decimals=int(spec.get("decimals", 1)),
         sources=sources,
         value_range=(float(value_range[0]), float(value_range[1])),
+        kind=kind,
+        denominator_unit=spec.get("denominator_unit", "personen"),
+        cbs_rule=spec.get("cbs_rule"),
+        note=spec.get("note"),
     )
 
 

@@ -1,8 +1,10 @@
 """Parse one table cell into a value or a reason why there is none.
 
-CBS marks unknown, unreliable or secret figures with '.', PDOK layers with -99999999
-(and -99999997); empty cells and nulls mean the figure does not exist. The reason is
-kept so a map can tell "CBS geheim" apart from "te weinig inwoners" and "geen gegevens".
+CBS marks unknown, unreliable or secret figures with '.' (KWB, StatLine) and PDOK layers
+with -99999999 or, from 2022 on, -99997 (geheim of niet aanwezig), -99995 (wordt later
+gepubliceerd) and -99991 (niet meer gepubliceerd). Empty cells, nulls and a key absent
+from a GeoJSON feature mean the figure is not in the source. The reason is kept so a map
+can tell "CBS geheim" apart from "te weinig inwoners" and "geen gegevens".
 """
 
 from __future__ import annotations
@@ -16,13 +18,28 @@ class Status(str, Enum):
     secret = "secret"  # CBS: onbekend, onvoldoende betrouwbaar of geheim
     withheld = "withheld"  # wijkmonitor: denominator below the catalog minimum
     missing = "missing"  # not in the source, empty cell, or logically impossible
+    later = "later"  # PDOK -99995: CBS publishes it later
+    discontinued = "discontinued"  # PDOK -99991: CBS no longer publishes it
 
+
+# What each status means, in Dutch: one text for the API, tiles, legends and the viewer.
+STATUS_TEXT = {
+    Status.ok.value: "gepubliceerd cijfer",
+    Status.secret.value: "CBS publiceert dit cijfer niet: onbekend, onvoldoende betrouwbaar of geheim",
+    Status.withheld.value: "niet gepubliceerd: te weinig personen om een betrouwbaar en niet-herleidbaar cijfer te tonen",
+    Status.missing.value: "geen gegevens in de bron",
+    Status.later.value: "CBS publiceert dit cijfer later",
+    Status.discontinued.value: "CBS publiceert dit cijfer niet meer",
+}
 
 class NotANumber(ValueError):
     """A cell holds text that is neither a number nor a known missing-value marker."""
 
 
-_SENTINELS = {-99999999.0, -99999998.0, -99999997.0}
+_SENTINELS = {
+    -99999999.0: Status.secret, -99999998.0: Status.secret, -99999997.0: Status.secret,
+    -99997.0: Status.secret, -99995.0: Status.later, -99991.0: Status.discontinued,
+}
 _SECRET_TEXT = {".", "x", "?"}
 
 
@@ -37,7 +54,7 @@ def parse_cell(raw: object) -> tuple[float | None, Status]:
         if math.isnan(value):
             return None, Status.missing
         if value in _SENTINELS:
-            return None, Status.secret
+            return None, _SENTINELS[value]
         return value, Status.ok
     text = str(raw).strip()
     if text == "" or text.lower() in {"nan", "null", "none"}:
@@ -51,5 +68,5 @@ def parse_cell(raw: object) -> tuple[float | None, Status]:
     if math.isnan(value) or math.isinf(value):
         raise NotANumber(text)
     if value in _SENTINELS:
-        return None, Status.secret
+        return None, _SENTINELS[value]
     return value, Status.ok

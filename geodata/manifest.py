@@ -16,7 +16,8 @@ from geodata.catalog import DEFAULT_CATALOG
 from geodata.errors import InputError
 from geodata.regions import Level
 
-TABLE_FORMATS = ("kwb", "pdok", "tidy")
+TIDY_FORMAT, STATLINE_FORMAT, AUTO_FORMAT = "tidy", "statline", "auto"
+# Besides these, a table's format may name a schema of the catalog (kwb, pdok, pdok_snake ...).
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,9 @@ class BoundarySource:
 @dataclass(frozen=True)
 class TableSource:
     file: Path
-    format: str
-    year: int | None = None
+    format: str = AUTO_FORMAT  # tidy, statline, auto (recognise the schema), or a catalog schema id
+    year: int | None = None  # of the figures; read from the file when it says (jaar, Perioden, 2023GM0344)
+    table: str | None = None  # StatLine table id (85984NED), when the file name does not hold it
     code: str | None = None
     name: str | None = None
     layer: str | None = None
@@ -53,6 +55,7 @@ class Manifest:
     catalog: Path
     boundaries: tuple[BoundarySource, ...]
     tables: tuple[TableSource, ...]
+    notes: tuple[str, ...] = ()  # what was assumed in making the manifest (e.g. a year from a file name)
 
 
 def load_manifest(path: str | Path) -> Manifest:
@@ -105,11 +108,11 @@ def _boundary(path: Path, base: Path, i: int, spec: dict[str, Any]) -> BoundaryS
 
 def _table(path: Path, base: Path, i: int, spec: dict[str, Any]) -> TableSource:
     entry = f"indicators #{i}"
-    fmt = _field(path, entry, spec, "format")
-    if fmt not in TABLE_FORMATS:
-        raise InputError(path, f"{entry}: format must be one of {TABLE_FORMATS}, not {fmt!r}")
-    if fmt != "tidy" and not isinstance(spec.get("year"), int):
-        raise InputError(path, f"{entry}: a {fmt} table needs the year of its figures (year = 2023)")
+    fmt = spec.get("format", AUTO_FORMAT)
+    if not isinstance(fmt, str) or not fmt:
+        raise InputError(path, f"{entry}: format must be tidy, statline, auto or a schema of the catalog, not {fmt!r}")
+    if "year" in spec and not isinstance(spec["year"], int):
+        raise InputError(path, f"{entry}: year must be a whole number (year = 2023), not {spec['year']!r}")
     optional = spec.get("optional", False)
     if not isinstance(optional, bool):
         raise InputError(path, f"{entry}: optional must be true or false, not {optional!r}")
@@ -117,6 +120,7 @@ def _table(path: Path, base: Path, i: int, spec: dict[str, Any]) -> TableSource:
         file=base / _field(path, entry, spec, "file"),
         format=fmt,
         year=spec.get("year"),
+        table=spec.get("table"),
         code=spec.get("code"),
         name=spec.get("name"),
         layer=spec.get("layer"),

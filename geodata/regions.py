@@ -29,6 +29,13 @@ _DIGITS = {Level.gemeente: 4, Level.wijk: 6, Level.buurt: 8}
 # The gemeente number is 4 digits; since the 2022 indeling, wijk and buurt parts may hold capitals
 # (Amsterdam: WK0363AA, BU0363AA01).
 _CODE = re.compile(r"^(GM|WK|BU)(\d{4}[0-9A-Z]*)$")
+# Published forms of a code: year-prefixed (2023GM0344, PDOK jaarstatcode), padded ("GM0344    ",
+# StatLine), lower case; bare gwb_code_8 digits (0344, 034401, 03440111) and integer gemeente
+# codes (344) only from a column known to hold codes.
+_PUBLISHED = re.compile(r"^(?:(?:19|20)\d\d)?(GM|WK|BU)(\d{4}[0-9A-Z]*)$")
+_BARE = re.compile(r"^\d{4}(?:[0-9A-Z]{2}){0,2}$")
+_BARE_PREFIX = {4: "GM", 6: "WK", 8: "BU"}
+NATIONAL_CODES = {"NL", "NL00", "NL01", "NEDERLAND"}
 LEVELS: tuple[Level, ...] = (Level.gemeente, Level.wijk, Level.buurt)
 NATIONAL_CODE = "NL00"  # Nederland, as in the national row of a full KWB file; kept for comparisons
 NATIONAL_LEVEL = "nederland"  # the level of NL00 rows in a figure table
@@ -45,6 +52,34 @@ def level_of_code(code: str) -> Level | None:
         if level.prefix == match.group(1) and len(match.group(2)) == level.digits:
             return level
     return None
+
+
+def parse_code(raw: object, level: Level | None = None, bare: bool = False) -> str | None:
+    """The canonical CBS code (GM0344, WK0363AA, BU03440111, NL00 for Nederland) of a cell in any
+    published form, or None when it is not one (of `level`, when given). `bare` also reads codes
+    without prefix: gwb_code_8 (0344, 034401, 03440111) and integer gemeente codes (344)."""
+    if raw is None or isinstance(raw, bool):
+        return None
+    if isinstance(raw, float):
+        if not raw.is_integer():
+            return None
+        raw = int(raw)
+    text = str(raw).strip().upper()
+    if text in NATIONAL_CODES:
+        return NATIONAL_CODE if level is None else None
+    match = _PUBLISHED.match(text)
+    if match:
+        code = match.group(1) + match.group(2)
+    elif bare and text.isdigit() and len(text) <= 4 and level in (None, Level.gemeente):
+        code = "GM" + text.zfill(4)
+    elif bare and _BARE.match(text):
+        code = _BARE_PREFIX[len(text)] + text
+    else:
+        return None
+    found = level_of_code(code)
+    if found is None or (level is not None and found is not level):
+        return None
+    return code
 
 
 def level_names(codes: pd.Series) -> pd.Series:

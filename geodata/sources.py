@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import re
 import string
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ import pandas as pd
 import pyogrio
 
 from geodata.errors import InputError, InputErrors
+from geodata.regions import Level, parse_code
+from geodata.statline import is_symbols_csv, read_symbols_csv
 
 VECTOR_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".fgb", ".gml", ".zip"}
 
@@ -26,21 +29,69 @@ def read_vector(file: Path, layer: str | None = None) -> gpd.GeoDataFrame:
         raise InputError(file, f"cannot read as a vector layer: {exc}") from exc
 
 
+ROW_COLUMN = "__row"  # the row as the user sees it in the file, where a reader knows it better than the index
+
+
+def read_text(file: Path) -> str:
+    """A text file in UTF-8 (with or without BOM) or, failing that, CP1252 (Vektis, older Excel exports)."""
+    data = file.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
 def read_table(file: Path, sheet: str | None = None, layer: str | None = None) -> pd.DataFrame:
-    """Read CSV/XLSX (all cells as text, so '.' markers survive) or a vector layer's attributes."""
+    """Read CSV (any of ',;\t|', quoted or not; a StatLine CSV met statistische symbolen), XLSX (all
+    cells as text, so '.' markers survive) or a vector layer's attributes."""
     if not file.exists():
         raise InputError(file, "file not found")
     suffix = file.suffix.lower()
     try:
         if suffix in {".csv", ".txt"}:
-            return pd.read_csv(file, dtype=str, keep_default_na=False, sep=None, engine="python")
+            text = read_text(file)
+            if is_symbols_csv(text.splitlines()[:12]):
+                return read_symbols_csv(file, text)
+            return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=None, engine="python")
         if suffix in {".xlsx", ".xlsm"}:
             return pd.read_excel(file, sheet_name=sheet or 0, dtype=object)
+    except InputError:
+        raise
     except Exception as exc:
         raise InputError(file, f"cannot read as a table: {exc}") from exc
     if suffix in VECTOR_SUFFIXES:
         return pd.DataFrame(read_vector(file, layer).drop(columns="geometry"))
     raise InputError(file, f"unsupported file type {suffix!r}: use CSV, XLSX, GeoPackage, GeoJSON or Shapefile")
+
+
+_YEAR_PREFIX = re.compile(r"^\s*((?:19|20)\d\d)(?:GM|WK|BU)")
+_GML_YEAR = re.compile(r"^[A-Za-z_]+((?:19|20)\d\d)\.\d+$")
+_NAME_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+
+
+def table_year(frame: pd.DataFrame) -> int | None:
+    """The one year a table states: a `jaar` column, or a year-prefixed statcode (2023GM0344)."""
+    columns = {str(c).lower(): c for c in frame.columns}
+    if "jaar" in columns:
+        years = pd.to_numeric(frame[columns["jaar"]], errors="coerce").dropna().unique()
+        if len(years) == 1:
+            return int(years[0])
+    for name in ("jrstatcode", "jaarstatcode"):
+        if name in columns:
+            years = frame[columns[name]].astype(str).str.extract(_YEAR_PREFIX)[0].dropna().unique()
+            if len(years) == 1:
+                return int(years[0])
+    if "gml_id" in columns:  # a WFS download: gemeenten2015.12
+        years = frame[columns["gml_id"]].astype(str).str.extract(_GML_YEAR)[0].dropna().unique()
+        if len(years) == 1:
+            return int(years[0])
+    return None
+
+
+def file_name_year(file: Path) -> int | None:
+    """The one year in a file name (wijkenbuurten_2017.gpkg, nl_gemeenten_2015_kwb.gpkg), if exactly one."""
+    years = set(_NAME_YEAR.findall(file.stem))
+    return int(years.pop()) if len(years) == 1 else None
 
 
 def apply_where(file: Path, frame: pd.DataFrame, where: dict[str, Any]) -> pd.DataFrame:
@@ -63,6 +114,11 @@ def require_columns(file: Path, frame: pd.DataFrame, columns: list[str]) -> None
 
 def template_columns(template: str) -> list[str]:
     return [name for _, name, _, _ in string.Formatter().parse(template) if name]
+
+
+def is_single_column(template: str) -> bool:
+    """'{gemeentecode}' rather than 'BU0344{KODE}': the cells are codes as the file writes them."""
+    return template.startswith("{") and template.endswith("}") and template_columns(template) == [template[1:-1]]
 
 
 def fill_template(file: Path, frame: pd.DataFrame, template: str) -> pd.Series:
@@ -92,14 +148,22 @@ def row_number(index: Any, is_table: bool) -> int:
     return int(index) + (2 if is_table else 1)
 
 
-def check_codes(
-    file: Path, codes: pd.Series, expected: Callable[[str], bool], what: str, is_table: bool
-) -> None:
-    """Every code must be well-formed; all bad rows are reported at once."""
+def row_numbers(frame: pd.DataFrame, is_table: bool) -> pd.Series:
+    if ROW_COLUMN in frame.columns:
+        return frame[ROW_COLUMN].astype(int)
+    return pd.Series([row_number(i, is_table) for i in frame.index], index=frame.index, dtype=int)
+
+
+def parse_codes(raw: pd.Series, level: Level | None = None, bare: bool = False) -> pd.Series:
+    """Canonical CBS codes of a column in any published form; None where a cell is not one."""
+    return raw.map(lambda cell: parse_code(cell, level, bare), na_action=None)
+
+
+def require_codes(file: Path, raw: pd.Series, codes: pd.Series, rows: pd.Series, what: str) -> None:
+    """Every cell must have been a code; all bad rows are reported at once."""
     bad = [
-        InputError(file, f"{code!r} is not a valid {what} code", row=row_number(i, is_table))
-        for i, code in codes.items()
-        if not expected(code)
+        InputError(file, f"{raw[i]!r} is not a {what} code", row=int(rows[i]))
+        for i in codes.index[codes.isna()]
     ]
     if bad:
         raise InputErrors(bad)

@@ -12,27 +12,29 @@ from geodata.catalog import Catalog
 from geodata.errors import InputError, InputErrors
 from geodata.figures import FIGURE_COLUMNS
 from geodata.manifest import TableSource
-from geodata.regions import NATIONAL_CODE, level_of_code
+from geodata.regions import parse_code
 from geodata.report import BuildReport
-from geodata.sources import apply_where, read_table, require_columns, row_number
+from geodata.sources import apply_where, read_table, require_columns, row_number, row_numbers
 from geodata.values import parse_column, publishable
 
 TIDY_COLUMNS = ["region_code", "year", "indicator", "group", "value"]
 
 
-def read_tidy_table(source: TableSource, catalog: Catalog, report: BuildReport) -> tuple[pd.DataFrame, pd.Series]:
+def read_tidy_table(source: TableSource, catalog: Catalog, report: BuildReport) -> tuple[pd.DataFrame, pd.DataFrame]:
     frame = apply_where(source.file, read_table(source.file, source.sheet, source.layer), source.where)
     require_columns(source.file, frame, TIDY_COLUMNS)
     frame = frame.copy()
-    for key in ("region_code", "indicator", "group"):
+    rows = row_numbers(frame, True)
+    for key in ("indicator", "group"):
         frame[key] = frame[key].astype(str).str.strip()
+    raw_codes = frame["region_code"]
+    frame["region_code"] = raw_codes.map(lambda cell: parse_code(cell))
 
     errors: list[InputError] = []
     for index, row in frame.iterrows():
         where = {"row": row_number(index, True)}
-        code = row["region_code"]
-        if code != NATIONAL_CODE and level_of_code(code) is None:
-            errors.append(InputError(source.file, f"{code!r} is not a CBS region code", column="region_code", **where))
+        if pd.isna(row["region_code"]):
+            errors.append(InputError(source.file, f"{raw_codes[index]!r} is not a CBS region code", column="region_code", **where))
         if row["indicator"] not in catalog.indicators:
             errors.append(InputError(source.file, f"unknown indicator {row['indicator']!r} (not in the catalog)", column="indicator", **where))
         if row["group"] not in catalog.groups:
@@ -49,7 +51,7 @@ def read_tidy_table(source: TableSource, catalog: Catalog, report: BuildReport) 
             f"duplicate row for {row['region_code']} {row['year']} {row['indicator']} {row['group']}",
             row=row_number(index, True),
         ))
-    numerator, num_status = parse_column(source.file, frame, "value", errors)
+    numerator, num_status = parse_column(source.file, frame, "value", errors, rows)
     has_den = "denominator" in frame.columns
     if not has_den:
         # Without a denominator the publication rule cannot be applied: stop rather than withhold everything quietly.
@@ -62,7 +64,7 @@ def read_tidy_table(source: TableSource, catalog: Catalog, report: BuildReport) 
                     "add a denominator column (e.g. the number of inhabitants)",
                     column="denominator",
                 ))
-    denominator, den_status = parse_column(source.file, frame, "denominator", errors) if has_den else (None, None)
+    denominator, den_status = parse_column(source.file, frame, "denominator", errors, rows) if has_den else (None, None)
     if errors:
         raise InputErrors(errors)
 
@@ -90,4 +92,4 @@ def read_tidy_table(source: TableSource, catalog: Catalog, report: BuildReport) 
         }))
     if not parts:
         raise InputError(source.file, "the table has no rows")
-    return pd.concat(parts, ignore_index=True)[FIGURE_COLUMNS], pd.Series(dtype=object)
+    return pd.concat(parts, ignore_index=True)[FIGURE_COLUMNS], pd.DataFrame(columns=["code", "year", "name"])

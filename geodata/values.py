@@ -14,18 +14,18 @@ import pandas as pd
 from geodata.catalog import Indicator
 from geodata.cells import NotANumber, Status, parse_cell
 from geodata.errors import InputError
-from geodata.sources import row_number
 
 
-def parse_column(file: Path, frame: pd.DataFrame, column: str, errors: list[InputError], is_table: bool = True) -> tuple[pd.Series, pd.Series]:
-    """Parse a column into (float values with NaN, status strings); bad cells go to errors."""
+def parse_column(file: Path, frame: pd.DataFrame, column: str, errors: list[InputError], rows: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse a column into (float values with NaN, status strings); bad cells go to errors with
+    their row as the user sees it (`rows`)."""
     values = np.full(len(frame), np.nan)
     statuses = np.empty(len(frame), dtype=object)
     for pos, (index, raw) in enumerate(frame[column].items()):
         try:
             value, status = parse_cell(raw)
         except NotANumber as exc:
-            errors.append(InputError(file, f"not a number: {exc}", row=row_number(index, is_table), column=column))
+            errors.append(InputError(file, f"not a number: {exc}", row=int(rows[index]), column=column))
             value, status = None, Status.missing
         values[pos] = np.nan if value is None else value
         statuses[pos] = status.value

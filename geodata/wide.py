@@ -1,111 +1,319 @@
-"""Adapter for wide tables: one row per region, one column per figure.
+"""Adapter for wide tables: one row per region (and period), one column per figure.
 
-Covers the CBS "Kerncijfers wijken en buurten" release files (schema "kwb": gwb_code_10,
-a_inw, a_00_14, a_nl_all, g_wozbag ...) and the attributes of the CBS/PDOK wijk- en
-buurtkaart layers (schema "pdok": gemeentecode, aantalInwoners, ...). The catalog says
-which column feeds which indicator and group.
+Covers every published family the catalog has a schema for: the CBS "Kerncijfers wijken en
+buurten" release files (a_inw ...), the Wijk- en Buurtkaart layers of each era (aant_inw,
+aantal_inwoners, aantalInwoners ...), StatLine OData tables (RegioS, Perioden, AantalInwoners_5)
+and StatLine's CSV met statistische symbolen (region names, periods in the header). The catalog
+says which column feeds which indicator and group, per schema.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import numpy as np
 import pandas as pd
 
-from geodata.catalog import Catalog
+from geodata.catalog import Catalog, Schema, SourceMapping
+from geodata.cells import NotANumber, parse_cell
 from geodata.errors import InputError, InputErrors
 from geodata.figures import FIGURE_COLUMNS
-from geodata.manifest import TableSource
-from geodata.regions import NATIONAL_CODE, level_of_code
+from geodata.manifest import AUTO_FORMAT, TableSource
+from geodata.names import match_names
+from geodata.regions import NATIONAL_CODE, Level
 from geodata.report import BuildReport
+from geodata.schemas import closest_catalog_column, detect_schema, matching_columns
 from geodata.sources import (
     VECTOR_SUFFIXES,
     apply_where,
-    check_codes,
     fill_template,
+    is_single_column,
+    parse_codes,
     read_table,
-    row_number,
+    require_codes,
+    row_numbers,
+    table_year,
 )
+from geodata.statline import NAME_COLUMN, PERIOD_COLUMN, period_year
 from geodata.values import parse_column, publishable
 
-_DEFAULTS = {"kwb": {"code": "{gwb_code_10}", "name": "{regio}"}, "pdok": {}}
+NAME_KEY = "__name"  # region names of a table keyed by name (StatLine symbols CSV)
+NAMES_COLUMNS = ["code", "year", "name"]
+# Numeric columns that are keys or bookkeeping, not figures.
+_NOT_FIGURES = {"jaar", "id", "fid", "objectid", "gml_id", "gwb_code_8", "ind_wbi", "indelingswijziging_wijken_en_buurten"}
 
 
-def read_wide_table(source: TableSource, catalog: Catalog, report: BuildReport) -> tuple[pd.DataFrame, pd.Series]:
-    """Long-form values and region names (code -> name) from one wide table."""
-    is_table = source.file.suffix.lower() not in VECTOR_SUFFIXES
-    frame = apply_where(source.file, read_table(source.file, source.sheet, source.layer), source.where)
-    defaults = _DEFAULTS[source.format]
-    code_template = source.code or defaults.get("code")
-    if not code_template:
-        raise InputError(source.file, f"a {source.format} table needs code = \"{{column}}\" in the manifest")
-    codes = fill_template(source.file, frame, code_template)
-    check_codes(source.file, codes, lambda c: c == NATIONAL_CODE or level_of_code(c) is not None, "CBS region", is_table)
-    duplicated = codes[codes.duplicated(keep=False)]
-    if len(duplicated):
-        raise InputErrors([
-            InputError(source.file, f"region {code} appears more than once", row=row_number(i, is_table))
-            for i, code in duplicated.items()
-        ])
-    name_template = source.name or defaults.get("name")
-    names = (
-        pd.Series(fill_template(source.file, frame, name_template).values, index=codes.values)
-        if name_template
-        else pd.Series(dtype=object)
-    )
+def read_wide_table(
+    source: TableSource, catalog: Catalog, report: BuildReport, regions: Mapping[str, pd.DataFrame]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Long-form figures and region names (code, year, name) from one wide table. `regions` (code,
+    name, year per level) resolve tables that name regions instead of coding them."""
+    file = source.file
+    is_table = file.suffix.lower() not in VECTOR_SUFFIXES
+    frame = apply_where(file, read_table(file, source.sheet, source.layer), source.where)
+    frame = frame.reset_index(drop=True)
+    rows = row_numbers(frame, is_table)
+    lookup = _Columns(frame)
+    schema = _schema(source, frame, catalog)
+    years = _years(source, frame, lookup, schema, catalog, report)
+    codes = _codes(source, frame, lookup, schema, years, rows, report, regions)
+    keep = codes.notna() & years.notna()
+    frame, codes, years, rows = frame[keep], codes[keep], years[keep].astype(int), rows[keep]
+    if frame.empty:  # a header only, or no row of a region: _check_figures in the build decides
+        return pd.DataFrame(columns=FIGURE_COLUMNS), pd.DataFrame(columns=NAMES_COLUMNS)
+    outside = sorted({int(y) for y in years.unique() if not schema.years[0] <= y <= schema.years[1]})
+    if outside:
+        report.warn(
+            f"{file.name}: read as {schema.title} ({schema.years_text()}), but the figures are of {outside}; "
+            "check that CBS kept these names"
+        )
+    names = _names(source, frame, lookup, schema, codes, years)
 
     errors: list[InputError] = []
     parsed: dict[str, tuple[pd.Series, pd.Series]] = {}
 
     def column(name: str) -> tuple[pd.Series, pd.Series]:
         if name not in parsed:
-            parsed[name] = parse_column(source.file, frame, name, errors, is_table)
+            parsed[name] = parse_column(file, frame, name, errors, rows)
         return parsed[name]
 
-    parts = []
-    absent: set[str] = set()
+    parts, absent, used = [], set(), set()
     for indicator in catalog.indicators.values():
-        mapping = indicator.sources.get(source.format)
+        mapping = indicator.sources.get(schema.id)
         if mapping is None:
             continue
-        missing_den = [c for c in mapping.denominator if c not in frame.columns]
-        if missing_den:
-            present = [c for c in mapping.groups.values() if c in frame.columns]
-            if present:
+        denominator_columns = [lookup.first(alternatives) for alternatives in mapping.denominator]
+        wanted = [lookup.first(a) for a in mapping.groups.values()] if not mapping.dimension else [lookup.first((mapping.measure,))]
+        used.update(c for c in denominator_columns + wanted if c)
+        used.update(c for c in (lookup.first([key]) for key in [*mapping.where, mapping.dimension or ""]) if c)
+        if None in denominator_columns:
+            missing = [alternatives[0] for alternatives, c in zip(mapping.denominator, denominator_columns) if c is None]
+            if any(wanted):
                 # Without the denominator the publication rule cannot be applied: not a figure to skip quietly.
                 errors.append(InputError(
-                    source.file,
-                    f"{indicator.id} needs its denominator column(s) {', '.join(missing_den)} beside "
-                    f"{', '.join(present)}, to check that enough people are counted",
-                    column=missing_den[0],
+                    file,
+                    f"{indicator.id} needs its denominator column(s) {', '.join(missing)} beside "
+                    f"{', '.join(c for c in wanted if c)}, to check that enough {indicator.denominator_unit} are counted",
+                    column=missing[0],
                 ))
-            absent.update(missing_den)
+            absent.update(missing)
             continue
-        denominator = den_status = None
-        if mapping.denominator:
-            den_parts = [column(c) for c in mapping.denominator]
-            denominator = sum(p[0] for p in den_parts)
-            den_status = den_parts[0][1]
-            for _, other in den_parts[1:]:
-                den_status = den_status.where(other == "ok", other)
-        for group, col in mapping.groups.items():
-            if col not in frame.columns:
-                absent.add(col)
+        selected = _where(file, frame, lookup, mapping)
+        for group, subset, numerator_column in _groups(frame, lookup, mapping, selected):
+            if numerator_column is None:
+                absent.add(mapping.measure if mapping.dimension else mapping.groups[group][0])
                 continue
-            numerator, num_status = column(col)
+            if not subset.any():
+                continue
+            duplicated = pd.Series(list(zip(codes[subset], years[subset]))).duplicated(keep=False)
+            if duplicated.any():
+                first = int(np.flatnonzero(duplicated.values)[0])
+                code, year = codes[subset].iloc[first], years[subset].iloc[first]
+                raise InputErrors([
+                    InputError(file, f"region {code} {year} appears more than once for {indicator.id} {group}"
+                               + ("; filter the rows with where = {...}" if not mapping.where else ""), row=int(r))
+                    for r in rows[subset][duplicated.values][:5]
+                ])
+            numerator, num_status = (s[subset] for s in column(numerator_column))
+            denominator = den_status = None
+            if denominator_columns:
+                den_parts = [tuple(s[subset] for s in column(c)) for c in denominator_columns]
+                denominator = sum(p[0] for p in den_parts)
+                den_status = den_parts[0][1]
+                for _, other in den_parts[1:]:
+                    den_status = den_status.where(other == "ok", other)
             value, status = publishable(indicator, numerator, num_status, denominator, den_status, mapping.scale)
             parts.append(pd.DataFrame({
-                "code": codes.values,
-                "year": source.year,
+                "code": codes[subset].values,
+                "year": years[subset].values,
                 "indicator": indicator.id,
                 "group": group,
                 "value": value.values,
                 "denominator": denominator.values if denominator is not None else float("nan"),
                 "status": status.values,
-                "source": source.file.name,
+                "source": file.name,
             }))
     if errors:
         raise InputErrors(errors)
     if absent:
-        report.warn(f"{source.file.name}: catalog columns not in this file (no values for them): {', '.join(sorted(absent))}")
+        report.warn(f"{file.name}: catalog columns of schema {schema.id} not in this file (no figures from them): {', '.join(sorted(absent))}")
+    _report_unmapped(file, frame, lookup, schema, used, catalog, report)
     if not parts:
-        raise InputError(source.file, f"no column of this file matches the catalog's {source.format!r} schema")
+        raise InputError(file, f"no column of this file gives a figure of the catalog's schema {schema.id} ({schema.title})")
     return pd.concat(parts, ignore_index=True)[FIGURE_COLUMNS], names
+
+
+class _Columns:
+    """Column names looked up case-insensitively: shapefiles write AANT_INW, the catalog aant_inw."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.names = {str(c).lower(): c for c in frame.columns}
+
+    def first(self, alternatives: tuple[str, ...] | list[str]) -> str | None:
+        for name in alternatives:
+            if name.lower() in self.names:
+                return self.names[name.lower()]
+        return None
+
+
+def _schema(source: TableSource, frame: pd.DataFrame, catalog: Catalog) -> Schema:
+    if source.format not in (AUTO_FORMAT, "statline"):
+        try:
+            return catalog.schemas[source.format]
+        except KeyError:
+            raise InputError(
+                source.file, f"format {source.format!r} is not a schema of the catalog; known: tidy, statline, auto, {', '.join(catalog.schemas)}"
+            ) from None
+    if source.table:
+        for schema in catalog.schemas.values():
+            if schema.table == source.table.upper():
+                return schema
+        raise InputError(source.file, f"the catalog has no schema for StatLine table {source.table}")
+    columns = [c for c in frame.columns if not str(c).startswith("__")]
+    return detect_schema(source.file, columns, catalog, source.year)
+
+
+def _years(
+    source: TableSource, frame: pd.DataFrame, lookup: _Columns, schema: Schema, catalog: Catalog, report: BuildReport
+) -> pd.Series:
+    period = lookup.first([PERIOD_COLUMN])
+    if period is not None and source.year is None:
+        years = frame[period].map(period_year)
+        skipped = frame.loc[years.isna(), period].unique()
+        if len(skipped):
+            report.warn(f"{source.file.name}: only yearly figures are read; skipped periods {', '.join(map(str, skipped[:8]))}")
+        return years.astype(float)
+    year = source.year or table_year(frame)
+    if year is None and schema.years[0] == schema.years[1]:
+        year = schema.years[0]  # a table of one release (85984NED: Kerncijfers wijken en buurten 2024)
+    if year is None:
+        raise InputError(
+            source.file,
+            f"columns {', '.join(matching_columns(frame.columns, catalog, schema)[:4])} look like {schema.title} "
+            f"({schema.years_text()}), but the file does not say its year; pass --year (or year = ... in the manifest)",
+        )
+    return pd.Series(float(year), index=frame.index)
+
+
+def _codes(
+    source: TableSource, frame: pd.DataFrame, lookup: _Columns, schema: Schema, years: pd.Series,
+    rows: pd.Series, report: BuildReport, regions: Mapping[str, pd.DataFrame],
+) -> pd.Series:
+    file = source.file
+    if source.code:
+        raw = fill_template(file, frame, source.code)
+        codes = parse_codes(raw, bare=is_single_column(source.code))
+        require_codes(file, raw, codes, rows, "CBS region")
+        return codes
+    code_column = lookup.first(schema.code)
+    if code_column is not None:
+        codes = parse_codes(frame[code_column], bare=True)
+        if schema.format == "statline":
+            # StatLine region dimensions hold provinces (PV), COROP (CR), landsdelen (LD) too.
+            other = frame.loc[codes.isna(), code_column].astype(str).str.strip()
+            if len(other):
+                report.warn(f"{file.name}: {len(other)} rows of other region types skipped (e.g. {', '.join(other.unique()[:5])})")
+        else:
+            require_codes(file, frame[code_column], codes, rows, "CBS region")
+        return codes
+    # Names stand in for codes only in a table published without codes (not a coded table missing its code column).
+    name_column = NAME_KEY if NAME_KEY in frame.columns else (lookup.first(schema.name) if not schema.code else None)
+    if name_column is None:
+        raise InputError(
+            file, f"found no region code column (one of {', '.join(schema.code)}); give code = \"{{column}}\" in the manifest",
+            column=schema.code[0],
+        )
+    return _codes_from_names(source, frame[name_column], years, regions, report)
+
+
+def _codes_from_names(
+    source: TableSource, names: pd.Series, years: pd.Series, regions: Mapping[str, pd.DataFrame], report: BuildReport
+) -> pd.Series:
+    """Gemeente codes for names, against the gemeente boundaries of the same year (the nearest
+    year with gemeenten when the dataset has none for a year)."""
+    gemeenten = regions.get(Level.gemeente.value)
+    if gemeenten is None or gemeenten.empty:
+        raise InputError(source.file, "this table names its regions instead of coding them; it needs gemeente boundaries to match the names against")
+    known_years = sorted(int(y) for y in gemeenten["year"].unique())
+    codes = pd.Series(None, index=names.index, dtype=object)
+    for year in sorted(int(y) for y in years.dropna().unique()):
+        at = years == year
+        nearest = min(known_years, key=lambda y: (abs(y - year), -y))
+        if nearest != year:
+            report.warn(f"{source.file.name}: no gemeente boundaries for {year}; names matched against those of {nearest}")
+        candidates = gemeenten.loc[gemeenten["year"] == nearest, ["code", "name"]]
+        match = match_names(names[at], zip(candidates["code"], candidates["name"]))
+        if match.ambiguous:
+            raise InputErrors([
+                InputError(source.file, f"{year}: region name {name!r} fits more than one gemeente: {', '.join(options)}; "
+                           "write it as in the CBS boundaries (e.g. 'Bergen (NH.)')", column=NAME_COLUMN)
+                for name, options in match.ambiguous.items()
+            ])
+        if match.unmatched:
+            shown = ", ".join(match.unmatched[:12]) + (f" ... (+{len(match.unmatched) - 12})" if len(match.unmatched) > 12 else "")
+            report.warn(f"{source.file.name}: {len(match.unmatched)} names of {year} match no gemeente of {nearest}: {shown}")
+        codes[at] = names[at].map(match.codes)
+    return codes
+
+
+def _names(
+    source: TableSource, frame: pd.DataFrame, lookup: _Columns, schema: Schema, codes: pd.Series, years: pd.Series
+) -> pd.DataFrame:
+    template = source.name or ("{" + str(lookup.first(schema.name)) + "}" if lookup.first(schema.name) else None)
+    if template is None:
+        return pd.DataFrame(columns=NAMES_COLUMNS)
+    names = fill_template(source.file, frame, template)
+    result = pd.DataFrame({"code": codes.values, "year": years.values, "name": names.values})
+    return result[(result["code"] != NATIONAL_CODE) & (result["name"] != "")].drop_duplicates(["code", "year"])
+
+
+def _where(file, frame: pd.DataFrame, lookup: _Columns, mapping: SourceMapping) -> pd.Series:
+    selected = pd.Series(True, index=frame.index)
+    for key, value in mapping.where.items():
+        column = lookup.first([key])
+        if column is None:
+            return pd.Series(False, index=frame.index)
+        selected &= frame[column].astype(str).str.strip() == value
+    return selected
+
+
+def _groups(frame: pd.DataFrame, lookup: _Columns, mapping: SourceMapping, selected: pd.Series):
+    """(group, rows, numerator column) per group of a mapping."""
+    if mapping.dimension:
+        dimension = lookup.first([mapping.dimension])
+        measure = lookup.first([mapping.measure])
+        for group, values in mapping.groups.items():
+            if dimension is None:
+                yield group, selected, None
+                continue
+            yield group, selected & frame[dimension].astype(str).str.strip().isin(values), measure
+        return
+    for group, alternatives in mapping.groups.items():
+        yield group, selected, lookup.first(alternatives)
+
+
+def _report_unmapped(file, frame: pd.DataFrame, lookup: _Columns, schema: Schema, used: set[str], catalog: Catalog, report: BuildReport) -> None:
+    """Name every numeric column the catalog does not read, with the closest catalog column."""
+    skip = {lookup.first(schema.code), lookup.first(schema.name), lookup.first([PERIOD_COLUMN])} | used
+    unmapped = []
+    for column in frame.columns:
+        if column in skip or str(column).startswith("__") or str(column).lower() in _NOT_FIGURES or not _numeric(frame[column]):
+            continue
+        hint = closest_catalog_column(str(column), catalog)
+        unmapped.append(f"{column}" + (f" (closest: {hint})" if hint else ""))
+    if unmapped:
+        report.warn(f"{file.name}: {len(unmapped)} numeric column(s) the catalog does not map (no figures from them): {'; '.join(unmapped)}")
+
+
+def _numeric(values: pd.Series) -> bool:
+    """Mostly numbers: at least one real number and no text other than CBS markers."""
+    if values.dtype.kind in "iuf":
+        return bool(values.notna().any())
+    seen = 0
+    for cell in values.head(200):
+        try:
+            value, _ = parse_cell(cell)
+        except NotANumber:
+            return False
+        seen += value is not None
+    return seen > 0

@@ -8,16 +8,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geodata.cells import Status
+from geodata.cells import STATUS_TEXT, Status
 from geodata.errors import UnknownRegion
 from geodata.regions import NATIONAL_CODE, Level, level_of_code, parent_codes
 from store import Store
-
-STATUS_NOTES = {
-    Status.secret.value: "CBS publiceert dit cijfer niet (onbekend, onvoldoende betrouwbaar of geheim).",
-    Status.withheld.value: "Niet gepubliceerd: te weinig personen om een betrouwbaar en niet-herleidbaar cijfer te tonen.",
-    Status.missing.value: "Geen gegevens.",
-}
 
 
 def region_profile(store: Store, code: str) -> dict[str, Any]:
@@ -45,7 +39,7 @@ def region_profile(store: Store, code: str) -> dict[str, Any]:
             "indicator": row.indicator, "group": row.group, "year": int(row.year), "value": value, "status": row.status,
         }
         if row.status != Status.ok.value:
-            figure["note"] = STATUS_NOTES.get(row.status)
+            figure["note"] = STATUS_TEXT.get(row.status)
         for kind, other_code in comparisons.items():
             key = (other_code, row.year, row.group, row.indicator)
             if key not in others.index:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from geodata.cells import STATUS_TEXT
 from geodata.regions import Level
 from store import Store
 from styles.palettes import NO_VALUE, WITHHELD
@@ -70,8 +71,12 @@ def legend(store: Store, m: ThematicMap) -> dict[str, Any]:
         "withheld": {
             "colour": WITHHELD,
             "count": m.withheld,
-            "label": f"Niet gepubliceerd: minder dan {min_denominator} personen in de noemer",
+            "label": f"Niet gepubliceerd: minder dan {min_denominator} {indicator.denominator_unit} in de noemer",
         },
         "no_value": {"colour": NO_VALUE, "count": m.no_value, "label": "Geen gegevens (onbekend, geheim of niet beschikbaar)"},
+        # Why regions have no value, one Dutch explanation per status.
+        "statuses": [
+            {"status": status, "count": count, "label": STATUS_TEXT[status]} for status, count in m.status_counts.items()
+        ],
         "attribution": store.attribution,
     }

@@ -29,6 +29,7 @@ class ThematicMap:
     counts: tuple[int, ...]
     withheld: int
     no_value: int
+    status_counts: dict[str, int]  # regions per status without a value (secret, later, missing ...)
     minimum: float
     maximum: float
     centre_value: float | None
@@ -63,6 +64,7 @@ def thematic_map(store: Store, request: ThematicRequest) -> ThematicMap:
         counts=tuple(classification.counts(shown.published)),
         withheld=shown.count(Status.withheld),
         no_value=len(shown.statuses) - shown.count(Status.ok) - shown.count(Status.withheld),
+        status_counts={s.value: shown.count(s) for s in Status if s is not Status.ok and shown.count(s)},
         minimum=float(pool.min()),
         maximum=float(pool.max()),
         centre_value=centre_value,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from geodata.cells import STATUS_TEXT, Status
 from geodata.regions import Level
 from geodata.selection import Selection
 from store import Store
 from tiles.region_tiles import LABEL_MIN_ZOOM, label_layer_name
 
-STATUS_HELP = "secret = CBS: onbekend/geheim; withheld = te weinig inwoners; missing = geen gegevens"
+STATUS_HELP = "; ".join(f"{status} = {text}" for status, text in STATUS_TEXT.items() if status != Status.ok.value)
 
 
 def tilejson(

@@ -234,6 +234,7 @@
     const title = legend.title + " – " + legend.group_title + ", " + legend.year;
     const rows = legend.classes.map(legendRow);
     ["withheld", "no_value", "no_neighbours"].forEach((key) => { if (legend[key] && legend[key].count) rows.push(legendRow(legend[key])); });
+    (legend.statuses || []).filter((s) => s.status !== "withheld").forEach((s) => rows.push(`<li class="small status-reason">${esc(s.count)} × ${esc(s.label)}</li>`));
     const methods = { quantiles: "kwantielen", fisher_jenks: "Fisher-Jenks", natural_breaks: "natuurlijke grenzen", equal_interval: "gelijke intervallen", user: "eigen grenzen" };
     let subtitle;
     if (legend.analysis) {
@@ -316,7 +317,7 @@
   }
 
   function statusText(status) {
-    return { withheld: "niet gepubliceerd (te weinig personen)", secret: "geheim of onbekend (CBS)", missing: "geen gegevens" }[status] || status;
+    return (catalog.statuses || {})[status] || status;  // the server's one Dutch text per status
   }
 
   // ---- share / embed -----------------------------------------------------------------

@@ -6,15 +6,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from geodata.cells import STATUS_TEXT
 from settings import Settings
 from web.holder import DatasetHolder
 from web.http import public_base_url
-
-STATUSES = {
-    "secret": "CBS: onbekend, onvoldoende betrouwbaar of geheim",
-    "withheld": "niet gepubliceerd: te weinig inwoners (onder de minimumnoemer van de catalogus)",
-    "missing": "geen gegevens",
-}
 
 
 def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
@@ -49,8 +44,8 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
             "title": store.title,
             "attribution": store.attribution,
             "levels": levels,
-            **store.catalog.as_json(),
-            "statuses": STATUSES,
+            **store.catalog.as_json(available.indicator_years()),
+            "statuses": {k: v for k, v in STATUS_TEXT.items() if k != "ok"},
         })
 
     return [Route("/health", health), Route("/catalog", catalog)]

@@ -72,10 +72,13 @@ def test_missing_code_column_in_boundaries(tmp_path: Path) -> None:
 def test_missing_code_column_in_table(tmp_path: Path) -> None:
     table = tmp_path / "kwb.csv"
     lines = KWB_2023.read_text().splitlines()
-    table.write_text("\n".join([lines[0].replace("gwb_code_10", "code10")] + lines[1:]))
+    # gwb_code_10 or gwb_code would do; with neither there is no code to join on
+    header = lines[0].replace("gwb_code_10", "code10").replace(",gwb_code,", ",code,")
+    table.write_text("\n".join([header] + lines[1:]))
     with pytest.raises(InputError) as err:
         build(tmp_path, manifest(tmp_path, buurt_boundaries(), kwb_table(table)))
     assert err.value.column == "gwb_code_10" and err.value.file == str(table)
+    assert "gwb_code_10, gwb_code" in str(err.value)
 
 
 def test_codes_that_match_no_region_are_reported(tmp_path: Path) -> None:

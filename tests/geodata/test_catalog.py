@@ -16,7 +16,12 @@ def test_builtin_catalog_describes_every_indicator() -> None:
         assert indicator.definition and indicator.source and indicator.unit
         assert indicator.theme in THEMES
         assert indicator.higher_is in ("better", "worse", "neutral")
-        assert indicator.years
+        assert indicator.kind in ("count", "composition", "outcome")
+        if indicator.kind == "composition":
+            assert indicator.higher_is == "neutral"  # a group's share is not better or worse
+        if indicator.min_denominator > 0:
+            assert indicator.denominator_unit and all(m.denominator for m in indicator.sources.values())
+        assert set(indicator.sources) <= set(catalog.schemas)
     # herkomst groups and the age bands are real groups of the population indicators
     groups = set(catalog.indicator("inwoners").groups)
     assert {"totaal", "herkomst_nederland", "herkomst_europa", "herkomst_buiten_europa", "leeftijd_65_plus"} <= groups

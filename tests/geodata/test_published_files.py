@@ -1,0 +1,172 @@
+"""Every shared CBS/PDOK boundary file builds as published, from `wijkmonitor build FILE` alone,
+and every served figure equals the file's own column, for every region."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+import geopandas as gpd
+import mapbox_vector_tile
+import morecantile
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+from shapely.geometry import box
+from starlette.testclient import TestClient
+
+from cli import main
+from geodata.catalog import load_catalog
+from geodata.cells import parse_cell
+from geodata.detect import manifest_for_file
+from geodata.errors import InputError
+from settings import Settings
+from store import open_store
+from tests.conftest import SHARED_DATA
+from web.app import create_app
+
+BOUNDARIES = SHARED_DATA / "boundaries"
+CATALOG = load_catalog()
+
+# file -> (schema its columns belong to, year, level, numeric columns the catalog leaves out, with why)
+FILES = {
+    "ermelo_buurten_2021_rd.gpkg": ("pdok_snake", 2021, "buurt", {"dekkingspercentage"}),  # a coverage class, not a statistic
+    "nl_gemeenten_2015_kwb_wgs84_q1e3.gpkg": (
+        "pdok_snake", 2015, "gemeente",
+        # vehicle counts whose definitions differ from the KWB ones (see the catalog notes)
+        {"aantal_personenautos_6_jaar_en_ouder", "aantal_personenautos_jonger_dan_6_jaar",
+         "bedrijfsmotorvoertuigen_totaal", "motortweewielers_totaal"},
+    ),
+    "nl_gemeenten_2022_kwb_wgs84.geojson": ("pdok", 2022, "gemeente", set()),
+    "nl_gemeenten_2023_kwb_wgs84.geojson": ("pdok", 2023, "gemeente", set()),
+    "nl_wijken_2024_kwb_wgs84.geojson": ("wijken_kort", 2024, "wijk", set()),
+}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, str]]:
+    """Each file built through the CLI once: file -> (dataset, build output)."""
+    out = tmp_path_factory.mktemp("published")
+    result = {}
+    for name in FILES:
+        dataset = out / f"{Path(name).stem}.gpkg"
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            assert main(["build", str(BOUNDARIES / name), "-o", str(dataset)]) == 0
+        result[name] = (dataset, printed.getvalue())
+    return result
+
+
+def _source(name: str) -> pd.DataFrame:
+    frame = pyogrio.read_dataframe(BOUNDARIES / name, read_geometry=False)
+    water = [c for c in frame.columns if c.lower() == "water"]
+    return frame[frame[water[0]] == "NEE"] if water else frame
+
+
+def _code_column(frame: pd.DataFrame, level: str) -> str:
+    return next(c for c in (f"{level}code", "statcode") if c in frame.columns)
+
+
+@pytest.mark.parametrize("name", list(FILES))
+def test_every_served_figure_equals_the_files_column(name: str, built: dict[str, tuple[Path, str]]) -> None:
+    schema, year, level, _ = FILES[name]
+    store = open_store(built[name][0])
+    source = _source(name)
+    source = source.set_index(source[_code_column(source, level)].astype(str))
+    lower = {c.lower(): c for c in source.columns}
+    served = store.region_figures(list(source.index))
+    assert set(served["year"]) == {year}
+    compared = 0
+    for (indicator_id, group), rows in served.groupby(["indicator", "group"]):
+        indicator = CATALOG.indicators[indicator_id]
+        mapping = indicator.sources[schema]  # served only through this file's own schema
+        column = next(lower[a.lower()] for a in mapping.groups[group] if a.lower() in lower)
+        cells = [parse_cell(source.at[code, column]) for code in rows["code"]]
+        raw = np.array([np.nan if v is None else v for v, _ in cells])
+        if mapping.scale is not None:
+            den_column = next(lower[a.lower()] for a in mapping.denominator[0] if a.lower() in lower)
+            den = np.array([parse_cell(source.at[code, den_column])[0] or np.nan for code in rows["code"]])
+            raw = mapping.scale * raw / den
+        expected = np.round(raw, indicator.decimals)
+        ok = rows["status"].to_numpy() == "ok"
+        assert np.allclose(rows["value"].to_numpy()[ok], expected[ok], rtol=0, atol=1e-9), (indicator_id, group)
+        # A region without a value has one for a reason: the file's marker, or our minimum
+        for (value, _), served_status in zip(cells, rows["status"]):
+            if served_status != "ok":
+                assert value is None or served_status == "withheld", (indicator_id, group, value, served_status)
+            else:
+                assert value is not None
+        compared += len(rows)
+    assert compared >= len(source) * 2
+
+
+@pytest.mark.parametrize("name", list(FILES))
+def test_every_numeric_column_gives_figures_or_is_named(name: str, built: dict[str, tuple[Path, str]]) -> None:
+    """Nothing silently ignored: a numeric column the catalog does not read is named in the build output."""
+    schema, _, _, left_out = FILES[name]
+    output = built[name][1]
+    source = _source(name)
+    known = CATALOG.schema_columns(schema)
+    numeric = {c for c in source.columns if source[c].dtype.kind in "if" and c.lower() != "jaar" and not c.lower().endswith("code")}
+    bookkeeping = {"gml_id", "ind_wbi", "indelingswijziging_wijken_en_buurten"}  # ids and a boundary-change flag
+    unread = {c for c in numeric if c.lower() not in known and c.lower() not in bookkeeping}
+    assert unread == left_out
+    for column in left_out:
+        assert column in output
+
+
+def test_2015_layer_gives_the_total_and_herkomst_groups(built: dict[str, tuple[Path, str]]) -> None:
+    """The 2015 PDOK layer names its attributes in snake_case: totals too, not only men and women."""
+    store = open_store(built["nl_gemeenten_2015_kwb_wgs84_q1e3.gpkg"][0])
+    utrecht = store.region_figures(["GM0344"]).set_index(["indicator", "group"])
+    assert utrecht.loc[("inwoners", "totaal"), "value"] == 334176  # = TotaleBevolking_1 of 70072NED
+    assert {"migratie_westers", "migratie_niet_westers"} <= set(utrecht.loc["aandeel_inwoners"].index)
+
+
+def test_amsterdam_codes_with_letters(built: dict[str, tuple[Path, str]]) -> None:
+    """Since the 2022 indeling Amsterdam's wijk codes hold capitals (WK0363AA): the region API,
+    tiles and a style within GM0363 serve them."""
+    dataset = built["nl_wijken_2024_kwb_wgs84.geojson"][0]
+    settings = Settings.from_env(dataset=dataset)
+    with TestClient(create_app(settings)) as client:
+        region = client.get("/regions/WK0363AA")
+        assert region.status_code == 200, region.text
+        body = region.json()
+        assert body["code"] == "WK0363AA" and body["parents"]["gemeente"]["code"] == "GM0363"
+        source = _source("nl_wijken_2024_kwb_wgs84.geojson").set_index("wijkcode")
+        served = {(f["indicator"], f["group"]): f["value"] for f in body["figures"]}
+        assert served[("inwoners", "totaal")] == source.at["WK0363AA", "aantal_inwoners"]
+
+        # the z12 tile over a point inside WK0363AA
+        point = pyogrio.read_dataframe(BOUNDARIES / "nl_wijken_2024_kwb_wgs84.geojson", where="wijkcode = 'WK0363AA'")
+        x, y, _ = morecantile.tms.get("WebMercatorQuad").tile(*point.geometry.iloc[0].representative_point().coords[0], 12)
+        tile = client.get(f"/tiles/wijk/12/{x}/{y}.mvt?indicators=inwoners&year=2024")
+        assert tile.status_code == 200
+        layers = mapbox_vector_tile.decode(tile.content)
+        codes = {f["properties"]["code"] for layer in layers.values() for f in layer["features"]}
+        assert "WK0363AA" in codes
+        for layer in layers.values():  # ids from codes with letters stay unique within a layer
+            ids = [f["id"] for f in layer["features"]]
+            assert len(ids) == len(set(ids))
+
+        style = client.get("/styles/inwoners.json?level=wijk&year=2024&within=GM0363")
+        assert style.status_code == 200, style.text
+        legend = client.get("/legend/inwoners.json?level=wijk&year=2024&within=GM0363").json()
+        amsterdam_wijken = source.index[source.index.str.startswith("WK0363") & source["aantal_inwoners"].notna()]
+        assert sum(c["count"] for c in legend["classes"]) == len(amsterdam_wijken)
+
+
+def test_year_of_a_file_without_one(tmp_path: Path) -> None:
+    """A Wijk- en Buurtkaart shapefile-era layer states no year: the error says what it looks like."""
+    layer = tmp_path / "buurten.gpkg"  # made by this test: two squares in Utrecht, short field names
+    gpd.GeoDataFrame(
+        {"bu_code": ["BU03440111", "BU03440112"], "bu_naam": ["a", "b"], "aant_inw": [100, 200], "p_00_14_jr": [10, 12]},
+        geometry=[box(5.10, 52.08, 5.11, 52.09), box(5.11, 52.08, 5.12, 52.09)], crs="EPSG:4326",
+    ).to_file(layer)
+    with pytest.raises(InputError) as err:
+        manifest_for_file(layer)
+    assert "aant_inw" in str(err.value) and "2014-2018" in str(err.value) and "--year" in str(err.value)
+    manifest = manifest_for_file(layer, year=2017)
+    assert manifest.tables and manifest.boundaries[0].years == (2017,)
