@@ -254,3 +254,18 @@ def test_the_catalog_states_the_years_the_data_holds(statline: tuple[Path, str])
     assert catalog["indicators"]["inwoners"]["years"] == [2015, 2024]
     assert catalog["indicators"]["misdrijven"]["years"] == [2015, 2022, 2023, 2024]
     assert catalog["schemas"]["47013NED"]["format"] == "statline"
+
+
+def test_the_readmes_tidy_example_builds(tmp_path: Path) -> None:
+    demo = Path(__file__).resolve().parents[2] / "demo"
+    manifest = tmp_path / "m.toml"
+    manifest.write_text(
+        f'[[boundaries]]\nfile = "{demo}/data/utrecht_wijken_municipal_wgs84.geojson"\nlevel = "wijk"\nyears = [2024]\ncode = "WK0344{{KODE}}"\n'
+        f'[[boundaries]]\nfile = "{demo}/data/utrecht_buurten_municipal_wgs84.geojson"\nlevel = "buurt"\nyears = [2024]\ncode = "BU0344{{KODE}}"\n'
+        f'[[indicators]]\nfile = "{demo}/tidy-voorbeeld.csv"\nformat = "tidy"\n'
+    )
+    build_dataset(load_manifest(manifest), tmp_path / "out.gpkg")
+    figures = open_store(tmp_path / "out.gpkg").region_figures(["WK034401", "BU03440111"]).set_index(["code", "indicator", "group"])
+    assert figures.loc[("WK034401", "inwoners", "totaal"), "value"] == 29710
+    assert figures.loc[("BU03440111", "aandeel_inwoners", "leeftijd_65_plus"), "value"] == 18.9
+    assert figures.loc[("BU03440111", "woz_waarde", "totaal"), "status"] == "secret"
