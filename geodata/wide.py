@@ -9,7 +9,8 @@ says which column feeds which indicator and group, per schema.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -98,7 +99,7 @@ def read_wide_table(
                 ))
             absent.update(missing)
             continue
-        selected = _where(file, frame, lookup, mapping)
+        selected = _where(frame, lookup, mapping)
         for group, subset, numerator_column in _groups(frame, lookup, mapping, selected):
             if numerator_column is None:
                 absent.add(mapping.measure if mapping.dimension else mapping.groups[group][0])
@@ -241,7 +242,7 @@ def _codes_from_names(
         nearest = min(known_years, key=lambda y: (abs(y - year), -y))
         if nearest != year:
             report.warn(f"{source.file.name}: no gemeente boundaries for {year}; names matched against those of {nearest}")
-        candidates = gemeenten.loc[gemeenten["year"] == nearest, ["code", "name"]]
+        candidates = gemeenten.loc[gemeenten["year"] == nearest, ["code", "name"]].dropna()
         match = match_names(names[at], zip(candidates["code"], candidates["name"]))
         if match.ambiguous:
             raise InputErrors([
@@ -267,7 +268,8 @@ def _names(
     return result[(result["code"] != NATIONAL_CODE) & (result["name"] != "")].drop_duplicates(["code", "year"])
 
 
-def _where(file, frame: pd.DataFrame, lookup: _Columns, mapping: SourceMapping) -> pd.Series:
+def _where(frame: pd.DataFrame, lookup: _Columns, mapping: SourceMapping) -> pd.Series:
+    """The rows a StatLine mapping reads (e.g. SoortMisdrijf = 0000000); none when the column is absent."""
     selected = pd.Series(True, index=frame.index)
     for key, value in mapping.where.items():
         column = lookup.first([key])
@@ -277,7 +279,9 @@ def _where(file, frame: pd.DataFrame, lookup: _Columns, mapping: SourceMapping) 
     return selected
 
 
-def _groups(frame: pd.DataFrame, lookup: _Columns, mapping: SourceMapping, selected: pd.Series):
+def _groups(
+    frame: pd.DataFrame, lookup: _Columns, mapping: SourceMapping, selected: pd.Series
+) -> Iterator[tuple[str, pd.Series, str | None]]:
     """(group, rows, numerator column) per group of a mapping."""
     if mapping.dimension:
         dimension = lookup.first([mapping.dimension])
@@ -292,7 +296,7 @@ def _groups(frame: pd.DataFrame, lookup: _Columns, mapping: SourceMapping, selec
         yield group, selected, lookup.first(alternatives)
 
 
-def _report_unmapped(file, frame: pd.DataFrame, lookup: _Columns, schema: Schema, used: set[str], catalog: Catalog, report: BuildReport) -> None:
+def _report_unmapped(file: Path, frame: pd.DataFrame, lookup: _Columns, schema: Schema, used: set[str], catalog: Catalog, report: BuildReport) -> None:
     """Name every numeric column the catalog does not read, with the closest catalog column."""
     skip = {lookup.first(schema.code), lookup.first(schema.name), lookup.first([PERIOD_COLUMN])} | used
     unmapped = []
