@@ -235,7 +235,18 @@ def test_every_marker_keeps_its_meaning(tmp_path: Path) -> None:
                 assert figure["value"] is None and figure["note"] == statuses[status]
         legend = client.get("/legend/inwoners.json?level=gemeente&year=2023").json()
         assert {s["status"]: s["count"] for s in legend["statuses"]} == {"secret": 2, "later": 1, "discontinued": 1, "missing": 1}
-    # KWB '.' is secret, an empty cell is missing
+    # KWB's '.' is secret, an empty cell missing: a release file written by this test, on the same squares
+    table = tmp_path / "kwb.csv"
+    table.write_text("gwb_code_10,regio,a_inw\nGM0344,Proef 0,.\nGM0345,Proef 1,\nGM0349,Proef 5,1234\n")
+    manifest = tmp_path / "m.toml"
+    manifest.write_text(
+        f'[[boundaries]]\nfile = "{layer}"\nlevel = "gemeente"\nyears = [2023]\ncode = "{{gemeentecode}}"\n'
+        f'[[indicators]]\nfile = "{table}"\nyear = 2023\n'
+    )
+    build_dataset(load_manifest(manifest), tmp_path / "kwb.gpkg")
+    figures = open_store(tmp_path / "kwb.gpkg").region_figures(["GM0344", "GM0345", "GM0349"])
+    totals = figures[(figures["indicator"] == "inwoners") & (figures["group"] == "totaal")].set_index("code")
+    assert totals["status"].to_dict() == {"GM0344": "secret", "GM0345": "missing", "GM0349": "ok"}
     assert parse_cell(".")[1].value == "secret" and parse_cell("")[1].value == "missing"
 
 
