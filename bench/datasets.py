@@ -1,13 +1,13 @@
 """National datasets WITH figures for the benchmarks, built by wijkmonitor's own build from a manifest.
 
 - `wijken_2024`: the 3,456 CBS wijken of 2024 (NL minus Zaanstad) with their own real KWB 2024
-  attributes, converted to a tidy table. Bron: CBS.
+  attributes, built straight from the published layer (`wijkmonitor build FILE`). Bron: CBS.
 - `buurten_fixture`: a TIMING FIXTURE. The 2014 national buurt polygons, each given the real CBS
   KWB 2023 row of one of Utrecht's 111 buurten (round robin over sorted codes). The values are
   real, but on other buurten's places: they say nothing about those buurten. Use it for timing
   only; never ship it, show it or compute anything from its figures.
 
-Each dataset is written into a folder with its manifest and converted table, and rebuilt only
+Each dataset is written into a folder (the fixture with its manifest and table), and rebuilt only
 when an input (the data, the catalog, the build code, this file) is newer than the dataset.
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +24,7 @@ import pyogrio
 
 from geodata.build import build_dataset
 from geodata.catalog import DEFAULT_CATALOG
+from geodata.detect import manifest_for_file
 from geodata.manifest import load_manifest
 from geodata.regions import Level
 
@@ -36,23 +37,6 @@ FIXTURE_WARNING = (
     "TIMING FIXTURE: every national buurt carries the real CBS KWB 2023 row of one of Utrecht's 111 "
     "buurten (round robin). Real values on other buurten's places: for timing only, never shipped."
 )
-
-# Key of the wijken file -> (indicator, group) of the catalog. The age shares are integer
-# percentages of aantal_inwoners; aandeel_inwoners needs that denominator (min_denominator 100).
-WIJK_FIGURES = {
-    "aantal_inwoners": ("inwoners", "totaal"),
-    "mannen": ("inwoners", "man"),
-    "vrouwen": ("inwoners", "vrouw"),
-    "bevolkingsdichtheid": ("bevolkingsdichtheid", "totaal"),
-    "gem_huishouden_grootte": ("huishoudensgrootte", "totaal"),
-}
-WIJK_AGE_SHARES = {
-    "0_15": "leeftijd_0_14",
-    "15_25": "leeftijd_15_24",
-    "25_45": "leeftijd_25_44",
-    "45_65": "leeftijd_45_64",
-    "65plus": "leeftijd_65_plus",
-}
 
 Progress = Callable[[str], None]
 
@@ -72,42 +56,11 @@ def wijken_2024(folder: Path, progress: Progress = print) -> Path:
     if _fresh(output, [WIJKEN_2024]):
         return output
     folder.mkdir(parents=True, exist_ok=True)
-    table = folder / "wijken_2024_tidy.csv"
-    progress(f"converting the attributes of {WIJKEN_2024.name} to {table.name}")
-    features = json.loads(WIJKEN_2024.read_text(encoding="utf-8"))["features"]
-    with open(table, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["region_code", "year", "indicator", "group", "value", "denominator"])
-        for feature in features:
-            for row in _wijk_rows(feature["properties"]):
-                writer.writerow(row)
-    manifest = folder / "wijken_2024.toml"
-    manifest.write_text(
-        "# Written by bench/datasets.py: CBS wijken 2024 with their own KWB 2024 attributes (Bron: CBS).\n"
-        "[dataset]\n"
-        'title = "Benchmark: wijken 2024 met KWB 2024"\n'
-        'attribution = "Bron: CBS"\n\n'
-        "[[boundaries]]\n"
-        f"file = {json.dumps(str(WIJKEN_2024))}\n"
-        'level = "wijk"\nyears = [2024]\ncode = "{wijkcode}"\nname = "{wijknaam}"\n\n'
-        "[[indicators]]\n"
-        f"file = {json.dumps(table.name)}\n"
-        'format = "tidy"\n',
-        encoding="utf-8",
-    )
-    return _build(manifest, output, progress)
-
-
-def _wijk_rows(properties: dict[str, object]) -> Iterator[list[object]]:
-    """Tidy rows of one wijk; a key the feature lacks is a figure PDOK did not publish: no row."""
-    code = properties["wijkcode"]
-    for key, (indicator, group) in WIJK_FIGURES.items():
-        if key in properties:
-            yield [code, 2024, indicator, group, properties[key], ""]
-    inhabitants = properties.get("aantal_inwoners", "")
-    for key, group in WIJK_AGE_SHARES.items():
-        if key in properties:
-            yield [code, 2024, "aandeel_inwoners", group, properties[key], inhabitants]
+    # The layer as published: wijkmonitor reads its attributes itself (catalog schema wijken_kort).
+    progress(f"building {output.name} from {WIJKEN_2024.name}")
+    report = build_dataset(manifest_for_file(WIJKEN_2024), output)
+    progress(report.as_text())
+    return output
 
 
 def buurten_fixture(folder: Path, progress: Progress = print) -> Path:
