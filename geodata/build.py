@@ -164,7 +164,9 @@ def _report_join(regions: dict[str, gpd.GeoDataFrame], values: pd.DataFrame, rep
         known = set(frame.loc[frame["year"] == year, "code"]) if frame is not None else set()
         if not known:
             report.warn(f"{level} {year}: {rows['code'].nunique()} regions have figures but there are no {level} boundaries for {year}")
-        entry.rows_without_region = sorted(set(rows["code"]) - known)
+        # Codes whose every cell is empty (StatLine lists historical gemeenten) are not worth naming.
+        with_data = set(rows.loc[rows["status"] != Status.missing.value, "code"])
+        entry.rows_without_region = sorted(with_data - known)
     for level, frame in regions.items():
         for year, per_year in frame.groupby("year"):
             entry = report.at(level, int(year))

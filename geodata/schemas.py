@@ -72,7 +72,7 @@ def closest_catalog_column(column: str, catalog: Catalog) -> str | None:
             names = [a for alts in (*mapping.groups.values(), *mapping.denominator) for a in alts]
             for name in names:
                 owners.setdefault(name.lower(), (name, f"{indicator.id}, schema {sid}"))
-    match = difflib.get_close_matches(column.lower(), list(owners), n=1, cutoff=0.75)
+    match = difflib.get_close_matches(column.lower(), list(owners), n=1, cutoff=0.9)
     if not match:
         return None
     name, owner = owners[match[0]]

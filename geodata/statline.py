@@ -22,6 +22,8 @@ import pandas as pd
 from geodata.errors import InputError
 
 PERIOD_COLUMN = "Perioden"
+INDELING_COLUMN = "__indeling"  # the gemeente indeling a symbols CSV's title names ("..., gemeente 2026")
+_INDELING = re.compile(r"gemeente (\d{4})\b", re.IGNORECASE)
 NAME_COLUMN = "Regio's"  # the row dimension of a symbols CSV; holds region names
 _YEAR_PERIOD = re.compile(r"^\s*(\d{4})(?:JJ00)?\s*\**\s*$")  # 2015JJ00, 2023, 2024* (voorlopig)
 # StatLine symbols: '.' onbekend/geheim, 'x' geheim, '-' nihil (zero), '' kan niet voorkomen.
@@ -93,4 +95,7 @@ def read_symbols_csv(file: Path, text: str) -> pd.DataFrame:
     wide.columns.name = None
     for key, value in constants.items():
         wide[key] = value
+    indeling = _INDELING.search(rows[0][0]) if rows and rows[0] else None
+    if indeling:
+        wide[INDELING_COLUMN] = int(indeling.group(1))
     return wide

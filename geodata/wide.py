@@ -9,6 +9,7 @@ says which column feeds which indicator and group, per schema.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from geodata.schemas import closest_catalog_column, detect_schema, matching_colu
 from geodata.sources import (
     VECTOR_SUFFIXES,
     apply_where,
+    file_name_year,
     fill_template,
     is_single_column,
     parse_codes,
@@ -35,11 +37,12 @@ from geodata.sources import (
     row_numbers,
     table_year,
 )
-from geodata.statline import NAME_COLUMN, PERIOD_COLUMN, period_year
+from geodata.statline import INDELING_COLUMN, NAME_COLUMN, PERIOD_COLUMN, period_year
 from geodata.values import parse_column, publishable
 
 NAME_KEY = "__name"  # region names of a table keyed by name (StatLine symbols CSV)
 NAMES_COLUMNS = ["code", "year", "name"]
+_SHOWN_UNMAPPED = 25
 # Numeric columns that are keys or bookkeeping, not figures.
 _NOT_FIGURES = {"jaar", "id", "fid", "objectid", "gml_id", "gwb_code_8", "ind_wbi", "indelingswijziging_wijken_en_buurten"}
 
@@ -79,6 +82,7 @@ def read_wide_table(
         return parsed[name]
 
     parts, absent, used = [], set(), set()
+    missing_denominators: dict[str, list[str]] = {}  # column -> indicators that need it
     for indicator in catalog.indicators.values():
         mapping = indicator.sources.get(schema.id)
         if mapping is None:
@@ -91,12 +95,8 @@ def read_wide_table(
             missing = [alternatives[0] for alternatives, c in zip(mapping.denominator, denominator_columns) if c is None]
             if any(wanted):
                 # Without the denominator the publication rule cannot be applied: not a figure to skip quietly.
-                errors.append(InputError(
-                    file,
-                    f"{indicator.id} needs its denominator column(s) {', '.join(missing)} beside "
-                    f"{', '.join(c for c in wanted if c)}, to check that enough {indicator.denominator_unit} are counted",
-                    column=missing[0],
-                ))
+                for name in missing:
+                    missing_denominators.setdefault(name, []).append(indicator.id)
             absent.update(missing)
             continue
         selected = _where(frame, lookup, mapping)
@@ -134,6 +134,24 @@ def read_wide_table(
                 "status": status.values,
                 "source": file.name,
             }))
+    for name, needing in missing_denominators.items():
+        near = _near_names(name, [c for c in frame.columns if c not in used])
+        errors.append(InputError(
+            file,
+            f"the file has no column {name}, the denominator that {', '.join(needing)} need(s) to check that enough "
+            "are counted" + (f"; the file has {', '.join(near)}: a typo?" if near else ""),
+            column=name,
+        ))
+    typos = [
+        (name, near) for name in sorted(absent - set(missing_denominators))
+        for near in [_near_names(name, [c for c in frame.columns if c not in used])] if near
+    ]
+    if typos and schema.format == "wide":
+        # One edit away from a catalog column: a figure would be silently missing.
+        errors.extend(
+            InputError(file, f"column {', '.join(near)} looks like the catalog's {name}: rename it (or map it in your own catalog)", column=near[0])
+            for name, near in typos
+        )
     if errors:
         raise InputErrors(errors)
     if absent:
@@ -188,6 +206,10 @@ def _years(
     if year is None and schema.years[0] == schema.years[1]:
         year = schema.years[0]  # a table of one release (85984NED: Kerncijfers wijken en buurten 2024)
     if year is None:
+        year = file_name_year(source.file)  # kwb-2023.xlsx, utrecht_kwb_2023.csv
+        if year is not None:
+            report.warn(f"{source.file.name}: the table states no year; {year} is taken from its name (give year = ... to change it)")
+    if year is None:
         raise InputError(
             source.file,
             f"columns {', '.join(matching_columns(frame.columns, catalog, schema)[:4])} look like {schema.title} "
@@ -224,11 +246,13 @@ def _codes(
             file, f"found no region code column (one of {', '.join(schema.code)}); give code = \"{{column}}\" in the manifest",
             column=schema.code[0],
         )
-    return _codes_from_names(source, frame[name_column], years, regions, report)
+    indeling = int(frame[INDELING_COLUMN].iloc[0]) if INDELING_COLUMN in frame.columns and len(frame) else None
+    return _codes_from_names(source, frame[name_column], years, regions, report, indeling)
 
 
 def _codes_from_names(
-    source: TableSource, names: pd.Series, years: pd.Series, regions: Mapping[str, pd.DataFrame], report: BuildReport
+    source: TableSource, names: pd.Series, years: pd.Series, regions: Mapping[str, pd.DataFrame], report: BuildReport,
+    indeling: int | None = None,
 ) -> pd.Series:
     """Gemeente codes for names, against the gemeente boundaries of the same year (the nearest
     year with gemeenten when the dataset has none for a year)."""
@@ -254,6 +278,16 @@ def _codes_from_names(
             shown = ", ".join(match.unmatched[:12]) + (f" ... (+{len(match.unmatched) - 12})" if len(match.unmatched) > 12 else "")
             report.warn(f"{source.file.name}: {len(match.unmatched)} names of {year} match no gemeente of {nearest}: {shown}")
         codes[at] = names[at].map(match.codes)
+        left_out = sorted(set(candidates["code"]) - set(match.codes.values()))
+        if indeling is not None and indeling != nearest and left_out:
+            # A later indeling merged these gemeenten into others: the merged gemeente's figure
+            # counts them too, and lands on a polygon of the older indeling without them.
+            named = ", ".join(f"{c} {n}" for c, n in candidates.set_index("code").loc[left_out[:8], "name"].items())
+            report.warn(
+                f"{source.file.name}: the figures are on the gemeente indeling of {indeling}, the boundaries of {year} "
+                f"on that of {nearest}; {len(left_out)} gemeenten of {nearest} have no figure of their own ({named}), "
+                "so the gemeente they merged into is counted with them: compare those figures with care"
+            )
     return codes
 
 
@@ -306,7 +340,14 @@ def _report_unmapped(file: Path, frame: pd.DataFrame, lookup: _Columns, schema: 
         hint = closest_catalog_column(str(column), catalog)
         unmapped.append(f"{column}" + (f" (closest: {hint})" if hint else ""))
     if unmapped:
-        report.warn(f"{file.name}: {len(unmapped)} numeric column(s) the catalog does not map (no figures from them): {'; '.join(unmapped)}")
+        shown = "; ".join(unmapped[:_SHOWN_UNMAPPED]) + (f" ... (+{len(unmapped) - _SHOWN_UNMAPPED})" if len(unmapped) > _SHOWN_UNMAPPED else "")
+        report.warn(f"{file.name}: {len(unmapped)} numeric column(s) the catalog does not map (no figures from them): {shown}")
+
+
+def _near_names(name: str, columns: list[object]) -> list[str]:
+    """File columns one slip away from a catalog column name (a_0_14 for a_00_14)."""
+    lower = {str(c).lower(): str(c) for c in columns if not str(c).startswith("__")}
+    return [lower[m] for m in difflib.get_close_matches(name.lower(), list(lower), n=2, cutoff=0.9)]
 
 
 def _numeric(values: pd.Series) -> bool:

@@ -71,7 +71,10 @@ def legend(store: Store, m: ThematicMap) -> dict[str, Any]:
         "withheld": {
             "colour": WITHHELD,
             "count": m.withheld,
-            "label": f"Niet gepubliceerd: minder dan {min_denominator} {indicator.denominator_unit} in de noemer",
+            "label": (
+                f"Niet gepubliceerd: minder dan {min_denominator} {indicator.denominator_unit} in de noemer"
+                if indicator.min_denominator > 0 else "Niet gepubliceerd"
+            ),
         },
         "no_value": {"colour": NO_VALUE, "count": m.no_value, "label": "Geen gegevens (onbekend, geheim of niet beschikbaar)"},
         # Why regions have no value, one Dutch explanation per status.

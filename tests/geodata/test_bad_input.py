@@ -276,7 +276,22 @@ def test_a_missing_denominator_column_stops_the_build(tmp_path: Path) -> None:
     with pytest.raises(InputErrors) as err:
         build(tmp_path, manifest(tmp_path, buurt_boundaries(), kwb_table(table)))
     assert {e.column for e in err.value.errors} == {"a_inw"}
-    assert "aandeel_inwoners needs its denominator column(s) a_inw" in str(err.value)
+    assert "no column a_inw, the denominator that aandeel_inwoners" in str(err.value)
+
+
+def test_a_column_one_slip_from_the_catalog_stops_the_build(tmp_path: Path) -> None:
+    """a_0_14 for a_00_14, a_inww for a_inw: the figure would silently be missing, so say so."""
+    import pandas as pd
+
+    table = tmp_path / "kwb.csv"
+    frame = pd.read_csv(KWB_2023, dtype=str, keep_default_na=False)
+    frame.rename(columns={"a_00_14": "a_0_14", "a_inw": "a_inww"}).to_csv(table, index=False)
+    with pytest.raises(InputErrors) as err:
+        build(tmp_path, manifest(tmp_path, buurt_boundaries(), kwb_table(table)))
+    text = str(err.value)
+    assert "column a_0_14 looks like the catalog's a_00_14" in text
+    assert "no column a_inw" in text and "a_inww: a typo?" in text
+    assert len(err.value.errors) == 2
 
 
 def test_tidy_figures_that_need_a_denominator_without_one_stop_the_build(tmp_path: Path) -> None:

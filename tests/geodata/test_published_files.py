@@ -28,6 +28,8 @@ from tests.conftest import SHARED_DATA
 from web.app import create_app
 
 BOUNDARIES = SHARED_DATA / "boundaries"
+# The shared CBS files sit beside the repository (../shared/data, or $WIJKMONITOR_SHARED_DATA).
+pytestmark = pytest.mark.skipif(not SHARED_DATA.exists(), reason="shared CBS data not beside the repository")
 CATALOG = load_catalog()
 
 # file -> (schema its columns belong to, year, level, numeric columns the catalog leaves out, with why)
