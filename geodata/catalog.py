@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -119,9 +120,32 @@ class Catalog:
                 "group", f"unknown group {group_id!r}; known: {', '.join(self.groups)}"
             ) from None
 
-    def schema_columns(self, schema: str) -> set[str]:
+    def schema_columns(self, schema: str) -> frozenset[str]:
         """Every column (lower case) the catalog reads from files of a schema."""
-        return {c for i in self.indicators.values() if schema in i.sources for c in i.sources[schema].columns()}
+        return self._columns_by_schema.get(schema, frozenset())
+
+    def schema_for_table(self, table_id: str) -> Schema | None:
+        """The schema of a StatLine table (85984NED), if the catalog has one."""
+        return next((s for s in self.schemas.values() if s.table and s.table == table_id.upper()), None)
+
+    @cached_property
+    def _columns_by_schema(self) -> dict[str, frozenset[str]]:
+        found: dict[str, set[str]] = {}
+        for indicator in self.indicators.values():
+            for schema, mapping in indicator.sources.items():
+                found.setdefault(schema, set()).update(mapping.columns())
+        return {schema: frozenset(columns) for schema, columns in found.items()}
+
+    @cached_property
+    def column_owners(self) -> dict[str, tuple[str, str]]:
+        """Every column a mapping names (lower case) -> (as written, "indicator, schema id"), first owner wins."""
+        owners: dict[str, tuple[str, str]] = {}
+        for indicator in self.indicators.values():
+            for schema, mapping in indicator.sources.items():
+                for alternatives in (*mapping.groups.values(), *mapping.denominator):
+                    for name in alternatives:
+                        owners.setdefault(name.lower(), (name, f"{indicator.id}, schema {schema}"))
+        return owners
 
     def as_json(self, years: dict[str, list[int]] | None = None) -> dict[str, Any]:
         """The catalog as plain JSON for the API; `years` per indicator come from the data served."""

@@ -9,15 +9,16 @@ every era, KWB files, Wijk- en Buurtkaart shapefiles) become figures.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NoReturn
 
 import pandas as pd
 
-from geodata.catalog import DEFAULT_CATALOG, Catalog, load_catalog
+from geodata.catalog import DEFAULT_CATALOG, Catalog, Schema, load_catalog
 from geodata.errors import InputError
 from geodata.manifest import BoundarySource, Manifest, TableSource
 from geodata.regions import LEVELS, Level
-from geodata.schemas import detect_schema, matching_columns
-from geodata.sources import VECTOR_SUFFIXES, file_name_year, parse_codes, read_table, table_year
+from geodata.schemas import detect_schema, matching_columns, stated_year
+from geodata.sources import VECTOR_SUFFIXES, ColumnLookup, parse_codes, read_table
 
 
 def manifest_for_file(file: Path, year: int | None = None, crs: str | None = None, catalog_path: Path | None = None) -> Manifest:
@@ -26,27 +27,29 @@ def manifest_for_file(file: Path, year: int | None = None, crs: str | None = Non
     if file.suffix.lower() not in VECTOR_SUFFIXES:
         raise InputError(file, "a table without boundaries cannot make a dataset on its own; list it under [[indicators]] in a manifest beside a boundary file")
     table = read_table(file)
-    water = {str(c).lower(): c for c in table.columns}.get("water")
-    where = {water: "NEE"} if water and (table[water] == "NEE").any() else {}
+    columns = ColumnLookup(table.columns)
+    water = columns.first(["water"])
+    where = {water: "NEE"} if water is not None and (table[water] == "NEE").any() else {}
     if where:
         table = table[table[water] == "NEE"]
     level, code_column = _code_column(file, table)
-    name_column = _name_column(table, level)
+    name_column = _name_column(columns, level)
+    try:
+        schema = detect_schema(file, table.columns, catalog)
+    except InputError:
+        schema = None  # boundaries only (statcode, statnaam): no figures to read
     notes: tuple[str, ...] = ()
     if year is None:
-        year = table_year(table)
+        year, note = stated_year(file, table, schema)
+        notes = (note,) if note else ()
     if year is None:
-        year = file_name_year(file)
-        if year is not None:
-            notes = (f"{file.name}: the file states no year; {year} is taken from its name (pass --year to change it)",)
-    if year is None:
-        year = _no_year(file, table, catalog)
+        _no_year(file, table, catalog, schema)
     boundary = BoundarySource(
         file=file, level=level, years=(year,), code="{" + code_column + "}",
         name="{" + name_column + "}" if name_column else None, crs=crs, where=where,
     )
     tables: tuple[TableSource, ...] = ()
-    if any(str(c).lower() in catalog.schema_columns(sid) for sid in catalog.schemas for c in table.columns):
+    if schema is not None:
         tables = (TableSource(file=file, year=year, code="{" + code_column + "}", where=where),)
     return Manifest(
         path=str(file), title=file.stem, attribution="Bron: CBS", catalog=catalog_path,
@@ -74,23 +77,14 @@ def _code_column(file: Path, table: pd.DataFrame) -> tuple[Level, str]:
     raise InputError(file, "found no column with unique CBS codes (GMxxxx, WKxxxxxx or BUxxxxxxxx); write a manifest")
 
 
-def _name_column(table: pd.DataFrame, level: Level) -> str | None:
-    columns = {str(c).lower(): c for c in table.columns}
+def _name_column(columns: ColumnLookup, level: Level) -> str | None:
     short = {Level.gemeente: "gm", Level.wijk: "wk", Level.buurt: "bu"}[level]
-    for candidate in (f"{level.value}naam", f"{short}_naam", "statnaam", "naam", "name"):
-        if candidate in columns:
-            return columns[candidate]
-    return None
+    return columns.first([f"{level.value}naam", f"{short}_naam", "statnaam", "naam", "name"])
 
 
-def _no_year(file: Path, table: pd.DataFrame, catalog: Catalog) -> int:
-    """No year in the file: a schema of one year gives it; otherwise say which release the columns
-    look like, so --year is easy to give."""
-    try:
-        schema = detect_schema(file, table.columns, catalog)
-    except InputError:
-        raise InputError(file, "cannot tell the year of these boundaries; pass --year") from None
-    if schema.years[0] == schema.years[1]:
-        return schema.years[0]
+def _no_year(file: Path, table: pd.DataFrame, catalog: Catalog, schema: Schema | None) -> NoReturn:
+    """No year anywhere: say which release the columns look like, so --year is easy to give."""
+    if schema is None:
+        raise InputError(file, "cannot tell the year of these boundaries; pass --year")
     columns = ", ".join(matching_columns(table.columns, catalog, schema)[:4])
     raise InputError(file, f"columns {columns} look like {schema.title} of {schema.years_text()}; pass --year")

@@ -9,6 +9,12 @@ from typing import Any
 _SHOWN = 12
 
 
+def shortened(items: list[str], limit: int = _SHOWN, sep: str = ", ") -> str:
+    """The first `limit` items and how many more: a report line stays readable for 300 codes."""
+    more = f" ... (+{len(items) - limit})" if len(items) > limit else ""
+    return sep.join(items[:limit]) + more
+
+
 @dataclass
 class LevelYearReport:
     regions: int = 0
@@ -53,7 +59,6 @@ class BuildReport:
                 ("data rows without a region", r.rows_without_region),
             ):
                 if codes:
-                    shown = ", ".join(codes[:_SHOWN]) + (f" ... (+{len(codes) - _SHOWN})" if len(codes) > _SHOWN else "")
-                    lines.append(f"  {label}: {len(codes)}: {shown}")
+                    lines.append(f"  {label}: {len(codes)}: {shortened(codes)}")
         lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)

@@ -8,8 +8,11 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+import pandas as pd
+
 from geodata.catalog import Catalog, Schema
 from geodata.errors import InputError
+from geodata.sources import file_name_year, table_year
 
 _TABLE_ID = re.compile(r"(\d{5}NED)", re.IGNORECASE)
 
@@ -20,13 +23,21 @@ def statline_table_id(file: Path) -> str | None:
     return match.group(1).upper() if match else None
 
 
-def detect_schema(file: Path, columns: Iterable[str], catalog: Catalog, year: int | None = None) -> Schema:
-    """The schema whose columns the table has most of; a StatLine table id in the file name decides."""
+def detect_schema(
+    file: Path, columns: Iterable[str], catalog: Catalog, year: int | None = None, table: str | None = None
+) -> Schema:
+    """The schema whose columns the table has most of; a StatLine table id (given, or in the file
+    name) decides."""
     columns = [str(c) for c in columns]
+    if table:
+        schema = catalog.schema_for_table(table)
+        if schema is None:
+            raise InputError(file, f"the catalog has no schema for StatLine table {table}")
+        return schema
     table_id = statline_table_id(file)
-    for schema in catalog.schemas.values():
-        if table_id and schema.table == table_id:
-            return schema
+    schema = catalog.schema_for_table(table_id) if table_id else None
+    if schema is not None:
+        return schema
     lower = {c.lower() for c in columns}
     scores = {sid: len(lower & catalog.schema_columns(sid)) for sid in catalog.schemas}
     best = max(scores.values(), default=0)
@@ -36,6 +47,21 @@ def detect_schema(file: Path, columns: Iterable[str], catalog: Catalog, year: in
     if year is not None:
         tied.sort(key=lambda s: not (s.years[0] <= year <= s.years[1]))
     return tied[0]
+
+
+def stated_year(file: Path, frame: pd.DataFrame, schema: Schema | None) -> tuple[int | None, str | None]:
+    """(year, note) of a file that was given none: the one it states (jaar, a 2023GM0344 statcode, a
+    WFS gml_id), else that of a one-release schema (85984NED), else the one in its name (said in
+    the note); (None, None) when nothing tells."""
+    year = table_year(frame)
+    if year is None and schema is not None and schema.years[0] == schema.years[1]:
+        year = schema.years[0]
+    if year is not None:
+        return year, None
+    year = file_name_year(file)  # kwb-2023.xlsx, wijkenbuurten_2017.gpkg
+    if year is None:
+        return None, None
+    return year, f"{file.name}: the file states no year; {year} is taken from its name (pass --year, or year = ... in a manifest, to change it)"
 
 
 def matching_columns(columns: Iterable[str], catalog: Catalog, schema: Schema) -> list[str]:
@@ -66,14 +92,8 @@ def no_schema_message(columns: list[str], catalog: Catalog) -> str:
 
 def closest_catalog_column(column: str, catalog: Catalog) -> str | None:
     """'aantal_inwonerss' -> 'aantal_inwoners (inwoners, schema pdok_snake)': a hint for an unmapped column."""
-    owners: dict[str, tuple[str, str]] = {}  # lower case -> (as written, owner)
-    for indicator in catalog.indicators.values():
-        for sid, mapping in indicator.sources.items():
-            names = [a for alts in (*mapping.groups.values(), *mapping.denominator) for a in alts]
-            for name in names:
-                owners.setdefault(name.lower(), (name, f"{indicator.id}, schema {sid}"))
-    match = difflib.get_close_matches(column.lower(), list(owners), n=1, cutoff=0.9)
+    match = difflib.get_close_matches(column.lower(), list(catalog.column_owners), n=1, cutoff=0.9)
     if not match:
         return None
-    name, owner = owners[match[0]]
+    name, owner = catalog.column_owners[match[0]]
     return f"{name} ({owner})"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import string
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ import pyogrio
 
 from geodata.errors import InputError, InputErrors
 from geodata.regions import Level, parse_code
-from geodata.statline import is_symbols_csv, read_symbols_csv
+from geodata.statline import ROW_COLUMN, is_symbols_csv, read_symbols_csv
 
 VECTOR_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".fgb", ".gml", ".zip"}
 
@@ -29,7 +30,18 @@ def read_vector(file: Path, layer: str | None = None) -> gpd.GeoDataFrame:
         raise InputError(file, f"cannot read as a vector layer: {exc}") from exc
 
 
-ROW_COLUMN = "__row"  # the row as the user sees it in the file, where a reader knows it better than the index
+class ColumnLookup:
+    """Column names looked up case-insensitively: shapefiles write AANT_INW, the catalog aant_inw."""
+
+    def __init__(self, columns: Iterable[object]) -> None:
+        self.names = {str(c).lower(): c for c in columns}
+
+    def first(self, alternatives: Iterable[str]) -> Any | None:
+        """The file's own name of the first alternative it has."""
+        for name in alternatives:
+            if name.lower() in self.names:
+                return self.names[name.lower()]
+        return None
 
 
 def read_text(file: Path) -> str:
@@ -50,7 +62,7 @@ def read_table(file: Path, sheet: str | None = None, layer: str | None = None) -
     try:
         if suffix in {".csv", ".txt"}:
             text = read_text(file)
-            if is_symbols_csv(text.splitlines()[:12]):
+            if is_symbols_csv(text.split("\n", 12)[:12]):  # the head only, not a split of the whole file
                 return read_symbols_csv(file, text)
             return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=None, engine="python")
         if suffix in {".xlsx", ".xlsm"}:
@@ -71,20 +83,18 @@ _NAME_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 
 def table_year(frame: pd.DataFrame) -> int | None:
     """The one year a table states: a `jaar` column, or a year-prefixed statcode (2023GM0344)."""
-    columns = {str(c).lower(): c for c in frame.columns}
-    if "jaar" in columns:
-        years = pd.to_numeric(frame[columns["jaar"]], errors="coerce").dropna().unique()
+    columns = ColumnLookup(frame.columns)
+    jaar = columns.first(["jaar"])
+    if jaar is not None:
+        years = pd.to_numeric(frame[jaar], errors="coerce").dropna().unique()
         if len(years) == 1:
             return int(years[0])
-    for name in ("jrstatcode", "jaarstatcode"):
-        if name in columns:
-            years = frame[columns[name]].astype(str).str.extract(_YEAR_PREFIX)[0].dropna().unique()
+    for name, pattern in (("jrstatcode", _YEAR_PREFIX), ("jaarstatcode", _YEAR_PREFIX), ("gml_id", _GML_YEAR)):
+        column = columns.first([name])  # gml_id: a WFS download, gemeenten2015.12
+        if column is not None:
+            years = frame[column].astype(str).str.extract(pattern)[0].dropna().unique()
             if len(years) == 1:
                 return int(years[0])
-    if "gml_id" in columns:  # a WFS download: gemeenten2015.12
-        years = frame[columns["gml_id"]].astype(str).str.extract(_GML_YEAR)[0].dropna().unique()
-        if len(years) == 1:
-            return int(years[0])
     return None
 
 
@@ -156,7 +166,7 @@ def row_numbers(frame: pd.DataFrame, is_table: bool) -> pd.Series:
 
 def parse_codes(raw: pd.Series, level: Level | None = None, bare: bool = False) -> pd.Series:
     """Canonical CBS codes of a column in any published form; None where a cell is not one."""
-    return raw.map(lambda cell: parse_code(cell, level, bare), na_action=None)
+    return raw.map(lambda cell: parse_code(cell, level, bare))
 
 
 def require_codes(file: Path, raw: pd.Series, codes: pd.Series, rows: pd.Series, what: str) -> None:

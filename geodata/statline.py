@@ -22,6 +22,11 @@ import pandas as pd
 from geodata.errors import InputError
 
 PERIOD_COLUMN = "Perioden"
+SUBJECT_LINE = "Onderwerp"  # the header line of a symbols CSV that names each column's measure
+# Columns a reader adds beside the file's own: the row as the user sees it in the file, and the
+# region name of a table keyed by name.
+ROW_COLUMN = "__row"
+NAME_KEY = "__name"
 INDELING_COLUMN = "__indeling"  # the gemeente indeling a symbols CSV's title names ("..., gemeente 2026")
 _INDELING = re.compile(r"gemeente (\d{4})\b", re.IGNORECASE)
 NAME_COLUMN = "Regio's"  # the row dimension of a symbols CSV; holds region names
@@ -61,37 +66,37 @@ def read_symbols_csv(file: Path, text: str) -> pd.DataFrame:
         if label in header or (header and len(row) != len(next(iter(header.values()))) + 1):
             raise InputError(file, f"header line {number + 1} does not fit the ones above it", row=number + 1)
         header[label] = [cell.strip() for cell in row[1:]]
-        if PERIOD_COLUMN in header and label != PERIOD_COLUMN and label != "Onderwerp":
+        if PERIOD_COLUMN in header and label not in (PERIOD_COLUMN, SUBJECT_LINE):
             start = number + 1  # the row dimension's line (units) closes the header
             name_label = label
             break
-    if start is None or "Onderwerp" not in header:
+    if start is None or SUBJECT_LINE not in header:
         raise InputError(file, "a StatLine CSV met statistische symbolen needs 'Onderwerp' and 'Perioden' header lines")
     data = []
     for number, row in enumerate(rows[start:], start + 1):
         if len(row) == 1:
             break  # footer
-        if len(row) != len(header["Onderwerp"]) + 1:
-            raise InputError(file, f"expected {len(header['Onderwerp']) + 1} fields, found {len(row)}", row=number)
+        if len(row) != len(header[SUBJECT_LINE]) + 1:
+            raise InputError(file, f"expected {len(header[SUBJECT_LINE]) + 1} fields, found {len(row)}", row=number)
         data.append((number, row))
     long = []
-    dimensions = [d for d in header if d not in ("Onderwerp", PERIOD_COLUMN)]
+    dimensions = [d for d in header if d not in (SUBJECT_LINE, PERIOD_COLUMN)]
     dimensions.remove(name_label)
-    for j, (subject, period) in enumerate(zip(header["Onderwerp"], header[PERIOD_COLUMN])):
+    for j, (subject, period) in enumerate(zip(header[SUBJECT_LINE], header[PERIOD_COLUMN])):
         for number, row in data:
             value = row[j + 1].strip()
             long.append({
-                "__row": number, "__name": row[0].strip(), PERIOD_COLUMN: period, "subject": subject,
+                ROW_COLUMN: number, NAME_KEY: row[0].strip(), PERIOD_COLUMN: period, "subject": subject,
                 **{d: header[d][j] for d in dimensions}, "value": "0" if value == _NIHIL else value,
             })
     frame = pd.DataFrame(long)
-    keys = ["__name", PERIOD_COLUMN, *dimensions]
+    keys = [NAME_KEY, PERIOD_COLUMN, *dimensions]
     repeated = frame[frame.duplicated([*keys, "subject"], keep=False)]
     if len(repeated):
         first = repeated.iloc[0]
-        raise InputError(file, f"region {first['__name']!r} appears more than once", row=int(first["__row"]))
+        raise InputError(file, f"region {first[NAME_KEY]!r} appears more than once", row=int(first[ROW_COLUMN]))
     wide = frame.set_index([*keys, "subject"])["value"].unstack("subject")
-    wide = wide.join(frame.groupby(keys)["__row"].min()).reset_index().sort_values("__row", kind="stable")
+    wide = wide.join(frame.groupby(keys)[ROW_COLUMN].min()).reset_index().sort_values(ROW_COLUMN, kind="stable")
     wide.columns.name = None
     for key, value in constants.items():
         wide[key] = value

@@ -12,9 +12,8 @@ from geodata.catalog import Catalog
 from geodata.errors import InputError, InputErrors
 from geodata.figures import FIGURE_COLUMNS
 from geodata.manifest import TableSource
-from geodata.regions import parse_code
 from geodata.report import BuildReport
-from geodata.sources import apply_where, read_table, require_columns, row_number, row_numbers
+from geodata.sources import apply_where, parse_codes, read_table, require_columns, row_numbers
 from geodata.values import parse_column, publishable
 
 TIDY_COLUMNS = ["region_code", "year", "indicator", "group", "value"]
@@ -28,11 +27,11 @@ def read_tidy_table(source: TableSource, catalog: Catalog, report: BuildReport) 
     for key in ("indicator", "group"):
         frame[key] = frame[key].astype(str).str.strip()
     raw_codes = frame["region_code"]
-    frame["region_code"] = raw_codes.map(lambda cell: parse_code(cell))
+    frame["region_code"] = parse_codes(raw_codes)
 
     errors: list[InputError] = []
     for index, row in frame.iterrows():
-        where = {"row": row_number(index, True)}
+        where = {"row": int(rows[index])}
         if pd.isna(row["region_code"]):
             errors.append(InputError(source.file, f"{raw_codes[index]!r} is not a CBS region code", column="region_code", **where))
         if row["indicator"] not in catalog.indicators:
@@ -41,7 +40,7 @@ def read_tidy_table(source: TableSource, catalog: Catalog, report: BuildReport) 
             errors.append(InputError(source.file, f"unknown group {row['group']!r} (not in the catalog)", column="group", **where))
     years = pd.to_numeric(frame["year"], errors="coerce")
     for index in frame.index[years.isna() | (years % 1 != 0)]:
-        errors.append(InputError(source.file, f"year {frame.at[index, 'year']!r} is not a whole number", row=row_number(index, True), column="year"))
+        errors.append(InputError(source.file, f"year {frame.at[index, 'year']!r} is not a whole number", row=int(rows[index]), column="year"))
     frame["year"] = years.astype("Int64")
     key = ["region_code", "year", "indicator", "group"]
     duplicated = frame[frame.duplicated(key, keep=False)]
@@ -49,7 +48,7 @@ def read_tidy_table(source: TableSource, catalog: Catalog, report: BuildReport) 
         errors.append(InputError(
             source.file,
             f"duplicate row for {row['region_code']} {row['year']} {row['indicator']} {row['group']}",
-            row=row_number(index, True),
+            row=int(rows[index]),
         ))
     numerator, num_status = parse_column(source.file, frame, "value", errors, rows)
     has_den = "denominator" in frame.columns

@@ -23,24 +23,22 @@ from geodata.figures import FIGURE_COLUMNS
 from geodata.manifest import AUTO_FORMAT, TableSource
 from geodata.names import match_names
 from geodata.regions import NATIONAL_CODE, Level
-from geodata.report import BuildReport
-from geodata.schemas import closest_catalog_column, detect_schema, matching_columns
+from geodata.report import BuildReport, shortened
+from geodata.schemas import closest_catalog_column, detect_schema, matching_columns, stated_year
 from geodata.sources import (
     VECTOR_SUFFIXES,
+    ColumnLookup,
     apply_where,
-    file_name_year,
     fill_template,
     is_single_column,
     parse_codes,
     read_table,
     require_codes,
     row_numbers,
-    table_year,
 )
-from geodata.statline import INDELING_COLUMN, NAME_COLUMN, PERIOD_COLUMN, period_year
+from geodata.statline import INDELING_COLUMN, NAME_COLUMN, NAME_KEY, PERIOD_COLUMN, period_year
 from geodata.values import parse_column, publishable
 
-NAME_KEY = "__name"  # region names of a table keyed by name (StatLine symbols CSV)
 NAMES_COLUMNS = ["code", "year", "name"]
 _SHOWN_UNMAPPED = 25
 # Numeric columns that are keys or bookkeeping, not figures.
@@ -57,7 +55,7 @@ def read_wide_table(
     frame = apply_where(file, read_table(file, source.sheet, source.layer), source.where)
     frame = frame.reset_index(drop=True)
     rows = row_numbers(frame, is_table)
-    lookup = _Columns(frame)
+    lookup = ColumnLookup(frame.columns)
     schema = _schema(source, frame, catalog)
     years = _years(source, frame, lookup, schema, catalog, report)
     codes = _codes(source, frame, lookup, schema, years, rows, report, regions)
@@ -162,19 +160,6 @@ def read_wide_table(
     return pd.concat(parts, ignore_index=True)[FIGURE_COLUMNS], names
 
 
-class _Columns:
-    """Column names looked up case-insensitively: shapefiles write AANT_INW, the catalog aant_inw."""
-
-    def __init__(self, frame: pd.DataFrame) -> None:
-        self.names = {str(c).lower(): c for c in frame.columns}
-
-    def first(self, alternatives: tuple[str, ...] | list[str]) -> str | None:
-        for name in alternatives:
-            if name.lower() in self.names:
-                return self.names[name.lower()]
-        return None
-
-
 def _schema(source: TableSource, frame: pd.DataFrame, catalog: Catalog) -> Schema:
     if source.format not in (AUTO_FORMAT, "statline"):
         try:
@@ -183,17 +168,12 @@ def _schema(source: TableSource, frame: pd.DataFrame, catalog: Catalog) -> Schem
             raise InputError(
                 source.file, f"format {source.format!r} is not a schema of the catalog; known: tidy, statline, auto, {', '.join(catalog.schemas)}"
             ) from None
-    if source.table:
-        for schema in catalog.schemas.values():
-            if schema.table == source.table.upper():
-                return schema
-        raise InputError(source.file, f"the catalog has no schema for StatLine table {source.table}")
     columns = [c for c in frame.columns if not str(c).startswith("__")]
-    return detect_schema(source.file, columns, catalog, source.year)
+    return detect_schema(source.file, columns, catalog, source.year, source.table)
 
 
 def _years(
-    source: TableSource, frame: pd.DataFrame, lookup: _Columns, schema: Schema, catalog: Catalog, report: BuildReport
+    source: TableSource, frame: pd.DataFrame, lookup: ColumnLookup, schema: Schema, catalog: Catalog, report: BuildReport
 ) -> pd.Series:
     period = lookup.first([PERIOD_COLUMN])
     if period is not None and source.year is None:
@@ -202,13 +182,9 @@ def _years(
         if len(skipped):
             report.warn(f"{source.file.name}: only yearly figures are read; skipped periods {', '.join(map(str, skipped[:8]))}")
         return years.astype(float)
-    year = source.year or table_year(frame)
-    if year is None and schema.years[0] == schema.years[1]:
-        year = schema.years[0]  # a table of one release (85984NED: Kerncijfers wijken en buurten 2024)
-    if year is None:
-        year = file_name_year(source.file)  # kwb-2023.xlsx, utrecht_kwb_2023.csv
-        if year is not None:
-            report.warn(f"{source.file.name}: the table states no year; {year} is taken from its name (give year = ... to change it)")
+    year, note = (source.year, None) if source.year else stated_year(source.file, frame, schema)
+    if note:
+        report.warn(note)
     if year is None:
         raise InputError(
             source.file,
@@ -219,7 +195,7 @@ def _years(
 
 
 def _codes(
-    source: TableSource, frame: pd.DataFrame, lookup: _Columns, schema: Schema, years: pd.Series,
+    source: TableSource, frame: pd.DataFrame, lookup: ColumnLookup, schema: Schema, years: pd.Series,
     rows: pd.Series, report: BuildReport, regions: Mapping[str, pd.DataFrame],
 ) -> pd.Series:
     file = source.file
@@ -275,8 +251,7 @@ def _codes_from_names(
                 for name, options in match.ambiguous.items()
             ])
         if match.unmatched:
-            shown = ", ".join(match.unmatched[:12]) + (f" ... (+{len(match.unmatched) - 12})" if len(match.unmatched) > 12 else "")
-            report.warn(f"{source.file.name}: {len(match.unmatched)} names of {year} match no gemeente of {nearest}: {shown}")
+            report.warn(f"{source.file.name}: {len(match.unmatched)} names of {year} match no gemeente of {nearest}: {shortened(match.unmatched)}")
         codes[at] = names[at].map(match.codes)
         left_out = sorted(set(candidates["code"]) - set(match.codes.values()))
         if indeling is not None and indeling != nearest and left_out:
@@ -292,7 +267,7 @@ def _codes_from_names(
 
 
 def _names(
-    source: TableSource, frame: pd.DataFrame, lookup: _Columns, schema: Schema, codes: pd.Series, years: pd.Series
+    source: TableSource, frame: pd.DataFrame, lookup: ColumnLookup, schema: Schema, codes: pd.Series, years: pd.Series
 ) -> pd.DataFrame:
     template = source.name or ("{" + str(lookup.first(schema.name)) + "}" if lookup.first(schema.name) else None)
     if template is None:
@@ -302,7 +277,7 @@ def _names(
     return result[(result["code"] != NATIONAL_CODE) & (result["name"] != "")].drop_duplicates(["code", "year"])
 
 
-def _where(frame: pd.DataFrame, lookup: _Columns, mapping: SourceMapping) -> pd.Series:
+def _where(frame: pd.DataFrame, lookup: ColumnLookup, mapping: SourceMapping) -> pd.Series:
     """The rows a StatLine mapping reads (e.g. SoortMisdrijf = 0000000); none when the column is absent."""
     selected = pd.Series(True, index=frame.index)
     for key, value in mapping.where.items():
@@ -314,7 +289,7 @@ def _where(frame: pd.DataFrame, lookup: _Columns, mapping: SourceMapping) -> pd.
 
 
 def _groups(
-    frame: pd.DataFrame, lookup: _Columns, mapping: SourceMapping, selected: pd.Series
+    frame: pd.DataFrame, lookup: ColumnLookup, mapping: SourceMapping, selected: pd.Series
 ) -> Iterator[tuple[str, pd.Series, str | None]]:
     """(group, rows, numerator column) per group of a mapping."""
     if mapping.dimension:
@@ -330,7 +305,7 @@ def _groups(
         yield group, selected, lookup.first(alternatives)
 
 
-def _report_unmapped(file: Path, frame: pd.DataFrame, lookup: _Columns, schema: Schema, used: set[str], catalog: Catalog, report: BuildReport) -> None:
+def _report_unmapped(file: Path, frame: pd.DataFrame, lookup: ColumnLookup, schema: Schema, used: set[str], catalog: Catalog, report: BuildReport) -> None:
     """Name every numeric column the catalog does not read, with the closest catalog column."""
     skip = {lookup.first(schema.code), lookup.first(schema.name), lookup.first([PERIOD_COLUMN])} | used
     unmapped = []
@@ -340,8 +315,10 @@ def _report_unmapped(file: Path, frame: pd.DataFrame, lookup: _Columns, schema: 
         hint = closest_catalog_column(str(column), catalog)
         unmapped.append(f"{column}" + (f" (closest: {hint})" if hint else ""))
     if unmapped:
-        shown = "; ".join(unmapped[:_SHOWN_UNMAPPED]) + (f" ... (+{len(unmapped) - _SHOWN_UNMAPPED})" if len(unmapped) > _SHOWN_UNMAPPED else "")
-        report.warn(f"{file.name}: {len(unmapped)} numeric column(s) the catalog does not map (no figures from them): {shown}")
+        report.warn(
+            f"{file.name}: {len(unmapped)} numeric column(s) the catalog does not map (no figures from them): "
+            f"{shortened(unmapped, _SHOWN_UNMAPPED, '; ')}"
+        )
 
 
 def _near_names(name: str, columns: list[object]) -> list[str]:

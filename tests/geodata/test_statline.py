@@ -29,42 +29,23 @@ TABLES = SHARED_DATA / "tables"
 pytestmark = pytest.mark.skipif(not SHARED_DATA.exists(), reason="shared CBS data not beside the repository")
 BOUNDARIES = SHARED_DATA / "boundaries"
 
-GEMEENTEN = """
-[[boundaries]]
-file = "{boundaries}/nl_gemeenten_2015_kwb_wgs84_q1e3.gpkg"
-level = "gemeente"
-years = [2015]
-code = "{{gemeentecode}}"
-name = "{{gemeentenaam}}"
-where = {{ water = "NEE" }}
-
-[[boundaries]]
-file = "{boundaries}/nl_gemeenten_2022_kwb_wgs84.geojson"
-level = "gemeente"
-years = [2022]
-code = "{{gemeentecode}}"
-name = "{{gemeentenaam}}"
-where = {{ water = "NEE" }}
-
-[[boundaries]]
-file = "{boundaries}/nl_gemeenten_2023_kwb_wgs84.geojson"
-level = "gemeente"
-years = [2023, 2024]
-code = "{{gemeentecode}}"
-name = "{{gemeentenaam}}"
-
-[[boundaries]]
-file = "{boundaries}/nl_wijken_2024_kwb_wgs84.geojson"
-level = "wijk"
-years = [2024]
-code = "{{wijkcode}}"
-name = "{{wijknaam}}"
-"""
+# (file, level, years, code column, name column, water filter) of the boundaries the tables join to
+BOUNDARY_FILES = [
+    ("nl_gemeenten_2015_kwb_wgs84_q1e3.gpkg", "gemeente", [2015], "gemeentecode", "gemeentenaam", True),
+    ("nl_gemeenten_2022_kwb_wgs84.geojson", "gemeente", [2022], "gemeentecode", "gemeentenaam", True),
+    ("nl_gemeenten_2023_kwb_wgs84.geojson", "gemeente", [2023, 2024], "gemeentecode", "gemeentenaam", False),
+    ("nl_wijken_2024_kwb_wgs84.geojson", "wijk", [2024], "wijkcode", "wijknaam", False),
+]
+GEMEENTEN = "".join(
+    f'\n[[boundaries]]\nfile = "{BOUNDARIES / name}"\nlevel = "{level}"\nyears = {years}\n'
+    f'code = "{{{code}}}"\nname = "{{{naam}}}"\n' + ('where = { water = "NEE" }\n' if water else "")
+    for name, level, years, code, naam, water in BOUNDARY_FILES
+)
 
 
 def build(tmp_path: Path, tables: list[str], extra: str = "") -> tuple[Path, str]:
     manifest = tmp_path / "m.toml"
-    text = GEMEENTEN.format(boundaries=BOUNDARIES) + extra
+    text = GEMEENTEN + extra
     text += "".join(f'\n[[indicators]]\nfile = "{t}"\n' for t in tables)
     manifest.write_text(text)
     output = tmp_path / "out.gpkg"
