@@ -10,7 +10,8 @@ import pandas as pd
 from geodata.cells import Status
 
 # The long figure table every source is read into and every store keeps: one row per figure.
-FIGURE_COLUMNS = ["code", "year", "indicator", "group", "value", "denominator", "status", "source"]
+# `method` is None for a figure read from a source, else how wijkmonitor computed it ("berekend").
+FIGURE_COLUMNS = ["code", "year", "indicator", "group", "value", "denominator", "status", "source", "method"]
 
 
 @dataclass(frozen=True)

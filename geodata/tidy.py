@@ -88,6 +88,7 @@ def read_tidy_table(source: TableSource, catalog: Catalog, report: BuildReport) 
             "denominator": denominator[idx].values if has_den else float("nan"),
             "status": status.values,
             "source": source.file.name,
+            "method": None,
         }))
     if not parts:
         raise InputError(source.file, "the table has no rows")

@@ -131,6 +131,7 @@ def read_wide_table(
                 "denominator": denominator.values if denominator is not None else float("nan"),
                 "status": status.values,
                 "source": file.name,
+                "method": None,
             }))
     for name, needing in missing_denominators.items():
         near = _near_names(name, [c for c in frame.columns if c not in used])

@@ -43,7 +43,7 @@ class Store(Protocol):
         ...
 
     def region_figures(self, codes: Sequence[str]) -> pd.DataFrame:
-        """Every figure of these regions: code, year, group, indicator, value, status."""
+        """Every figure of these regions: code, year, group, indicator, value, status, method (None: read)."""
         ...
 
     def region_index(self) -> pd.DataFrame:

@@ -33,7 +33,7 @@ from geodata.errors import DatasetError
 from geodata.figures import FIGURE_COLUMNS, Figures
 from geodata.regions import LEVELS, NATIONAL_LEVEL, REGION_COLUMNS, Level, level_names, level_of_code
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 VALUES_LAYER = "indicator_values"
 METADATA_LAYER = "wijkmonitor_metadata"
 TMP_SUFFIX = ".tmp.gpkg"
@@ -172,7 +172,7 @@ class GeoPackageStore:
     def region_figures(self, codes: Sequence[str]) -> pd.DataFrame:
         rows = [self._rows_by_code[c] for c in codes if c in self._rows_by_code]
         picked = self._values.iloc[np.concatenate(rows)] if rows else self._values.iloc[:0]
-        return picked[["code", "year", "group", "indicator", "value", "status"]].reset_index(drop=True)
+        return picked[["code", "year", "group", "indicator", "value", "status", "method"]].reset_index(drop=True)
 
     def region_index(self) -> pd.DataFrame:
         return self._region_index
