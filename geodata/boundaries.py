@@ -33,18 +33,18 @@ def read_boundaries(source: BoundarySource, report: BuildReport) -> gpd.GeoDataF
     """One level's regions from one file, in EPSG:28992, one row per (code, year)."""
     frame = read_vector(source.file, source.layer)
     frame = frame.set_crs(_source_crs(source, frame), allow_override=True)
-    frame = apply_where(source.file, frame, source.where)
+    frame = apply_where(source.file, frame, source.where, source.exclude)
     raw = fill_template(source.file, frame, source.code)
     codes = parse_codes(raw, source.level, bare=is_single_column(source.code))
     require_codes(source.file, raw, codes, row_numbers(frame, False), source.level.value)
     duplicated = codes[codes.duplicated(keep=False)]
-    if len(duplicated):
+    if len(duplicated) and not source.dissolve:
         first = duplicated.iloc[0]
         rows = [row_number(i, False) for i in duplicated[duplicated == first].index]
         raise InputError(
             source.file,
             f"{len(duplicated)} features share a code, e.g. {first} in features {rows}; "
-            "filter them with where = {...} in the manifest or dissolve them first",
+            "filter them with where = {...} in the manifest, or merge them with dissolve = true",
         )
     names = fill_template(source.file, frame, source.name) if source.name else pd.Series(None, index=frame.index, dtype=object)
     _check_location(source, frame)
@@ -61,12 +61,20 @@ def read_boundaries(source: BoundarySource, report: BuildReport) -> gpd.GeoDataF
         geometry=gpd.GeoSeries(geoms, crs=frame.crs).to_crs(STORAGE_CRS).values,
         crs=STORAGE_CRS,
     )
+    if source.dissolve:
+        regions = _dissolve(regions)
     frames = []
     for year in source.years:
         per_year = regions.copy()
         per_year["year"] = year
         frames.append(per_year)
     return pd.concat(frames, ignore_index=True)
+
+
+def _dissolve(regions: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One region per code: the union of its features, the first name given."""
+    merged = regions.dissolve(by="code", aggfunc="first", sort=True).reset_index()
+    return gpd.GeoDataFrame(merged[["code", "name", "geometry"]], geometry="geometry", crs=regions.crs)
 
 
 def _check_polygonal(source: BoundarySource, geoms: np.ndarray) -> None:

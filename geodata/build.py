@@ -15,6 +15,7 @@ import pandas as pd
 from geodata.boundaries import read_boundaries, repair_and_clean
 from geodata.catalog import Catalog, load_catalog
 from geodata.cells import Status
+from geodata.derived import add_computed
 from geodata.errors import InputError
 from geodata.figures import FIGURE_COLUMNS
 from geodata.manifest import TIDY_FORMAT, Manifest, TableSource
@@ -35,6 +36,8 @@ def build_dataset(
         report.warn(note)
     regions = _read_regions(manifest, report, progress)
     values, names = _read_values(manifest, catalog, report, regions, progress)
+    progress("computing figures no source gives (sums, rates)")
+    values = add_computed(values, regions, catalog, report)
     regions = _fill_names(regions, names)
     _report_join(regions, values, report)
     progress(f"writing {output}")

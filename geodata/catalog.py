@@ -68,6 +68,24 @@ class SourceMapping:
 
 
 @dataclass(frozen=True)
+class Ratio:
+    """How wijkmonitor may compute an indicator from two others when no source gives it:
+    scale * numerator / denominator, both figures of the same region and year."""
+
+    numerator: str
+    denominator: str
+    scale: float = 1.0
+    denominator_group: str | None = None  # e.g. "totaal" for crimes of one kind per 1,000 inhabitants; None: the same group
+
+    def method(self, catalog: Catalog) -> str:
+        """The method in Dutch, as served with each computed figure."""
+        num = catalog.indicators[self.numerator].title["nl"].lower()
+        den = catalog.indicators[self.denominator].title["nl"].lower()
+        per = f" × {self.scale:,.0f}".replace(",", ".") if self.scale != 1 else ""
+        return f"berekend: {num} gedeeld door {den}{per}, van dezelfde regio en hetzelfde jaar"
+
+
+@dataclass(frozen=True)
 class Indicator:
     id: str
     title: dict[str, str]
@@ -85,6 +103,7 @@ class Indicator:
     denominator_unit: str = "personen"  # what min_denominator counts
     cbs_rule: str | None = None  # CBS's own publication rule, as CBS words it
     note: str | None = None
+    ratio: Ratio | None = None  # computed from two other indicators where no source gives it
 
     @property
     def groups(self) -> tuple[str, ...]:
@@ -173,6 +192,7 @@ class Catalog:
                     "note": i.note,
                     "decimals": i.decimals,
                     "schemas": list(i.sources),
+                    "computed_as": i.ratio.method(self) if i.ratio else None,
                 }
                 for i in self.indicators.values()
             },
@@ -218,6 +238,8 @@ def parse_catalog(text: str, path: str | Path) -> Catalog:
     }
     if not indicators:
         raise InputError(path, "the catalog defines no indicators")
+    for indicator in indicators.values():
+        _check_ratio(path, indicator, indicators, groups)
     return Catalog(str(path), text, themes, groups, indicators, schemas)
 
 
@@ -309,7 +331,33 @@ def _indicator(
         denominator_unit=spec.get("denominator_unit", "personen"),
         cbs_rule=spec.get("cbs_rule"),
         note=spec.get("note"),
+        ratio=_ratio(path, entry, spec["ratio"]) if "ratio" in spec else None,
     )
+
+
+def _ratio(path: Path, entry: str, spec: Any) -> Ratio:
+    if not isinstance(spec, dict) or not {"numerator", "denominator"} <= set(spec) or set(spec) - {
+        "numerator", "denominator", "scale", "denominator_group"
+    }:
+        raise InputError(path, f"{entry}.ratio: give numerator, denominator and optionally scale, denominator_group")
+    scale = spec.get("scale", 1)
+    if not isinstance(scale, (int, float)) or scale <= 0:
+        raise InputError(path, f"{entry}.ratio: scale must be a positive number, not {scale!r}")
+    return Ratio(str(spec["numerator"]), str(spec["denominator"]), float(scale), spec.get("denominator_group"))
+
+
+def _check_ratio(path: Path, indicator: Indicator, indicators: dict[str, Indicator], groups: dict[str, Group]) -> None:
+    ratio = indicator.ratio
+    if ratio is None:
+        return
+    entry = f"indicators.{indicator.id}.ratio"
+    for part in (ratio.numerator, ratio.denominator):
+        if part not in indicators:
+            raise InputError(path, f"{entry}: unknown indicator {part!r}")
+        if indicators[part].ratio is not None:
+            raise InputError(path, f"{entry}: {part!r} is itself computed; use indicators a source gives")
+    if ratio.denominator_group is not None and ratio.denominator_group not in groups:
+        raise InputError(path, f"{entry}: unknown group {ratio.denominator_group!r}")
 
 
 def _required(path: Path, entry: str, spec: dict[str, Any], key: str) -> Any:

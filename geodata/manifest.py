@@ -30,6 +30,9 @@ class BoundarySource:
     layer: str | None = None
     crs: str | None = None
     where: dict[str, Any] = field(default_factory=dict)
+    exclude: dict[str, Any] = field(default_factory=dict)  # drop features whose column equals the value
+    # Features sharing a code are one region (gemeenten from a wijk layer); otherwise that is an error.
+    dissolve: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,9 @@ def _boundary(path: Path, base: Path, i: int, spec: dict[str, Any]) -> BoundaryS
     years = spec.get("years", [spec["year"]] if "year" in spec else None)
     if not years or not all(isinstance(y, int) for y in years):
         raise InputError(path, f"{entry}: give the boundary year(s) as years = [2023, ...]")
+    dissolve = spec.get("dissolve", False)
+    if not isinstance(dissolve, bool):
+        raise InputError(path, f"{entry}: dissolve must be true or false, not {dissolve!r}")
     return BoundarySource(
         file=base / _field(path, entry, spec, "file"),
         level=level,
@@ -103,6 +109,8 @@ def _boundary(path: Path, base: Path, i: int, spec: dict[str, Any]) -> BoundaryS
         layer=spec.get("layer"),
         crs=spec.get("crs"),
         where=dict(spec.get("where", {})),
+        exclude=dict(spec.get("exclude", {})),
+        dissolve=dissolve,
     )
 
 

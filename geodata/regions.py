@@ -39,6 +39,15 @@ NATIONAL_CODES = {"NL", "NL00", "NL01", "NEDERLAND"}
 LEVELS: tuple[Level, ...] = (Level.gemeente, Level.wijk, Level.buurt)
 NATIONAL_CODE = "NL00"  # Nederland, as in the national row of a full KWB file; kept for comparisons
 NATIONAL_LEVEL = "nederland"  # the level of NL00 rows in a figure table
+# Gemeenten of Nederland on 1 January (CBS, Gemeentelijke indeling): a national figure is the sum
+# over the gemeenten only when all of them are there. Checked against the shared CBS layers
+# (2015: 393, 2022: 345, 2023 and 2024: 342, each with Zaanstad).
+GEMEENTEN_PER_YEAR = {
+    2015: 393, 2016: 390, 2017: 388, 2018: 380, 2019: 355, 2020: 355, 2021: 352,
+    2022: 345, 2023: 342, 2024: 342, 2025: 342,
+}
+# Not a gemeente, but part of a national count: Buitenland and "niet in te delen" (StatLine, Politie).
+UNASSIGNED_GEMEENTEN = {"GM0998", "GM0999"}
 # The attributes every region layer of a dataset has.
 REGION_COLUMNS = ["code", "name", "year", "gemeente_code", "wijk_code", "geometry"]
 

@@ -104,11 +104,17 @@ def file_name_year(file: Path) -> int | None:
     return int(years.pop()) if len(years) == 1 else None
 
 
-def apply_where(file: Path, frame: pd.DataFrame, where: dict[str, Any]) -> pd.DataFrame:
-    """Keep the rows whose columns equal the given values (e.g. water = 'NEE')."""
+def apply_where(
+    file: Path, frame: pd.DataFrame, where: dict[str, Any], exclude: dict[str, Any] | None = None
+) -> pd.DataFrame:
+    """Keep the rows whose columns equal the `where` values (e.g. water = 'NEE') and drop those
+    that equal an `exclude` value (e.g. a gemeente whose own detailed boundaries are used)."""
     for column, value in where.items():
         require_columns(file, frame, [column])
         frame = frame[frame[column].astype(str) == str(value)]
+    for column, value in (exclude or {}).items():
+        require_columns(file, frame, [column])
+        frame = frame[frame[column].astype(str) != str(value)]
     return frame
 
 
