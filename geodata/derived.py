@@ -70,43 +70,49 @@ def _gemeenten_from_wijken(values: pd.DataFrame, regions: dict[str, gpd.GeoDataF
     sums = rows.groupby(["gemeente", "year", "indicator", "group"]).agg(value=("value", "sum"), parts=("code", "nunique"))
     sums = sums.join(per_gemeente, on=["gemeente", "year"])
     complete = sums[sums["parts"] == sums["wijken"]].reset_index()
-    return _rows(
-        complete.rename(columns={"gemeente": "code"}),
-        complete["wijken"].map(lambda n: f"berekend: som van alle {n} wijken van de gemeente"),
+    method = (
+        "berekend: som over alle wijken van de gemeente; CBS rondt aantallen per wijk af, "
+        "dus de som kan enkele eenheden afwijken van het gemeentecijfer van CBS"
     )
+    return _rows(complete.rename(columns={"gemeente": "code"}), pd.Series(method, index=complete.index))
 
 
 def _nederland_from_gemeenten(values: pd.DataFrame, counts: list[str], report: BuildReport) -> pd.DataFrame:
     rows = _published(values, counts, "gemeente")
     rows = rows[rows["status"] != Status.missing.value]  # StatLine lists historical gemeenten with empty cells
+    national = _published(values, counts, NATIONAL_LEVEL)
+    given = set(zip(national["year"], national["indicator"], national["group"]))
     unassigned = rows["code"].isin(UNASSIGNED_GEMEENTEN)
     parts = []
-    short: dict[int, str] = {}
+    why_not: dict[int, str] = {}
+    best: dict[int, tuple[int, str]] = {}  # year -> the most complete figure, to name in the report
     for (year, indicator, group), part in rows.groupby(["year", "indicator", "group"]):
+        if (year, indicator, group) in given:
+            continue
         expected = GEMEENTEN_PER_YEAR.get(int(year))
         gemeenten = part[~unassigned.loc[part.index]]
-        if expected is None:
-            short[int(year)] = f"the number of gemeenten in {year} is not known to wijkmonitor"
-            continue
         ok = gemeenten[gemeenten["status"] == Status.ok.value]
-        if len(ok) != expected or len(gemeenten) != expected:
-            if len(ok) < expected:
-                short.setdefault(int(year), f"{len(ok)} of the {expected} gemeenten have a published figure (e.g. {indicator})")
-            continue
         extra = part[unassigned.loc[part.index]]
-        if (extra["status"] != Status.ok.value).any():
+        if expected is None:
+            why_not.setdefault(int(year), f"geen Nederlandcijfer in de bron; het aantal gemeenten in {year} is wijkmonitor niet bekend")
             continue
-        method = f"berekend: som van alle {expected} gemeenten"
+        if len(ok) != expected or len(gemeenten) != expected or (extra["status"] != Status.ok.value).any():
+            best[int(year)] = max(best.get(int(year), (0, "")), (len(ok), f"{indicator} {group}"))
+            why_not[int(year)] = (
+                f"geen Nederlandcijfer in de bron, en niet te berekenen: hoogstens {best[int(year)][0]} van de {expected} "
+                f"gemeenten van {year} hebben een gepubliceerd cijfer ({best[int(year)][1]})"
+            )
+            continue
+        method = f"berekend: som over alle {expected} gemeenten"
         if len(extra):
-            method += " en het niet aan een gemeente toe te delen deel"
+            method += " en het deel dat niet aan een gemeente is toe te delen"
         parts.append({
             "code": NATIONAL_CODE, "year": year, "indicator": indicator, "group": group,
             "value": float(part.loc[part["status"] == Status.ok.value, "value"].sum()), "method": method,
         })
-    has_national = set(values.loc[level_names(values["code"]) == NATIONAL_LEVEL, "year"].astype(int))
-    for year, why in sorted(short.items()):
-        if year not in has_national:
-            report.warn(f"Nederland {year}: no source gives national counts and they cannot be summed exactly: {why}")
+    for year, why in sorted(why_not.items()):
+        report.national[year] = why
+        report.warn(f"Nederland {year}: counts no source gives for Nederland are not summed ({why})")
     if not parts:
         return _empty()
     frame = pd.DataFrame(parts)

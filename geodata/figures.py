@@ -20,6 +20,14 @@ class Figures:
 
     values: pd.Series
     statuses: pd.Series
+    methods: pd.Series | None = None  # how a computed figure was made; None/NaN where read from a source
+
+    def computed(self) -> dict[str, int]:
+        """Method -> how many of these figures wijkmonitor computed that way."""
+        if self.methods is None:
+            return {}
+        made = self.methods[self.methods.map(lambda m: isinstance(m, str)) & (self.statuses == Status.ok.value)]
+        return {str(k): int(v) for k, v in made.value_counts().items()}
 
     @property
     def published(self) -> np.ndarray:

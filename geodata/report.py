@@ -31,6 +31,8 @@ class BuildReport:
         default_factory=lambda: defaultdict(LevelYearReport)
     )
     warnings: list[str] = field(default_factory=list)
+    # Year -> why Nederland figures could not be computed (served with comparisons that lack one).
+    national: dict[int, str] = field(default_factory=dict)
 
     def at(self, level: str, year: int) -> LevelYearReport:
         return self.per_level_year[(level, year)]
@@ -45,6 +47,7 @@ class BuildReport:
                 for (level, year), r in sorted(self.per_level_year.items())
             ],
             "warnings": self.warnings,
+            "national": {str(year): why for year, why in sorted(self.national.items())},
         }
 
     def as_text(self) -> str:

@@ -40,6 +40,8 @@ def region_profile(store: Store, code: str) -> dict[str, Any]:
         }
         if row.status != Status.ok.value:
             figure["note"] = STATUS_TEXT.get(row.status)
+        if isinstance(row.method, str):
+            figure["method"] = row.method
         for kind, other_code in comparisons.items():
             key = (other_code, row.year, row.group, row.indicator)
             if key not in others.index:
@@ -50,6 +52,8 @@ def region_profile(store: Store, code: str) -> dict[str, Any]:
             if value is not None and other_value is not None:
                 difference = round(value - other_value, indicator.decimals)
             figure[kind] = {"code": other_code, "value": other_value, "status": other["status"], "difference": difference}
+            if isinstance(other["method"], str):
+                figure[kind]["method"] = other["method"]
         peers = ranks.get((int(row.year), row.group, row.indicator))
         if peers is not None and value is not None:
             # Among the published figures of the level in the gemeente, highest first (ties share a place).
@@ -73,6 +77,11 @@ def region_profile(store: Store, code: str) -> dict[str, Any]:
             for i, ind in store.catalog.indicators.items() if i in set(own["indicator"])
         },
         "figures": figures,
+        # Years without a Nederland figure for counts, and why (e.g. not every gemeente in the data).
+        "nederland_notes": {
+            year: why for year, why in store.metadata.get("report", {}).get("national", {}).items()
+            if int(year) in set(history["year"].astype(int))
+        },
         "attribution": store.attribution,
     }
 

@@ -143,16 +143,18 @@ class GeoPackageStore:
             if rows is None:
                 value = pd.Series(np.nan, index=codes)
                 status = pd.Series(Status.missing.value, index=codes)
+                method = pd.Series(None, index=codes, dtype=object)
             else:
                 found = self._values.iloc[rows].set_index("code")
                 value = found["value"].reindex(codes)
                 status = found["status"].reindex(codes).fillna(Status.missing.value)
-            self._figures[key] = Figures(value.astype(float), status.astype(str))
+                method = found["method"].reindex(codes)
+            self._figures[key] = Figures(value.astype(float), status.astype(str), method)
         shown = self._figures[key]
         if within is None:
             return shown
         inside = self.regions(level, year)["gemeente_code"].to_numpy() == within
-        return Figures(shown.values[inside], shown.statuses[inside])
+        return Figures(shown.values[inside], shown.statuses[inside], shown.methods[inside])
 
     def figure(self, code: str, year: int, group: str, indicator: str) -> tuple[float | None, str]:
         rows = self.region_figures([code])

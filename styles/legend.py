@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from geodata.cells import STATUS_TEXT
-from geodata.regions import Level
+from geodata.cells import STATUS_TEXT, Status
+from geodata.regions import NATIONAL_CODE, Level
 from store import Store
 from styles.palettes import NO_VALUE, WITHHELD
 from styles.thematic import ThematicMap
@@ -81,5 +81,32 @@ def legend(store: Store, m: ThematicMap) -> dict[str, Any]:
         "statuses": [
             {"status": status, "count": count, "label": STATUS_TEXT[status]} for status, count in m.status_counts.items()
         ],
+        # Figures wijkmonitor computed (berekend) rather than read, and how.
+        "computed": [
+            {"method": method, "count": count}
+            for method, count in store.figures(r.level, r.year, r.group, r.indicator, r.within).computed().items()
+        ],
+        "nederland": nederland_reference(store, r.indicator, r.group, r.year),
         "attribution": store.attribution,
     }
+
+
+def nederland_reference(store: Store, indicator_id: str, group: str, year: int) -> dict[str, Any]:
+    """The Nederland figure of the same indicator, group and year, read or computed (with its method),
+    or why there is none."""
+    rows = store.region_figures([NATIONAL_CODE])
+    rows = rows[(rows["indicator"] == indicator_id) & (rows["group"] == group) & (rows["year"] == year)]
+    indicator = store.catalog.indicator(indicator_id)
+    if rows.empty or rows["status"].iloc[0] != Status.ok.value:
+        why = store.metadata.get("report", {}).get("national", {}).get(str(year))
+        status = Status.missing.value if rows.empty else rows["status"].iloc[0]
+        return {"code": NATIONAL_CODE, "value": None, "status": status, "label": f"Nederland: {why or STATUS_TEXT[status]}"}
+    value, method = float(rows["value"].iloc[0]), rows["method"].iloc[0]
+    reference = {
+        "code": NATIONAL_CODE, "value": value, "status": Status.ok.value,
+        "label": f"Nederland: {with_unit(dutch_number(value, indicator.decimals), indicator.unit)}",
+    }
+    if isinstance(method, str):
+        reference["method"] = method
+        reference["label"] += f" ({method})"
+    return reference

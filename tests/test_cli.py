@@ -9,7 +9,7 @@ from tests.conftest import DEMO, DEMO_MANIFEST
 def test_build_prints_the_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["build", str(DEMO_MANIFEST), "-o", str(tmp_path / "demo.gpkg")]) == 0
     out = capsys.readouterr()
-    assert "buurt 2023: 111 regions" in out.out and "regions without data: 1: GM0998" in out.out
+    assert "buurt 2023: 111 regions" in out.out and "gemeente 2023: 342 regions" in out.out
     assert "reading kwb table utrecht_kwb_2023.csv" in out.err  # progress on stderr
     assert (tmp_path / "demo.gpkg").exists()
 

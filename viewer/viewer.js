@@ -235,6 +235,8 @@
     const rows = legend.classes.map(legendRow);
     ["withheld", "no_value", "no_neighbours"].forEach((key) => { if (legend[key] && legend[key].count) rows.push(legendRow(legend[key])); });
     (legend.statuses || []).filter((s) => s.status !== "withheld").forEach((s) => rows.push(`<li class="small status-reason">${esc(s.count)} × ${esc(s.label)}</li>`));
+    (legend.computed || []).forEach((c) => rows.push(`<li class="small computed">${esc(c.count)} × ${esc(c.method)}</li>`));
+    if (legend.nederland) rows.push(`<li class="small nederland">${esc(legend.nederland.label)}</li>`);
     const methods = { quantiles: "kwantielen", fisher_jenks: "Fisher-Jenks", natural_breaks: "natuurlijke grenzen", equal_interval: "gelijke intervallen", user: "eigen grenzen" };
     let subtitle;
     if (legend.analysis) {
@@ -275,6 +277,7 @@
       `<h3>${esc(ind.title)} – ${esc(catalog.groups[state.group].title.nl)}, ${esc(state.year)}</h3>`;
     if (current && current.value !== null) {
       html += `<div class="value" data-value="${current.value}">${esc(withUnit(fmt(current.value, decimals), unit))}</div>`;
+      if (current.method) html += `<p class="note">Berekend door wijkmonitor: ${esc(current.method.replace(/^berekend: /, ""))}</p>`;
       if (current.rank) html += `<div class="small">Plaats ${current.rank.position} van ${current.rank.of} ${esc(region.level)}en in de gemeente (hoogste waarde eerst)</div>`;
     } else {
       html += `<div class="value">–</div><p class="note">${esc(current && current.note ? current.note : "Geen gegevens voor deze selectie.")}</p>`;
@@ -288,15 +291,20 @@
       html += `<p class="analysis"><strong>${esc(currentLegend.analysis.title)}:</strong> ${esc(label)}${esc(stats)}</p>`;
     }
     html += `<h4>Vergelijking <span class="small">(${esc(unit === "%" ? "%, verschil in %-punt" : unit)})</span></h4><table><tr><th></th><th>Waarde</th><th>Verschil</th></tr>`;
+    const notes = [];
     ["wijk", "gemeente", "nederland"].forEach((kind) => {
       if (kind === "wijk" && region.level !== "buurt") return;
       if (kind === "gemeente" && region.level === "gemeente") return;
       const other = current && current[kind];
       const value = other && other.value !== null ? fmt(other.value, decimals) : "geen cijfer";
       const diff = other && other.difference !== null && other.difference !== undefined ? signed(other.difference, decimals) : "";
-      html += `<tr><td>${COMPARE_TITLES[kind]}</td><td class="num">${esc(value)}</td><td class="num">${esc(diff)}</td></tr>`;
+      html += `<tr><td>${COMPARE_TITLES[kind]}${other && other.method ? ' <abbr class="computed" title="' + esc(other.method) + '">(berekend)</abbr>' : ""}</td><td class="num">${esc(value)}</td><td class="num">${esc(diff)}</td></tr>`;
+      if (other && other.method) notes.push(`${COMPARE_TITLES[kind]} ${other.method}`);
+      if (kind === "nederland" && !(other && other.value !== null) && (region.nederland_notes || {})[state.year]) {
+        notes.push(`Nederland: ${region.nederland_notes[state.year]}`);
+      }
     });
-    html += "</table>";
+    html += "</table>" + notes.map((n) => `<p class="small">${esc(n)}</p>`).join("");
     const trend = figures.filter((f) => f.group === state.group).sort((a, b) => a.year - b.year);
     html += "<h4>Door de jaren</h4><table>" + trend.map((f) =>
       `<tr><td>${f.year}</td><td class="num">${f.value === null ? esc(statusText(f.status)) : esc(withUnit(fmt(f.value, decimals), unit))}</td></tr>`).join("") + "</table>";

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,14 @@ import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
+from geodata.build import build_dataset
+from geodata.manifest import load_manifest
 from settings import Settings
-from store import Store
+from store import Store, open_store
 from styles.ready_made import DEFAULT_BASE_URL, ready_made_styles
-from tests.conftest import ROOT, error_of, kwb_rows
+from tests.conftest import DEMO, ROOT, error_of, kwb_rows
 from tiles.tilemath import tiles_covering
+from web.app import create_app
 
 VALIDATOR = ROOT / "node_modules" / ".bin" / "gl-style-validate"
 UTRECHT = (4.97, 52.026, 5.195, 52.142)
@@ -217,10 +221,25 @@ def test_ready_made_styles_pass_the_validator(tmp_path: Path) -> None:
     assert validate(tmp_path, [json.loads(f.read_text(encoding="utf-8")) for f in files]) == []
 
 
+@pytest.fixture(scope="module")
+def one_gemeente(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """A municipality's own dataset: its gemeente alone at the gemeente level."""
+    folder = tmp_path_factory.mktemp("one")
+    manifest = folder / "m.toml"
+    manifest.write_text(
+        f'[[boundaries]]\nfile = "{DEMO}/data/utrecht_gemeente_municipal_wgs84.geojson"\nlevel = "gemeente"\n'
+        f'years = [2024]\ncode = "GM{{KODE}}"\n'
+        f'[[indicators]]\nfile = "{DEMO}/data/utrecht_kwb_2024.csv"\nformat = "kwb"\nyear = 2024\n'
+    )
+    build_dataset(load_manifest(manifest), folder / "one.gpkg")
+    settings = Settings(dataset=folder / "one.gpkg", reload_check_seconds=-1)
+    with TestClient(create_app(settings, open_store(folder / "one.gpkg"))) as client:
+        yield client
+
+
 @pytest.mark.parametrize("path", ["/styles/inwoners.json", "/legend/inwoners.json"])
-def test_a_level_with_one_region_gets_one_class(client: TestClient, path: str, tmp_path: Path) -> None:
-    """The demo's 2024 gemeente level is Utrecht alone: one class, one colour, its own value."""
-    response = client.get(f"{path}?level=gemeente&year=2024")
+def test_a_level_with_one_region_gets_one_class(one_gemeente: TestClient, path: str, tmp_path: Path) -> None:
+    response = one_gemeente.get(f"{path}?level=gemeente&year=2024")
     assert response.status_code == 200, response.text
     if path.startswith("/legend"):
         [only] = response.json()["classes"]
