@@ -30,6 +30,7 @@ test: install
 	$(PY) -m pytest
 
 bench: install
+	$(PY) bench/demo_build.py
 	$(PY) bench/tiles.py
 
 # Tiles (by wrk) and hotspot analyses under load on 127.0.0.1, then the same while the dataset is rebuilt (issue 11).
