@@ -13,8 +13,9 @@ import geopandas as gpd
 import pandas as pd
 
 from geodata.boundaries import read_boundaries, repair_and_clean
-from geodata.catalog import Catalog, load_catalog
+from geodata.catalog import CROSSTAB_FORMAT, Catalog, load_catalog
 from geodata.cells import Status
+from geodata.crosstab import read_crosstab_table
 from geodata.errors import InputError
 from geodata.figures import FIGURE_COLUMNS
 from geodata.manifest import TIDY_FORMAT, Manifest, TableSource
@@ -107,7 +108,8 @@ def _read_table(
         return read_tidy_table(source, catalog, report)
     frame = read_source_table(source)
     schema = table_schema(source, frame, catalog)
-    return read_wide_table(source, frame, schema, catalog, report, regions)
+    read = read_crosstab_table if schema.format == CROSSTAB_FORMAT else read_wide_table
+    return read(source, frame, schema, catalog, report, regions)
 
 
 def _check_figures(source: TableSource, values: pd.DataFrame, catalog: Catalog, report: BuildReport) -> None:
