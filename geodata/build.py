@@ -13,14 +13,17 @@ import geopandas as gpd
 import pandas as pd
 
 from geodata.boundaries import read_boundaries, repair_and_clean
-from geodata.catalog import Catalog, load_catalog
+from geodata.catalog import CROSSTAB_FORMAT, Catalog, load_catalog
 from geodata.cells import Status
+from geodata.crosstab import read_crosstab_table
 from geodata.derived import add_computed
 from geodata.errors import InputError
 from geodata.figures import FIGURE_COLUMNS
 from geodata.manifest import TIDY_FORMAT, Manifest, TableSource
 from geodata.regions import NATIONAL_LEVEL, level_names, parent_codes
 from geodata.report import BuildReport
+from geodata.schemas import table_schema
+from geodata.sources import read_source_table
 from geodata.tidy import read_tidy_table
 from geodata.wide import NAMES_COLUMNS, read_wide_table
 from store.gpkg import FORMAT_VERSION, write_dataset
@@ -83,10 +86,7 @@ def _read_values(
     parts, names = [], []
     for source in manifest.tables:
         progress(f"reading {source.format} table {source.file.name}")
-        if source.format == TIDY_FORMAT:
-            values, table_names = read_tidy_table(source, catalog, report)
-        else:
-            values, table_names = read_wide_table(source, catalog, report, regions)
+        values, table_names = _read_table(source, catalog, report, regions)
         _check_figures(source, values, catalog, report)
         parts.append(values)
         names.append(table_names)
@@ -101,6 +101,18 @@ def _read_values(
     values = values.reset_index(drop=True)
     values["year"] = values["year"].astype(int)
     return values, pd.concat(names, ignore_index=True)
+
+
+def _read_table(
+    source: TableSource, catalog: Catalog, report: BuildReport, regions: dict[str, gpd.GeoDataFrame]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Figures and region names of one table, by the adapter its format or recognised schema needs."""
+    if source.format == TIDY_FORMAT:
+        return read_tidy_table(source, catalog, report)
+    frame = read_source_table(source)
+    schema = table_schema(source, frame, catalog)
+    read = read_crosstab_table if schema.format == CROSSTAB_FORMAT else read_wide_table
+    return read(source, frame, schema, catalog, report, regions)
 
 
 def _check_figures(source: TableSource, values: pd.DataFrame, catalog: Catalog, report: BuildReport) -> None:

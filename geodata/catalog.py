@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -14,7 +16,9 @@ from geodata.errors import InputError, UnknownGroup, UnknownIndicator
 DEFAULT_CATALOG = Path(__file__).with_name("indicators.toml")
 HIGHER_IS = ("better", "worse", "neutral")
 KINDS = ("count", "composition", "outcome")
-SCHEMA_FORMATS = ("wide", "statline")
+CROSSTAB_FORMAT = "crosstab"
+SCHEMA_FORMATS = ("wide", "statline", CROSSTAB_FORMAT)
+TOTAL_GROUP = "totaal"
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,9 @@ class Schema:
     code: tuple[str, ...]
     name: tuple[str, ...] = ()
     table: str | None = None  # StatLine table id, e.g. 85984NED
+    # crosstab: dimension column -> published value (spaces collapsed) -> group, e.g. GESLACHT: M -> man
+    cells: dict[str, dict[str, str]] = field(default_factory=dict)
+    method: str | None = None  # crosstab: how a figure over several cells is computed, in Dutch
 
     def years_text(self) -> str:
         first, last = self.years
@@ -57,9 +64,12 @@ class SourceMapping:
     dimension: str | None = None  # StatLine: groups are values of this column ...
     measure: str | None = None  # ... and the figure is in this one
 
+    numerator: tuple[Alternatives, ...] = ()  # crosstab: summed ...
+    per: Alternatives = ()  # ... and divided by this column (absent: the sum is the figure)
+
     def columns(self) -> set[str]:
         """Every column name this mapping can read (lower case), to recognise a file's schema."""
-        names = [a for alts in self.denominator for a in alts]
+        names = [a for alts in (*self.denominator, *self.numerator, self.per) for a in alts]
         if self.dimension:
             names += [self.dimension, self.measure or ""]
         else:
@@ -161,7 +171,7 @@ class Catalog:
         owners: dict[str, tuple[str, str]] = {}
         for indicator in self.indicators.values():
             for schema, mapping in indicator.sources.items():
-                for alternatives in (*mapping.groups.values(), *mapping.denominator):
+                for alternatives in (*mapping.groups.values(), *mapping.denominator, *mapping.numerator, mapping.per):
                     for name in alternatives:
                         owners.setdefault(name.lower(), (name, f"{indicator.id}, schema {schema}"))
         return owners
@@ -203,6 +213,28 @@ class Catalog:
         }
 
 
+def cell_value(value: object) -> str:
+    """A dimension value as compared: Vektis pads its age bands (' 0 t/m  4 jaar')."""
+    return " ".join(str(value).split())
+
+
+def cross_group(parts: Sequence[str]) -> str:
+    """The group of a combination of dimension groups: (man, leeftijd_0_4) -> man_leeftijd_0_4; () -> totaal."""
+    return "_".join(parts) or TOTAL_GROUP
+
+
+def cross_groups(cells: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """Every group a crosstab gives -> the dimension groups it is fixed to, coarsest first: totaal
+    (all cells), man (every age band of one sex), ..., man_leeftijd_0_4 (one cell)."""
+    columns = list(cells)
+    result: dict[str, dict[str, str]] = {}
+    for size in range(len(columns) + 1):
+        for fixed in itertools.combinations(columns, size):
+            for parts in itertools.product(*(dict.fromkeys(cells[c].values()) for c in fixed)):
+                result[cross_group(parts)] = dict(zip(fixed, parts))
+    return result
+
+
 def load_catalog(path: str | Path = DEFAULT_CATALOG) -> Catalog:
     """Read and check a catalog TOML file; every problem names the file and the entry."""
     path = Path(path)
@@ -222,7 +254,6 @@ def parse_catalog(text: str, path: str | Path) -> Catalog:
         raise InputError(path, f"not valid TOML: {exc}") from exc
 
     themes = tuple(raw.get("themes", ()))
-    schemas = {sid: _schema(path, sid, spec) for sid, spec in raw.get("schemas", {}).items()}
     groups = {
         gid: Group(
             id=gid,
@@ -232,6 +263,7 @@ def parse_catalog(text: str, path: str | Path) -> Catalog:
         )
         for gid, g in raw.get("groups", {}).items()
     }
+    schemas = {sid: _schema(path, sid, spec, groups) for sid, spec in raw.get("schemas", {}).items()}
     indicators = {
         iid: _indicator(path, iid, spec, themes, groups, schemas)
         for iid, spec in raw.get("indicators", {}).items()
@@ -243,7 +275,7 @@ def parse_catalog(text: str, path: str | Path) -> Catalog:
     return Catalog(str(path), text, themes, groups, indicators, schemas)
 
 
-def _schema(path: Path, sid: str, spec: dict[str, Any]) -> Schema:
+def _schema(path: Path, sid: str, spec: dict[str, Any], groups: dict[str, Group]) -> Schema:
     entry = f"schemas.{sid}"
     fmt = spec.get("format", "wide")
     if fmt not in SCHEMA_FORMATS:
@@ -252,10 +284,25 @@ def _schema(path: Path, sid: str, spec: dict[str, Any]) -> Schema:
     if not (isinstance(years, list) and len(years) == 2 and all(isinstance(y, int) for y in years) and years[0] <= years[1]):
         raise InputError(path, f"{entry}: years must be [first, last], not {years!r}")
     code = _names(path, entry, "code", _required(path, entry, spec, "code"))
+    cells = _cells(path, entry, spec, groups) if fmt == CROSSTAB_FORMAT else {}
+    method = _required(path, entry, spec, "method") if fmt == CROSSTAB_FORMAT else None
     return Schema(
         id=sid, title=_required(path, entry, spec, "title"), format=fmt, years=(years[0], years[1]),
         code=code, name=_names(path, entry, "name", spec.get("name", [])), table=spec.get("table"),
+        cells=cells, method=method,
     )
+
+
+def _cells(path: Path, entry: str, spec: dict[str, Any], groups: dict[str, Group]) -> dict[str, dict[str, str]]:
+    """A crosstab's dimensions; every group its cells and sums of cells give must be a catalog group."""
+    raw = _required(path, entry, spec, "cells")
+    if not (isinstance(raw, dict) and raw and all(isinstance(v, dict) and v for v in raw.values())):
+        raise InputError(path, f"{entry}: cells must map each dimension column to {{value = group, ...}}")
+    cells = {str(column): {cell_value(v): str(g) for v, g in values.items()} for column, values in raw.items()}
+    unknown = [g for g in cross_groups(cells) if g not in groups]
+    if unknown:
+        raise InputError(path, f"{entry}: the cells give group(s) the catalog lacks: {', '.join(unknown[:8])}; add them under [groups]")
+    return cells
 
 
 def _names(path: Path, entry: str, key: str, value: Any) -> tuple[str, ...]:
@@ -303,6 +350,11 @@ def _indicator(
             raise InputError(path, f"{where}: min_denominator needs a denominator column to check it against")
         if ("dimension" in mapping) != ("measure" in mapping):
             raise InputError(path, f"{where}: give dimension and measure together")
+        if schemas[schema].format == CROSSTAB_FORMAT:
+            sources[schema] = _crosstab_mapping(path, where, mapping, schemas[schema], denominator)
+            continue
+        if "numerator" in mapping or "per" in mapping:
+            raise InputError(path, f"{where}: numerator and per are for crosstab schemas; map columns with groups")
         sources[schema] = SourceMapping(
             groups={g: _alternatives(path, where, c) for g, c in mapping.get("groups", {}).items()},
             denominator=tuple(_alternatives(path, where, c) for c in denominator),
@@ -358,6 +410,24 @@ def _check_ratio(path: Path, indicator: Indicator, indicators: dict[str, Indicat
             raise InputError(path, f"{entry}: {part!r} is itself computed; use indicators a source gives")
     if ratio.denominator_group is not None and ratio.denominator_group not in groups:
         raise InputError(path, f"{entry}: unknown group {ratio.denominator_group!r}")
+
+
+def _crosstab_mapping(path: Path, where: str, mapping: dict[str, Any], schema: Schema, denominator: list[str]) -> SourceMapping:
+    """numerator columns (summed), per (divided by), denominator (the publication minimum); the
+    groups are the schema's cells and their sums."""
+    other = sorted(set(mapping) - {"numerator", "per", "denominator"})
+    if other:
+        raise InputError(path, f"{where}: a crosstab mapping takes numerator, per and denominator, not {other}; the groups come from the schema's cells")
+    numerator = _required(path, where, mapping, "numerator")
+    numerator = [numerator] if isinstance(numerator, str) else numerator
+    if not (isinstance(numerator, list) and numerator):
+        raise InputError(path, f"{where}: numerator must be a column or a list of columns (summed), not {numerator!r}")
+    return SourceMapping(
+        groups=dict.fromkeys(cross_groups(schema.cells), ()),
+        denominator=tuple(_alternatives(path, where, c) for c in denominator),
+        numerator=tuple(_alternatives(path, where, c) for c in numerator),
+        per=_alternatives(path, where, mapping["per"]) if "per" in mapping else (),
+    )
 
 
 def _required(path: Path, entry: str, spec: dict[str, Any], key: str) -> Any:

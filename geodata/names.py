@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
-from geodata.regions import NATIONAL_CODE
+import pandas as pd
+
+from geodata.errors import InputError, InputErrors
+from geodata.regions import NATIONAL_CODE, Level
+from geodata.report import BuildReport, shortened
 
 # Official CBS name <-> a spelling other publishers use, both folded.
 # Official CBS name <-> spellings other publishers use, and renames that kept the code, all folded.
@@ -87,3 +92,56 @@ def match_names(names: Iterable[str], regions: Iterable[tuple[str, str]]) -> Nam
         else:
             unmatched.append(name)
     return NameMatch(codes, unmatched, ambiguous)
+
+
+def gemeente_codes(
+    file: Path, names: pd.Series, years: pd.Series, regions: Mapping[str, pd.DataFrame], report: BuildReport,
+    rows: pd.Series, column: str, indeling: int | None = None,
+) -> pd.Series:
+    """Gemeente codes for the names of a table (None where a name fits none), against the gemeente
+    boundaries of the same year (the nearest year with gemeenten when the dataset has none for a
+    year). `rows` are the rows as the user sees them, `column` the name column as the file names it,
+    `indeling` the gemeente indeling the file says its names are on."""
+    gemeenten = regions.get(Level.gemeente.value)
+    if gemeenten is None or gemeenten.empty:
+        raise InputError(file, "this table names its regions instead of coding them; it needs gemeente boundaries to match the names against")
+    known_years = sorted(int(y) for y in gemeenten["year"].unique())
+    first_row = rows.groupby(names.values).min()
+    codes = pd.Series(None, index=names.index, dtype=object)
+    for year in sorted(int(y) for y in years.dropna().unique()):
+        at = years == year
+        nearest = min(known_years, key=lambda y: (abs(y - year), -y))
+        if nearest != year:
+            report.warn(f"{file.name}: no gemeente boundaries for {year}; names matched against those of {nearest}")
+        candidates = gemeenten.loc[gemeenten["year"] == nearest, ["code", "name"]].dropna()
+        match = match_names(names[at], zip(candidates["code"], candidates["name"]))
+        if match.ambiguous:
+            raise InputErrors([
+                InputError(file, f"{year}: region name {name!r} fits more than one gemeente: {', '.join(options)}; "
+                           "write it as in the CBS boundaries (e.g. 'Bergen (NH.)')", row=int(first_row[name]), column=column)
+                for name, options in match.ambiguous.items()
+            ])
+        if match.unmatched:
+            shown = [f"{name} (row {first_row[name]})" for name in match.unmatched]
+            report.warn(f"{file.name}: {len(match.unmatched)} names of {year} match no gemeente of {nearest}: {shortened(shown)}")
+        codes[at] = names[at].map(match.codes)
+        left_out = sorted(set(candidates["code"]) - set(match.codes.values()))
+        if not left_out:
+            continue
+        named = ", ".join(f"{c} {n}" for c, n in candidates.set_index("code").loc[left_out[:8], "name"].items())
+        if indeling is not None and indeling != nearest:
+            # A later indeling merged these gemeenten into others: the merged gemeente's figure
+            # counts them too, and lands on a polygon of the older indeling without them.
+            report.warn(
+                f"{file.name}: the figures are on the gemeente indeling of {indeling}, the boundaries of {year} "
+                f"on that of {nearest}; {len(left_out)} gemeenten of {nearest} have no figure of their own ({named}), "
+                "so the gemeente they merged into is counted with them: compare those figures with care"
+            )
+        elif indeling is None and match.unmatched:
+            # The file does not say its indeling (Vektis): names of new gemeenten betray a later one.
+            report.warn(
+                f"{file.name}: {len(left_out)} gemeenten of {nearest} have no name in the file ({named}) while some of its "
+                "names match none: the file may be on a later gemeente indeling, and then a gemeente that absorbed "
+                "others counts them too: compare those figures with care"
+            )
+    return codes

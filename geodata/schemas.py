@@ -12,6 +12,7 @@ import pandas as pd
 
 from geodata.catalog import Catalog, Schema
 from geodata.errors import InputError
+from geodata.manifest import AUTO_FORMAT, STATLINE_FORMAT, TableSource
 from geodata.sources import file_name_year, table_year
 
 _TABLE_ID = re.compile(r"(\d{5}NED)", re.IGNORECASE)
@@ -47,6 +48,19 @@ def detect_schema(
     if year is not None:
         tied.sort(key=lambda s: not (s.years[0] <= year <= s.years[1]))
     return tied[0]
+
+
+def table_schema(source: TableSource, frame: pd.DataFrame, catalog: Catalog) -> Schema:
+    """The schema a manifest table is read as: the one its format names, else the one its columns fit."""
+    if source.format not in (AUTO_FORMAT, STATLINE_FORMAT):
+        try:
+            return catalog.schemas[source.format]
+        except KeyError:
+            raise InputError(
+                source.file, f"format {source.format!r} is not a schema of the catalog; known: tidy, statline, auto, {', '.join(catalog.schemas)}"
+            ) from None
+    columns = [c for c in frame.columns if not str(c).startswith("__")]
+    return detect_schema(source.file, columns, catalog, source.year, source.table)
 
 
 def stated_year(file: Path, frame: pd.DataFrame, schema: Schema | None) -> tuple[int | None, str | None]:

@@ -20,19 +20,17 @@ from geodata.catalog import Catalog, Schema, SourceMapping
 from geodata.cells import NotANumber, parse_cell
 from geodata.errors import InputError, InputErrors
 from geodata.figures import FIGURE_COLUMNS
-from geodata.manifest import AUTO_FORMAT, TableSource
-from geodata.names import match_names
-from geodata.regions import NATIONAL_CODE, Level
+from geodata.manifest import TableSource
+from geodata.names import gemeente_codes
+from geodata.regions import NATIONAL_CODE
 from geodata.report import BuildReport, shortened
-from geodata.schemas import closest_catalog_column, detect_schema, matching_columns, stated_year
+from geodata.schemas import closest_catalog_column, matching_columns, stated_year
 from geodata.sources import (
     VECTOR_SUFFIXES,
     ColumnLookup,
-    apply_where,
     fill_template,
     is_single_column,
     parse_codes,
-    read_table,
     require_codes,
     row_numbers,
 )
@@ -46,17 +44,16 @@ _NOT_FIGURES = {"jaar", "id", "fid", "objectid", "gml_id", "gwb_code_8", "ind_wb
 
 
 def read_wide_table(
-    source: TableSource, catalog: Catalog, report: BuildReport, regions: Mapping[str, pd.DataFrame]
+    source: TableSource, frame: pd.DataFrame, schema: Schema, catalog: Catalog, report: BuildReport,
+    regions: Mapping[str, pd.DataFrame],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Long-form figures and region names (code, year, name) from one wide table. `regions` (code,
-    name, year per level) resolve tables that name regions instead of coding them."""
+    """Long-form figures and region names (code, year, name) from one wide table (its rows after
+    the manifest's filter, read as `schema`). `regions` (code, name, year per level) resolve tables
+    that name regions instead of coding them."""
     file = source.file
     is_table = file.suffix.lower() not in VECTOR_SUFFIXES
-    frame = apply_where(file, read_table(file, source.sheet, source.layer), source.where)
-    frame = frame.reset_index(drop=True)
     rows = row_numbers(frame, is_table)
     lookup = ColumnLookup(frame.columns)
-    schema = _schema(source, frame, catalog)
     years = _years(source, frame, lookup, schema, catalog, report)
     codes = _codes(source, frame, lookup, schema, years, rows, report, regions)
     keep = codes.notna() & years.notna()
@@ -161,18 +158,6 @@ def read_wide_table(
     return pd.concat(parts, ignore_index=True)[FIGURE_COLUMNS], names
 
 
-def _schema(source: TableSource, frame: pd.DataFrame, catalog: Catalog) -> Schema:
-    if source.format not in (AUTO_FORMAT, "statline"):
-        try:
-            return catalog.schemas[source.format]
-        except KeyError:
-            raise InputError(
-                source.file, f"format {source.format!r} is not a schema of the catalog; known: tidy, statline, auto, {', '.join(catalog.schemas)}"
-            ) from None
-    columns = [c for c in frame.columns if not str(c).startswith("__")]
-    return detect_schema(source.file, columns, catalog, source.year, source.table)
-
-
 def _years(
     source: TableSource, frame: pd.DataFrame, lookup: ColumnLookup, schema: Schema, catalog: Catalog, report: BuildReport
 ) -> pd.Series:
@@ -224,47 +209,8 @@ def _codes(
             column=schema.code[0],
         )
     indeling = int(frame[INDELING_COLUMN].iloc[0]) if INDELING_COLUMN in frame.columns and len(frame) else None
-    return _codes_from_names(source, frame[name_column], years, regions, report, indeling)
-
-
-def _codes_from_names(
-    source: TableSource, names: pd.Series, years: pd.Series, regions: Mapping[str, pd.DataFrame], report: BuildReport,
-    indeling: int | None = None,
-) -> pd.Series:
-    """Gemeente codes for names, against the gemeente boundaries of the same year (the nearest
-    year with gemeenten when the dataset has none for a year)."""
-    gemeenten = regions.get(Level.gemeente.value)
-    if gemeenten is None or gemeenten.empty:
-        raise InputError(source.file, "this table names its regions instead of coding them; it needs gemeente boundaries to match the names against")
-    known_years = sorted(int(y) for y in gemeenten["year"].unique())
-    codes = pd.Series(None, index=names.index, dtype=object)
-    for year in sorted(int(y) for y in years.dropna().unique()):
-        at = years == year
-        nearest = min(known_years, key=lambda y: (abs(y - year), -y))
-        if nearest != year:
-            report.warn(f"{source.file.name}: no gemeente boundaries for {year}; names matched against those of {nearest}")
-        candidates = gemeenten.loc[gemeenten["year"] == nearest, ["code", "name"]].dropna()
-        match = match_names(names[at], zip(candidates["code"], candidates["name"]))
-        if match.ambiguous:
-            raise InputErrors([
-                InputError(source.file, f"{year}: region name {name!r} fits more than one gemeente: {', '.join(options)}; "
-                           "write it as in the CBS boundaries (e.g. 'Bergen (NH.)')", column=NAME_COLUMN)
-                for name, options in match.ambiguous.items()
-            ])
-        if match.unmatched:
-            report.warn(f"{source.file.name}: {len(match.unmatched)} names of {year} match no gemeente of {nearest}: {shortened(match.unmatched)}")
-        codes[at] = names[at].map(match.codes)
-        left_out = sorted(set(candidates["code"]) - set(match.codes.values()))
-        if indeling is not None and indeling != nearest and left_out:
-            # A later indeling merged these gemeenten into others: the merged gemeente's figure
-            # counts them too, and lands on a polygon of the older indeling without them.
-            named = ", ".join(f"{c} {n}" for c, n in candidates.set_index("code").loc[left_out[:8], "name"].items())
-            report.warn(
-                f"{source.file.name}: the figures are on the gemeente indeling of {indeling}, the boundaries of {year} "
-                f"on that of {nearest}; {len(left_out)} gemeenten of {nearest} have no figure of their own ({named}), "
-                "so the gemeente they merged into is counted with them: compare those figures with care"
-            )
-    return codes
+    shown = NAME_COLUMN if name_column == NAME_KEY else str(name_column)
+    return gemeente_codes(file, frame[name_column], years, regions, report, rows, shown, indeling)
 
 
 def _names(
