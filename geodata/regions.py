@@ -39,8 +39,12 @@ NATIONAL_CODES = {"NL", "NL00", "NL01", "NEDERLAND"}
 LEVELS: tuple[Level, ...] = (Level.gemeente, Level.wijk, Level.buurt)
 NATIONAL_CODE = "NL00"  # Nederland, as in the national row of a full KWB file; kept for comparisons
 NATIONAL_LEVEL = "nederland"  # the level of NL00 rows in a figure table
+# Facts per region and year read from the tables (columns named in the catalog's [region_facts]):
+# CBS's indelingswijziging code (1 unchanged, 2 code changed, 3 boundaries changed since the year before).
+BOUNDARY_CHANGE = "indelingswijziging"
+REGION_FACTS = (BOUNDARY_CHANGE,)
 # The attributes every region layer of a dataset has.
-REGION_COLUMNS = ["code", "name", "year", "gemeente_code", "wijk_code", "geometry"]
+REGION_COLUMNS = ["code", "name", "year", "gemeente_code", "wijk_code", *REGION_FACTS, "geometry"]
 
 
 def level_of_code(code: str) -> Level | None:
