@@ -20,12 +20,12 @@ from geodata.derived import add_computed
 from geodata.errors import InputError
 from geodata.figures import FIGURE_COLUMNS
 from geodata.manifest import TIDY_FORMAT, Manifest, TableSource
-from geodata.regions import NATIONAL_LEVEL, level_names, parent_codes
+from geodata.regions import NATIONAL_LEVEL, REGION_FACTS, level_names, parent_codes
 from geodata.report import BuildReport
 from geodata.schemas import table_schema
 from geodata.sources import read_source_table
 from geodata.tidy import read_tidy_table
-from geodata.wide import NAMES_COLUMNS, read_wide_table
+from geodata.wide import REGION_FACT_COLUMNS, read_wide_table
 from store.gpkg import FORMAT_VERSION, write_dataset
 
 
@@ -38,10 +38,10 @@ def build_dataset(
     for note in manifest.notes:
         report.warn(note)
     regions = _read_regions(manifest, report, progress)
-    values, names = _read_values(manifest, catalog, report, regions, progress)
+    values, facts = _read_values(manifest, catalog, report, regions, progress)
     progress("computing figures no source gives (sums, rates)")
     values = add_computed(values, regions, catalog, report)
-    regions = _fill_names(regions, names)
+    regions = _fill_region_facts(regions, facts)
     _report_join(regions, values, report)
     progress(f"writing {output}")
     _write(Path(output), manifest, catalog, regions, values, report)
@@ -91,7 +91,7 @@ def _read_values(
         parts.append(values)
         names.append(table_names)
     if not parts:
-        return pd.DataFrame(columns=FIGURE_COLUMNS), pd.DataFrame(columns=NAMES_COLUMNS)
+        return pd.DataFrame(columns=FIGURE_COLUMNS), pd.DataFrame(columns=REGION_FACT_COLUMNS)
     values = pd.concat(parts, ignore_index=True)
     key = ["code", "year", "indicator", "group"]
     repeated = values.duplicated(key, keep="first")
@@ -151,19 +151,22 @@ def _report_overlap(values: pd.DataFrame, repeated: pd.Series, key: list[str], r
         )
 
 
-def _fill_names(regions: dict[str, gpd.GeoDataFrame], names: pd.DataFrame) -> dict[str, gpd.GeoDataFrame]:
-    """CBS names from the tables win over boundary names (those may be cut short)."""
-    if names.empty:
-        return regions
-    names = names.astype({"year": int})
+def _fill_region_facts(regions: dict[str, gpd.GeoDataFrame], facts: pd.DataFrame) -> dict[str, gpd.GeoDataFrame]:
+    """CBS names from the tables win over boundary names (those may be cut short); region facts
+    (indelingswijziging) are per year, the first table in the manifest that gives one wins."""
+    facts = facts.reindex(columns=REGION_FACT_COLUMNS).astype({"year": int})
+    names = facts[facts["name"].notna() & (facts["name"] != "")]
     same_year = names.drop_duplicates(["code", "year"], keep="first").set_index(["code", "year"])["name"]
     any_year = names.sort_values("year").drop_duplicates("code", keep="last").set_index("code")["name"]
     for frame in regions.values():
         keys = pd.MultiIndex.from_arrays([frame["code"], frame["year"]])
-        table_name = pd.Series(same_year.reindex(keys).values, index=frame.index)
+        table_name = pd.Series(same_year.reindex(keys).values, index=frame.index, dtype=object)
         table_name = table_name.fillna(frame["code"].map(any_year))
         frame["name"] = table_name.where(table_name.notna() & (table_name != ""), frame["name"])
         frame["name"] = frame["name"].fillna(frame["code"])
+        for fact in REGION_FACTS:
+            said = facts[facts[fact].notna()].drop_duplicates(["code", "year"], keep="first").set_index(["code", "year"])[fact]
+            frame[fact] = pd.Series(said.reindex(keys).to_numpy(dtype=float), index=frame.index)
     return regions
 
 

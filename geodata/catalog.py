@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from geodata.errors import InputError, UnknownGroup, UnknownIndicator
+from geodata.regions import REGION_FACTS
 
 DEFAULT_CATALOG = Path(__file__).with_name("indicators.toml")
 HIGHER_IS = ("better", "worse", "neutral")
@@ -125,6 +126,37 @@ class Indicator:
 
 
 @dataclass(frozen=True)
+class RegionFact:
+    """A fact per region and year that is not a figure (CBS's indelingswijziging), read from
+    wide tables beside the figures and kept with the regions."""
+
+    id: str
+    title: str
+    source: str
+    columns: dict[str, Alternatives]  # schema -> column
+    codes: dict[int, str] = field(default_factory=dict)  # value -> its meaning, as CBS writes it
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Break:
+    """Where a series of figures cannot be read across two years: a definition CBS changed in
+    `year` for groups of some dimensions, or a region whose region fact holds one of `codes`."""
+
+    id: str  # the kind: herkomst, indeling
+    text: str  # Dutch, for every figure the break lies before
+    year: int | None = None
+    dimensions: tuple[str, ...] = ()
+    region_fact: str | None = None
+    codes: dict[int, str] = field(default_factory=dict)  # fact value that means a break -> its Dutch text
+
+    def as_json(self) -> dict[str, Any]:
+        if self.region_fact:
+            return {"text": self.text, "region_fact": self.region_fact, "codes": {str(c): t for c, t in self.codes.items()}}
+        return {"text": self.text, "year": self.year, "dimensions": list(self.dimensions)}
+
+
+@dataclass(frozen=True)
 class Catalog:
     path: str
     text: str
@@ -132,6 +164,8 @@ class Catalog:
     groups: dict[str, Group]
     indicators: dict[str, Indicator]
     schemas: dict[str, Schema] = field(default_factory=dict)
+    region_facts: dict[str, RegionFact] = field(default_factory=dict)
+    breaks: dict[str, Break] = field(default_factory=dict)
 
     def indicator(self, indicator_id: str) -> Indicator:
         try:
@@ -152,6 +186,10 @@ class Catalog:
     def schema_columns(self, schema: str) -> frozenset[str]:
         """Every column (lower case) the catalog reads from files of a schema."""
         return self._columns_by_schema.get(schema, frozenset())
+
+    def region_fact_columns(self, schema: str) -> dict[str, Alternatives]:
+        """Region fact -> its column in files of a schema."""
+        return {f.id: f.columns[schema] for f in self.region_facts.values() if schema in f.columns}
 
     def schema_for_table(self, table_id: str) -> Schema | None:
         """The schema of a StatLine table (85984NED), if the catalog has one."""
@@ -210,6 +248,14 @@ class Catalog:
                 s.id: {"title": s.title, "format": s.format, "years": list(s.years), "table": s.table}
                 for s in self.schemas.values()
             },
+            "region_facts": {
+                f.id: {
+                    "title": f.title, "source": f.source, "note": f.note,
+                    "columns": {s: list(c) for s, c in f.columns.items()}, "codes": {str(c): t for c, t in f.codes.items()},
+                }
+                for f in self.region_facts.values()
+            },
+            "breaks": {b.id: b.as_json() for b in self.breaks.values()},
         }
 
 
@@ -272,7 +318,9 @@ def parse_catalog(text: str, path: str | Path) -> Catalog:
         raise InputError(path, "the catalog defines no indicators")
     for indicator in indicators.values():
         _check_ratio(path, indicator, indicators, groups)
-    return Catalog(str(path), text, themes, groups, indicators, schemas)
+    facts = {fid: _region_fact(path, fid, spec, schemas) for fid, spec in raw.get("region_facts", {}).items()}
+    breaks = {bid: _break(path, bid, spec, groups, facts) for bid, spec in raw.get("breaks", {}).items()}
+    return Catalog(str(path), text, themes, groups, indicators, schemas, facts, breaks)
 
 
 def _schema(path: Path, sid: str, spec: dict[str, Any], groups: dict[str, Group]) -> Schema:
@@ -303,6 +351,55 @@ def _cells(path: Path, entry: str, spec: dict[str, Any], groups: dict[str, Group
     if unknown:
         raise InputError(path, f"{entry}: the cells give group(s) the catalog lacks: {', '.join(unknown[:8])}; add them under [groups]")
     return cells
+
+
+def _region_fact(path: Path, fid: str, spec: dict[str, Any], schemas: dict[str, Schema]) -> RegionFact:
+    entry = f"region_facts.{fid}"
+    if fid not in REGION_FACTS:
+        raise InputError(path, f"{entry}: the store keeps only the region facts {list(REGION_FACTS)}, not {fid!r}")
+    columns = _required(path, entry, spec, "columns")
+    if not isinstance(columns, dict) or not columns:
+        raise InputError(path, f"{entry}: columns must be a table schema -> column, not {columns!r}")
+    unknown = [s for s in columns if s not in schemas]
+    if unknown:
+        raise InputError(path, f"{entry}.columns: unknown schema(s) {unknown}; known: {', '.join(schemas)}")
+    return RegionFact(
+        id=fid, title=_required(path, entry, spec, "title"), source=_required(path, entry, spec, "source"),
+        columns={s: _alternatives(path, f"{entry}.columns", c) for s, c in columns.items()},
+        codes=_codes(path, entry, spec.get("codes", {})), note=spec.get("note"),
+    )
+
+
+def _break(path: Path, bid: str, spec: dict[str, Any], groups: dict[str, Group], facts: dict[str, RegionFact]) -> Break:
+    entry = f"breaks.{bid}"
+    if not bid.isidentifier() or not bid.isascii():
+        raise InputError(path, f"{entry}: break ids must be ASCII identifiers (they are the kind shown in tiles)")
+    text = _required(path, entry, spec, "text")
+    if "region_fact" in spec:
+        fact = spec["region_fact"]
+        if fact not in facts:
+            raise InputError(path, f"{entry}: unknown region fact {fact!r}; define it under [region_facts.{fact}]")
+        codes = _codes(path, entry, _required(path, entry, spec, "codes"))
+        unknown_codes = sorted(set(codes) - set(facts[fact].codes)) if facts[fact].codes else []
+        if unknown_codes or not codes:
+            raise InputError(path, f"{entry}: codes must be some of the codes of region_facts.{fact} ({sorted(facts[fact].codes)}), not {unknown_codes or 'none'}")
+        return Break(id=bid, text=text, region_fact=fact, codes=codes)
+    year = _required(path, entry, spec, "year")
+    if not isinstance(year, int) or isinstance(year, bool):
+        raise InputError(path, f"{entry}: year must be the first year of the new definition, not {year!r}")
+    dimensions = _names(path, entry, "dimensions", _required(path, entry, spec, "dimensions"))
+    known = sorted({g.dimension for g in groups.values()})
+    unknown = [d for d in dimensions if d not in known]
+    if unknown:
+        raise InputError(path, f"{entry}: unknown group dimension(s) {unknown}; known: {', '.join(known)}")
+    return Break(id=bid, text=text, year=year, dimensions=dimensions)
+
+
+def _codes(path: Path, entry: str, value: Any) -> dict[int, str]:
+    """A table of integer codes (TOML keys are text) -> Dutch text."""
+    if not isinstance(value, dict) or not all(str(k).isdigit() and isinstance(v, str) and v for k, v in value.items()):
+        raise InputError(path, f"{entry}: codes must be a table of whole numbers -> text, not {value!r}")
+    return {int(k): v for k, v in value.items()}
 
 
 def _names(path: Path, entry: str, key: str, value: Any) -> tuple[str, ...]:

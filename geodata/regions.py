@@ -48,8 +48,12 @@ GEMEENTEN_PER_YEAR = {
 }
 # Not a gemeente, but part of a national count: Buitenland and "niet in te delen" (StatLine, Politie).
 UNASSIGNED_GEMEENTEN = {"GM0998", "GM0999"}
+# Facts per region and year read from the tables (columns named in the catalog's [region_facts]):
+# CBS's indelingswijziging code (1 unchanged, 2 code changed, 3 boundaries changed since the year before).
+BOUNDARY_CHANGE = "indelingswijziging"
+REGION_FACTS = (BOUNDARY_CHANGE,)
 # The attributes every region layer of a dataset has.
-REGION_COLUMNS = ["code", "name", "year", "gemeente_code", "wijk_code", "geometry"]
+REGION_COLUMNS = ["code", "name", "year", "gemeente_code", "wijk_code", *REGION_FACTS, "geometry"]
 
 
 def level_of_code(code: str) -> Level | None:

@@ -8,6 +8,7 @@ against the dataset's availability (dict lookups, no table scans). Two shapes ar
 Attribute naming in tiles (documented in the README and TileJSON):
   <indicator>__<group>          the value, when published
   <indicator>__<group>__status  why there is no value: secret, later, discontinued (CBS), withheld (too few people), missing
+  <indicator>__<group>__breuk   a break in the series before this figure: herkomst, indeling (comma-separated); absent without
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from geodata.errors import InputError, InputErrors
 from geodata.figures import FIGURE_COLUMNS
 from geodata.manifest import TableSource
 from geodata.names import gemeente_codes
-from geodata.regions import NATIONAL_CODE
+from geodata.regions import NATIONAL_CODE, REGION_FACTS
 from geodata.report import BuildReport, shortened
 from geodata.schemas import closest_catalog_column, matching_columns, stated_year
 from geodata.sources import (
@@ -37,19 +37,20 @@ from geodata.sources import (
 from geodata.statline import INDELING_COLUMN, NAME_COLUMN, NAME_KEY, PERIOD_COLUMN, period_year
 from geodata.values import parse_column, publishable
 
-NAMES_COLUMNS = ["code", "year", "name"]
+# What a table says about its regions besides figures: names, and the catalog's region facts.
+REGION_FACT_COLUMNS = ["code", "year", "name", *REGION_FACTS]
 _SHOWN_UNMAPPED = 25
-# Numeric columns that are keys or bookkeeping, not figures.
-_NOT_FIGURES = {"jaar", "id", "fid", "objectid", "gml_id", "gwb_code_8", "ind_wbi", "indelingswijziging_wijken_en_buurten"}
+# Numeric columns that are keys or bookkeeping, not figures (region facts: see the catalog).
+_NOT_FIGURES = {"jaar", "id", "fid", "objectid", "gml_id", "gwb_code_8"}
 
 
 def read_wide_table(
     source: TableSource, frame: pd.DataFrame, schema: Schema, catalog: Catalog, report: BuildReport,
     regions: Mapping[str, pd.DataFrame],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Long-form figures and region names (code, year, name) from one wide table (its rows after
-    the manifest's filter, read as `schema`). `regions` (code, name, year per level) resolve tables
-    that name regions instead of coding them."""
+    """Long-form figures and region facts (code, year, name, indelingswijziging) from one wide
+    table (its rows after the manifest's filter, read as `schema`). `regions` (code, name, year per
+    level) resolve tables that name regions instead of coding them."""
     file = source.file
     is_table = file.suffix.lower() not in VECTOR_SUFFIXES
     rows = row_numbers(frame, is_table)
@@ -59,14 +60,14 @@ def read_wide_table(
     keep = codes.notna() & years.notna()
     frame, codes, years, rows = frame[keep], codes[keep], years[keep].astype(int), rows[keep]
     if frame.empty:  # a header only, or no row of a region: _check_figures in the build decides
-        return pd.DataFrame(columns=FIGURE_COLUMNS), pd.DataFrame(columns=NAMES_COLUMNS)
+        return pd.DataFrame(columns=FIGURE_COLUMNS), pd.DataFrame(columns=REGION_FACT_COLUMNS)
     outside = sorted({int(y) for y in years.unique() if not schema.years[0] <= y <= schema.years[1]})
     if outside:
         report.warn(
             f"{file.name}: read as {schema.title} ({schema.years_text()}), but the figures are of {outside}; "
             "check that CBS kept these names"
         )
-    names = _names(source, frame, lookup, schema, codes, years)
+    facts = _region_facts(source, frame, lookup, schema, catalog, codes, years)
 
     errors: list[InputError] = []
     parsed: dict[str, tuple[pd.Series, pd.Series]] = {}
@@ -155,7 +156,7 @@ def read_wide_table(
     _report_unmapped(file, frame, lookup, schema, used, catalog, report)
     if not parts:
         raise InputError(file, f"no column of this file gives a figure of the catalog's schema {schema.id} ({schema.title})")
-    return pd.concat(parts, ignore_index=True)[FIGURE_COLUMNS], names
+    return pd.concat(parts, ignore_index=True)[FIGURE_COLUMNS], facts
 
 
 def _years(
@@ -213,15 +214,24 @@ def _codes(
     return gemeente_codes(file, frame[name_column], years, regions, report, rows, shown, indeling)
 
 
-def _names(
-    source: TableSource, frame: pd.DataFrame, lookup: ColumnLookup, schema: Schema, codes: pd.Series, years: pd.Series
+def _region_facts(
+    source: TableSource, frame: pd.DataFrame, lookup: ColumnLookup, schema: Schema, catalog: Catalog,
+    codes: pd.Series, years: pd.Series,
 ) -> pd.DataFrame:
+    """Name and region facts per code and year; None where the table does not say."""
     template = source.name or ("{" + str(lookup.first(schema.name)) + "}" if lookup.first(schema.name) else None)
-    if template is None:
-        return pd.DataFrame(columns=NAMES_COLUMNS)
-    names = fill_template(source.file, frame, template)
-    result = pd.DataFrame({"code": codes.values, "year": years.values, "name": names.values})
-    return result[(result["code"] != NATIONAL_CODE) & (result["name"] != "")].drop_duplicates(["code", "year"])
+    result = pd.DataFrame({"code": codes.values, "year": years.values}, columns=REGION_FACT_COLUMNS)
+    if template is not None:
+        names = fill_template(source.file, frame, template)
+        result["name"] = names.where(names != "", None).values
+    for fact, alternatives in catalog.region_fact_columns(schema.id).items():
+        column = lookup.first(alternatives)
+        if column is not None:
+            # A code (1, 2, 3); CBS/PDOK markers for unknown (., -99999999) read as none.
+            value = pd.to_numeric(frame[column].astype(str).str.strip(), errors="coerce")
+            result[fact] = value.where((value >= 0) & (value % 1 == 0)).values
+    said = result[["name", *REGION_FACTS]].notna().any(axis=1)
+    return result[said & (result["code"] != NATIONAL_CODE)].drop_duplicates(["code", "year"])
 
 
 def _where(frame: pd.DataFrame, lookup: ColumnLookup, mapping: SourceMapping) -> pd.Series:
@@ -255,6 +265,7 @@ def _groups(
 def _report_unmapped(file: Path, frame: pd.DataFrame, lookup: ColumnLookup, schema: Schema, used: set[str], catalog: Catalog, report: BuildReport) -> None:
     """Name every numeric column the catalog does not read, with the closest catalog column."""
     skip = {lookup.first(schema.code), lookup.first(schema.name), lookup.first([PERIOD_COLUMN])} | used
+    skip |= {lookup.first(alternatives) for alternatives in catalog.region_fact_columns(schema.id).values()}
     unmapped = []
     for column in frame.columns:
         if column in skip or str(column).startswith("__") or str(column).lower() in _NOT_FIGURES or not _numeric(frame[column]):

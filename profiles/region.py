@@ -1,5 +1,5 @@
 """A region's profile: every figure it has, compared with its wijk, gemeente and Nederland,
-and its rank among the regions of its level within its gemeente."""
+its rank among the regions of its level within its gemeente, and the breaks in its series."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geodata.breaks import figure_breaks
 from geodata.cells import STATUS_TEXT, Status
 from geodata.errors import UnknownRegion
 from geodata.regions import NATIONAL_CODE, Level, level_of_code, parent_codes
@@ -30,7 +31,8 @@ def region_profile(store: Store, code: str) -> dict[str, Any]:
     ranks = _ranks_within_gemeente(store, level, gemeente, history["year"]) if gemeente is not None else {}
 
     figures = []
-    for row in own.sort_values(["indicator", "group", "year"]).itertuples(index=False):
+    own = own.sort_values(["indicator", "group", "year"]).reset_index(drop=True)
+    for row, breaks in zip(own.itertuples(index=False), figure_breaks(store.catalog, own, history)):
         indicator = store.catalog.indicators.get(row.indicator)
         if indicator is None:
             continue
@@ -58,6 +60,8 @@ def region_profile(store: Store, code: str) -> dict[str, Any]:
         if peers is not None and value is not None:
             # Among the published figures of the level in the gemeente, highest first (ties share a place).
             figure["rank"] = {"position": int((peers > value).sum()) + 1, "of": len(peers), "order": "hoogste waarde eerst"}
+        if breaks:
+            figure["breaks"] = [b.as_json() for b in breaks]
         figures.append(figure)
 
     names = _names(store)
@@ -82,8 +86,21 @@ def region_profile(store: Store, code: str) -> dict[str, Any]:
             year: why for year, why in store.metadata.get("report", {}).get("national", {}).items()
             if int(year) in set(history["year"].astype(int))
         },
+        "breaks": _breaks_described(store, figures),
         "attribution": store.attribution,
     }
+
+
+def _breaks_described(store: Store, figures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each kind of break the figures have, as the catalog describes it, with the years it lies before."""
+    years: dict[str, set[int]] = {}
+    for figure in figures:
+        for found in figure.get("breaks", ()):
+            years.setdefault(found["kind"], set()).add(figure["year"])
+    return [
+        {"kind": kind, **rule.as_json(), "figure_years": sorted(years[kind])}
+        for kind, rule in store.catalog.breaks.items() if kind in years
+    ]
 
 
 def _ranks_within_gemeente(store: Store, level: Level, gemeente: str, years: pd.Series) -> dict[tuple, np.ndarray]:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geodata.availability import Availability
@@ -34,12 +35,19 @@ class Store(Protocol):
         """One indicator and group for every region of `regions(level, year, within)`, in that order."""
         ...
 
+    def figure_breaks(self, level: Level, year: int, group: str, indicator: str) -> np.ndarray | None:
+        """The kinds of break (catalog [breaks] ids, comma-separated: "herkomst,indeling") before each
+        region's figure, None where there is none, aligned with `regions(level, year)`; None when no
+        region of the level and year has one (most figures)."""
+        ...
+
     def figure(self, code: str, year: int, group: str, indicator: str) -> tuple[float | None, str]:
         """(value, status) of one region's figure; (None, "missing") when the dataset has none."""
         ...
 
     def region_history(self, code: str) -> pd.DataFrame:
-        """The region's attribute rows (no geometry), one per year it has boundaries; empty when unknown."""
+        """The region's attribute rows (no geometry), one per year it has boundaries, with its region facts
+        (indelingswijziging: NaN where no table said); empty when unknown."""
         ...
 
     def region_figures(self, codes: Sequence[str]) -> pd.DataFrame:

@@ -27,13 +27,14 @@ import pandas as pd
 import pyogrio
 
 from geodata.availability import Availability
+from geodata.breaks import break_kinds, breaking_regions, figure_breaks, may_break
 from geodata.catalog import Catalog, parse_catalog
 from geodata.cells import Status
 from geodata.errors import DatasetError
 from geodata.figures import FIGURE_COLUMNS, Figures
-from geodata.regions import LEVELS, NATIONAL_LEVEL, REGION_COLUMNS, Level, level_names, level_of_code
+from geodata.regions import LEVELS, NATIONAL_LEVEL, REGION_COLUMNS, REGION_FACTS, Level, level_names, level_of_code
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 VALUES_LAYER = "indicator_values"
 METADATA_LAYER = "wijkmonitor_metadata"
 TMP_SUFFIX = ".tmp.gpkg"
@@ -55,6 +56,7 @@ class GeoPackageStore:
     _per_year: dict[tuple[Level, int], gpd.GeoDataFrame] = field(default_factory=dict, repr=False)
     _figures: dict[FigureKey, Figures] = field(default_factory=dict, repr=False)
     _bounds: dict[tuple[Level, int], tuple[float, float, float, float]] = field(default_factory=dict, repr=False)
+    _breaks: dict[FigureKey, np.ndarray] = field(default_factory=dict, repr=False)
 
     @classmethod
     def open(cls, path: Path) -> GeoPackageStore:
@@ -82,6 +84,7 @@ class GeoPackageStore:
             if level.value in layers:
                 frame = pyogrio.read_dataframe(path, layer=level.value)
                 frame["year"] = frame["year"].astype(int)
+                frame = frame.astype({fact: float for fact in REGION_FACTS})  # a code, NaN where no table said
                 regions[level] = frame.sort_values(["year", "code"], kind="stable").reset_index(drop=True)
         if not regions:
             raise DatasetError(f"{path}: the dataset has no region layers")
@@ -155,6 +158,42 @@ class GeoPackageStore:
             return shown
         inside = self.regions(level, year)["gemeente_code"].to_numpy() == within
         return Figures(shown.values[inside], shown.statuses[inside], shown.methods[inside])
+
+    def figure_breaks(self, level: Level, year: int, group: str, indicator: str) -> np.ndarray | None:
+        key = (level, year, group, indicator)
+        if key not in self._breaks:
+            kinds = None
+            breaking = self._breaking_regions[level]
+            series = [rows for y, rows in self._series_rows.get((level, group, indicator), ()) if y <= year]
+            if series and may_break(self.catalog, group, breaking):
+                rows = self._values.iloc[np.concatenate(series)]
+                found = figure_breaks(self.catalog, rows, breaking, self._figure_years[level])
+                latest = (rows["year"] == year).to_numpy()
+                shown = pd.Series([break_kinds(b) for b, keep in zip(found, latest) if keep], index=rows["code"][latest]).dropna()
+                if len(shown):
+                    kinds = shown.reindex(self.regions(level, year)["code"]).astype(object)
+                    kinds = kinds.where(kinds.notna(), None).to_numpy()
+            self._breaks[key] = kinds
+        return self._breaks[key]
+
+    @cached_property
+    def _series_rows(self) -> dict[tuple[Level, str, str], list[tuple[int, np.ndarray]]]:
+        """(level, group, indicator) -> (year, positions in _values) per year, years ascending."""
+        series: dict[tuple[Level, str, str], list[tuple[int, np.ndarray]]] = {}
+        for (level, year, group, indicator), rows in sorted(self._rows_by_figure.items(), key=lambda item: item[0][1]):
+            series.setdefault((level, group, indicator), []).append((year, rows))
+        return series
+
+    @cached_property
+    def _breaking_regions(self) -> dict[Level, pd.DataFrame]:
+        """Per level, the (few) region rows whose facts break a series (indelingswijziging 2 or 3)."""
+        return {level: breaking_regions(self.catalog, frame.drop(columns="geometry")) for level, frame in self._regions.items()}
+
+    @cached_property
+    def _figure_years(self) -> dict[Level, pd.DataFrame]:
+        """code, year of every region with figures, per level: where a region's figures start."""
+        pairs = self._values[["code", "year", "level"]].drop_duplicates(["code", "year"])
+        return {level: pairs[pairs["level"] == level.value] for level in self._regions}
 
     def figure(self, code: str, year: int, group: str, indicator: str) -> tuple[float | None, str]:
         rows = self.region_figures([code])
@@ -230,7 +269,8 @@ def write_dataset(
         for level in LEVELS:
             if level.value in regions:
                 pyogrio.write_dataframe(
-                    regions[level.value][REGION_COLUMNS], tmp, layer=level.value, driver="GPKG", promote_to_multi=True,
+                    regions[level.value][REGION_COLUMNS].astype({fact: "Int64" for fact in REGION_FACTS}),
+                    tmp, layer=level.value, driver="GPKG", promote_to_multi=True,
                 )
         pyogrio.write_dataframe(values[FIGURE_COLUMNS], tmp, layer=VALUES_LAYER, driver="GPKG")
         pyogrio.write_dataframe(

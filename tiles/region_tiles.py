@@ -110,6 +110,10 @@ class RegionTiles:
                 name = query.attribute(indicator, group)
                 columns[name] = shown[positions]
                 columns[f"{name}__status"] = reason[positions]
+                # A break in the series before this figure (herkomst, indeling): absent on most features.
+                breaks = self.store.figure_breaks(query.level, query.year, group, indicator)
+                if breaks is not None:
+                    columns[f"{name}__breuk"] = breaks[positions]
         return columns
 
     def _figure_column(self, level: Level, year: int, group: str, indicator: str) -> tuple[np.ndarray, np.ndarray]:

@@ -33,6 +33,7 @@ def tilejson(
         fields["gemeente_code"] = "CBS-code van de gemeente (String)"
     if level is Level.buurt:
         fields["wijk_code"] = "CBS-code van de wijk (String)"
+    breaks_help = "; ".join(f"{kind} = {rule.text.rstrip('.')}" for kind, rule in store.catalog.breaks.items())
     for group in query.groups:
         for indicator_id in query.indicators:
             indicator = store.catalog.indicator(indicator_id)
@@ -40,6 +41,8 @@ def tilejson(
             title = f"{indicator.title['nl']}, {store.catalog.group(group).title['nl']} ({indicator.unit})"
             fields[name] = f"{title} (Number)"
             fields[f"{name}__status"] = f"Waarom {name} ontbreekt: {STATUS_HELP} (String)"
+            if breaks_help:
+                fields[f"{name}__breuk"] = f"Breuk in de reeks vóór {name}, alleen waar er een is (soorten met komma's): {breaks_help} (String)"
     fields.update(extra_fields or {})
     return {
         "tilejson": "3.0.0",

@@ -305,9 +305,7 @@
       }
     });
     html += "</table>" + notes.map((n) => `<p class="small">${esc(n)}</p>`).join("");
-    const trend = figures.filter((f) => f.group === state.group).sort((a, b) => a.year - b.year);
-    html += "<h4>Door de jaren</h4><table>" + trend.map((f) =>
-      `<tr><td>${f.year}</td><td class="num">${f.value === null ? esc(statusText(f.status)) : esc(withUnit(fmt(f.value, decimals), unit))}</td></tr>`).join("") + "</table>";
+    html += "<h4>Door de jaren</h4>" + trendHtml(figures, decimals, unit);
     const order = Object.keys(catalog.groups);
     const groups = figures.filter((f) => String(f.year) === String(state.year)).sort((a, b) => order.indexOf(a.group) - order.indexOf(b.group));
     const max = Math.max(...groups.map((f) => f.value || 0), 0);
@@ -322,6 +320,85 @@
     panel.innerHTML = html;
     panel.hidden = false;
     panel.querySelector(".close").addEventListener("click", () => { panel.hidden = true; state.code = ""; writeState(); });
+  }
+
+  // ---- trend with breaks in the series -----------------------------------------------
+  // A break (from /regions: figure.breaks) is a row of text between two years, and the line
+  // of the sparkline stops there. For a definition break (herkomst), a group that exists on
+  // one side only is shown beside the other side's groups, as separate series.
+  function definitionBreak(group) {
+    const dimension = (catalog.groups[group] || {}).dimension;
+    const entry = Object.entries(catalog.breaks || {}).find(([, b]) => (b.dimensions || []).includes(dimension));
+    return entry ? Object.assign({ kind: entry[0] }, entry[1]) : null;
+  }
+
+  function trendHtml(figures, decimals, unit) {
+    const byYear = (a, b) => a.year - b.year;
+    const own = figures.filter((f) => f.group === state.group).sort(byYear);
+    const rule = definitionBreak(state.group);
+    const otherSeries = (side) => {
+      const order = Object.keys(catalog.groups);
+      const groups = [...new Set(figures.filter((f) => f.group !== state.group && side(f.year) &&
+        rule.dimensions.includes((catalog.groups[f.group] || {}).dimension)).map((f) => f.group))];
+      return groups.sort((a, b) => order.indexOf(a) - order.indexOf(b))
+        .map((g) => ({ group: g, figures: figures.filter((f) => f.group === g && side(f.year)).sort(byYear) }));
+    };
+    const before = rule && !own.some((f) => f.year < rule.year) ? otherSeries((y) => y < rule.year) : [];
+    const after = rule && !own.some((f) => f.year >= rule.year) ? otherSeries((y) => y >= rule.year) : [];
+    const titled = before.length > 0 || after.length > 0;
+    const valueCell = (f) => `<td class="num">${f.value === null ? esc(statusText(f.status)) : esc(withUnit(fmt(f.value, decimals), unit))}</td>`;
+    const breakRow = (kind, text, year) =>
+      `<tr class="break" data-break="${esc(kind)}"><td colspan="2"><strong>Breuk in de reeks</strong> (vóór ${esc(year)}): ${esc(text)}</td></tr>`;
+    // skip(b, i): a break already shown by the row between the old and the new groups.
+    const seriesRows = (series, label, skip) => series.map((f, i) =>
+      (f.breaks || []).filter((b) => !skip(b, i)).map((b) => breakRow(b.kind, b.text, f.year)).join("") +
+      `<tr><td>${f.year}${label ? ` <span class="small">${esc(label)}</span>` : ""}</td>${valueCell(f)}</tr>`).join("");
+    const groupTitle = (g) => catalog.groups[g].title.nl;
+    const caption = (text) => `<tr class="series"><th colspan="2">${esc(text)}</th></tr>`;
+    const shownBetween = (b) => b.kind === rule.kind;
+    let rows = "";
+    if (before.length) {
+      rows += caption(`Tot ${rule.year}: andere indeling`) + before.map((s) => seriesRows(s.figures, groupTitle(s.group), shownBetween)).join("");
+      rows += breakRow(rule.kind, rule.text, rule.year);
+    }
+    if (titled) rows += caption(groupTitle(state.group));
+    rows += seriesRows(own, "", (b, i) => before.length > 0 && i === 0 && shownBetween(b));
+    if (after.length) {
+      rows += breakRow(rule.kind, rule.text, rule.year);
+      rows += caption(`Vanaf ${rule.year}: andere indeling`) + after.map((s) => seriesRows(s.figures, groupTitle(s.group), shownBetween)).join("");
+    }
+    return `<table class="trend">${rows}</table>` + sparkline(own, decimals, unit, titled ? groupTitle(state.group) : "");
+  }
+
+  // A small line of one series; a new piece starts after each break and each year without a value.
+  function sparkline(series, decimals, unit, title) {
+    const points = series.filter((f) => f.value !== null);
+    if (points.length < 2) return "";
+    const width = 200, height = 44, pad = 5;
+    const years = series.map((f) => f.year);
+    const [y0, y1] = [Math.min(...years), Math.max(...years)];
+    const values = points.map((f) => f.value);
+    const [v0, v1] = [Math.min(...values), Math.max(...values)];
+    const x = (year) => pad + (y1 === y0 ? 0 : (year - y0) / (y1 - y0)) * (width - 2 * pad);
+    const y = (value) => height - pad - (v1 === v0 ? 0.5 : (value - v0) / (v1 - v0)) * (height - 2 * pad);
+    const pieces = [];
+    let piece = [];
+    const breaks = [];
+    series.forEach((f, i) => {
+      if ((f.breaks || []).length && i > 0) {
+        breaks.push({ at: (x(series[i - 1].year) + x(f.year)) / 2, year: f.year, text: f.breaks.map((b) => b.text).join(" ") });
+        pieces.push(piece);
+        piece = [];
+      }
+      if (f.value === null) { pieces.push(piece); piece = []; } else piece.push(f);
+    });
+    pieces.push(piece);
+    const lines = pieces.filter((p) => p.length > 1)
+      .map((p) => `<polyline points="${p.map((f) => x(f.year).toFixed(1) + "," + y(f.value).toFixed(1)).join(" ")}" />`).join("");
+    const dots = points.map((f) => `<circle cx="${x(f.year).toFixed(1)}" cy="${y(f.value).toFixed(1)}" r="2.5"><title>${f.year}: ${esc(withUnit(fmt(f.value, decimals), unit))}</title></circle>`).join("");
+    const marks = breaks.map((b) => `<line class="break-mark" x1="${b.at.toFixed(1)}" x2="${b.at.toFixed(1)}" y1="0" y2="${height}"><title>Breuk in de reeks vóór ${b.year}: ${esc(b.text)}</title></line>`).join("");
+    const label = `Verloop${title ? " " + title : ""} ${y0}–${y1}` + (breaks.length ? "; breuk in de reeks vóór " + breaks.map((b) => b.year).join(", ") + ": de lijn is daar onderbroken" : "");
+    return `<svg class="sparkline" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${esc(label)}"><title>${esc(label)}</title>${marks}${lines}${dots}</svg>`;
   }
 
   function statusText(status) {

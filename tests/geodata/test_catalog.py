@@ -42,3 +42,29 @@ def test_bad_catalog_names_file_and_entry(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         load_catalog(path)
     assert str(path) in str(err.value) and "indicators.x" in str(err.value) and "sport" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "old, new, named",
+    [
+        ('dimensions = ["migratieachtergrond", ', 'dimensions = ["migratie_achtergrond", ', "migratie_achtergrond"),
+        ('region_fact = "indelingswijziging"', 'region_fact = "indeling"', "indeling"),
+    ],
+)
+def test_a_break_must_name_known_dimensions_and_region_facts(tmp_path: Path, old: str, new: str, named: str) -> None:
+    text = DEFAULT_CATALOG.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    path = tmp_path / "catalog.toml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_catalog(path)
+    message = str(err.value)
+    assert str(path) in message and "breaks." in message and repr(named) in message
+
+
+def test_builtin_breaks() -> None:
+    catalog = load_catalog()
+    herkomst = catalog.breaks["herkomst"]
+    assert herkomst.year == 2023 and "migratieachtergrond" in herkomst.dimensions and "herkomst" in herkomst.dimensions
+    assert set(catalog.breaks["indeling"].codes) == {2, 3}  # CBS ind_wbi: 2 code changed, 3 boundaries changed
+    assert catalog.region_fact_columns("kwb") == {"indelingswijziging": ("ind_wbi",)}

@@ -76,3 +76,18 @@ def test_hotspot_toggle_colours_by_significance_class(live_server: str, demo_sto
     assert fills <= legend_colours and {"#b2182b", "#2166ac"} <= fills, "hot (red) and cold (blue) spots are drawn"
     assert "Gi*" in result["legendText"] and "Hotspot, 99 % betrouwbaar" in result["legendText"]
     assert "Getis-Ord Gi*" in result["panel"] and "z = " in result["panel"], "the clicked buurt's own statistic"
+
+
+def test_trend_shows_the_herkomst_break_between_the_old_and_the_new_groups(live_server: str, demo_store: Store) -> None:
+    gemeenten = demo_store.regions(Level.gemeente, 2023).to_crs("EPSG:4326")
+    point = gemeenten.loc[gemeenten["code"] == "GM0344", "geometry"].iloc[0].representative_point()
+    result = run_viewer(
+        f"{live_server}/?indicator=aandeel_inwoners&group=herkomst_europa&year=2023&level=gemeente",
+        point.y, point.x, ARTIFACTS / "viewer-breuk.png",
+    )
+    assert result["problems"] == []
+    panel = result["panel"]
+    trend = panel[panel.index("Door de jaren"):panel.index("Per groep")]
+    # 2022: the migratieachtergrond groups; then the break, in words; then the herkomst group from 2023
+    assert trend.index("Westerse migratieachtergrond") < trend.index("Breuk in de reeks") < trend.index("Herkomst Europa")
+    assert "Vanaf 2023 deelt CBS in naar herkomstland" in trend
