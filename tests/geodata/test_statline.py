@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 
 from cli import main
 from geodata.build import build_dataset
+from geodata.catalog import load_catalog
 from geodata.cells import parse_cell
 from geodata.errors import InputError, InputErrors
 from geodata.manifest import load_manifest
@@ -95,6 +96,49 @@ def test_70072ned_padded_quoted_bom_file_with_nederland(statline: tuple[Path, st
             checked += 1
     assert checked == 392  # every 2015 gemeente (minus Zaanstad)
     assert served.at["NL00", "value"] == float(source["NL01"])  # the Nederland row, as NL00
+
+
+def test_70072ned_every_mapped_column_served_as_in_the_file(statline: tuple[Path, str]) -> None:
+    """Every 70072NED column the catalog maps: the served 2015 figure of every gemeente, and of Nederland (NL01 as
+    NL00), is the CSV cell rounded to the indicator's decimals (scale x cell / denominator where wijkmonitor makes the
+    ratio); CBS's '.' is served as secret, an empty cell never as a figure."""
+    catalog = load_catalog()
+    frame = pd.read_csv(TABLES / "nl_regio_2015_70072NED_regionale_kerncijfers.csv", sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    frame = frame.apply(lambda c: c.str.strip()).set_index("RegioS")
+    gemeenten = frame[frame.index.str.startswith("GM") & (frame["TotaleBevolking_1"] != "")]
+    assert len(gemeenten) == 392
+    rows = pd.concat([gemeenten, frame.loc[["NL01"]].rename(index={"NL01": "NL00"})])
+    values = open_store(statline[0])._values
+    values = values[values["year"] == 2015]
+    columns: set[str] = set()
+    for indicator in catalog.indicators.values():
+        mapping = indicator.sources.get("70072NED")
+        if mapping is None:
+            continue
+        for group, (column, *_) in mapping.groups.items():
+            columns.add(column)
+            served = values[(values["indicator"] == indicator.id) & (values["group"] == group)].set_index("code")
+            cells = rows[column]
+            expected = pd.to_numeric(cells.where(~cells.isin(["", "."])))
+            if mapping.scale is not None:
+                expected = mapping.scale * expected / pd.to_numeric(rows[mapping.denominator[0][0]])
+            expected = expected.round(indicator.decimals)
+            for code, cell in cells.items():
+                where = (indicator.id, group, column, code, cell)
+                if cell == "":
+                    assert code not in served.index or served.at[code, "status"] != "ok", where
+                    continue
+                assert code in served.index, where
+                if cell == ".":
+                    assert served.at[code, "status"] == "secret", where
+                else:
+                    assert served.at[code, "status"] == "ok" and served.at[code, "value"] == expected[code], where
+    assert len(columns) >= 197  # of the 270 figure columns: not the age bands, land use (empty), farming, ... (see the build report)
+    some = _served(statline[0], "overledenen_naar_doodsoorzaak", "doodsoorzaak_hart_vaatstelsel", 2015)
+    assert some.at["GM0344", "value"] == 491 and some.at["NL00", "value"] == 39379
+    assert _served(statline[0], "groene_druk", "totaal", 2015).at["GM0344", "value"] == 33.7
+    assert _served(statline[0], "leerlingen_basisonderwijs", "totaal", 2015).at["NL00", "value"] == 1443126
+    assert _served(statline[0], "banen_werknemers", "sbi_a", 2015).at["GM0344", "status"] == "secret"
 
 
 def test_83648ned_dimension_rows_become_groups(statline: tuple[Path, str]) -> None:
