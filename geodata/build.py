@@ -83,13 +83,13 @@ def _read_values(
     manifest: Manifest, catalog: Catalog, report: BuildReport, regions: dict[str, gpd.GeoDataFrame],
     progress: Callable[[str], None],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    parts, names = [], []
+    parts, facts = [], []
     for source in manifest.tables:
         progress(f"reading {source.format} table {source.file.name}")
-        values, table_names = _read_table(source, catalog, report, regions)
+        values, table_facts = _read_table(source, catalog, report, regions)
         _check_figures(source, values, catalog, report)
         parts.append(values)
-        names.append(table_names)
+        facts.append(table_facts)
     if not parts:
         return pd.DataFrame(columns=FIGURE_COLUMNS), pd.DataFrame(columns=REGION_FACT_COLUMNS)
     values = pd.concat(parts, ignore_index=True)
@@ -100,13 +100,14 @@ def _read_values(
         values = values[~repeated]
     values = values.reset_index(drop=True)
     values["year"] = values["year"].astype(int)
-    return values, pd.concat(names, ignore_index=True)
+    return values, pd.concat(facts, ignore_index=True)
 
 
 def _read_table(
     source: TableSource, catalog: Catalog, report: BuildReport, regions: dict[str, gpd.GeoDataFrame]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Figures and region names of one table, by the adapter its format or recognised schema needs."""
+    """Figures and region facts (names, indelingswijziging) of one table, by the adapter its format
+    or recognised schema needs."""
     if source.format == TIDY_FORMAT:
         return read_tidy_table(source, catalog, report)
     frame = read_source_table(source)
@@ -158,15 +159,18 @@ def _fill_region_facts(regions: dict[str, gpd.GeoDataFrame], facts: pd.DataFrame
     names = facts[facts["name"].notna() & (facts["name"] != "")]
     same_year = names.drop_duplicates(["code", "year"], keep="first").set_index(["code", "year"])["name"]
     any_year = names.sort_values("year").drop_duplicates("code", keep="last").set_index("code")["name"]
+    said = {
+        fact: facts[facts[fact].notna()].drop_duplicates(["code", "year"], keep="first").set_index(["code", "year"])[fact]
+        for fact in REGION_FACTS
+    }
     for frame in regions.values():
         keys = pd.MultiIndex.from_arrays([frame["code"], frame["year"]])
         table_name = pd.Series(same_year.reindex(keys).values, index=frame.index, dtype=object)
         table_name = table_name.fillna(frame["code"].map(any_year))
         frame["name"] = table_name.where(table_name.notna() & (table_name != ""), frame["name"])
         frame["name"] = frame["name"].fillna(frame["code"])
-        for fact in REGION_FACTS:
-            said = facts[facts[fact].notna()].drop_duplicates(["code", "year"], keep="first").set_index(["code", "year"])[fact]
-            frame[fact] = pd.Series(said.reindex(keys).to_numpy(dtype=float), index=frame.index)
+        for fact, per_region_year in said.items():
+            frame[fact] = pd.Series(per_region_year.reindex(keys).to_numpy(dtype=float), index=frame.index)
     return regions
 
 

@@ -33,7 +33,7 @@ from geodata.sources import (
     require_codes,
     row_numbers,
 )
-from geodata.values import parse_column, publishable
+from geodata.values import parse_column, publishable, summed
 
 _OK = Status.ok.value
 _MISSING = Status.missing.value
@@ -183,16 +183,12 @@ def _check_unique(file: Path, cells: pd.DataFrame, rows: pd.Series) -> None:
 
 def _cell_sums(lookup: ColumnLookup, mapping: SourceMapping, column: Callable[[str], Parsed]) -> pd.DataFrame:
     """Per cell: numerator, per and denominator (each summed over its columns), and whether each is known."""
-    def summed(alternatives: tuple[tuple[str, ...], ...]) -> Parsed:
-        parts = [column(lookup.first(a)) for a in alternatives]
-        status = parts[0][1]
-        for _, other in parts[1:]:
-            status = status.where(other == _OK, other)
-        return sum(p[0] for p in parts), status
+    def columns(alternatives: tuple[tuple[str, ...], ...]) -> Parsed:
+        return summed([column(lookup.first(a)) for a in alternatives])
 
-    numerator, num_status = summed(mapping.numerator)
-    per, per_status = summed((mapping.per,)) if mapping.per else (pd.Series(1.0, index=numerator.index), num_status)
-    denominator, den_status = summed(mapping.denominator) if mapping.denominator else (pd.Series(np.nan, index=numerator.index), num_status)
+    numerator, num_status = columns(mapping.numerator)
+    per, per_status = columns((mapping.per,)) if mapping.per else (pd.Series(1.0, index=numerator.index), num_status)
+    denominator, den_status = columns(mapping.denominator) if mapping.denominator else (pd.Series(np.nan, index=numerator.index), num_status)
     return pd.DataFrame({
         "num": numerator, "per": per, "den": denominator,
         "ok": (num_status == _OK) & (per_status == _OK), "den_ok": den_status == _OK,
@@ -235,19 +231,19 @@ def _sums_over_cells(data: pd.DataFrame, codes: np.ndarray, fixed: list[str], sc
     keys = ["code", *fixed]
     values = [codes, *(pd.unique(pd.Series(schema.cells[c].values())) for c in fixed)]
     everything = pd.MultiIndex.from_product(values, names=keys)
-    summed = data.groupby(keys).agg(
+    sums = data.groupby(keys).agg(
         num=("num", "sum"), per=("per", "sum"), den=("den", "sum"), cells=("num", "size"), ok=("ok", "all"), den_ok=("den_ok", "all"),
     )
-    if not isinstance(summed.index, pd.MultiIndex):
-        summed.index = pd.MultiIndex.from_arrays([summed.index], names=keys)
-    summed = summed.reindex(everything)
+    if not isinstance(sums.index, pd.MultiIndex):
+        sums.index = pd.MultiIndex.from_arrays([sums.index], names=keys)
+    sums = sums.reindex(everything)
     needed = int(np.prod([len(set(schema.cells[c].values())) for c in schema.cells if c not in fixed]))
-    complete = (summed["cells"] == needed) & summed["ok"].fillna(False).astype(bool)
-    summed = summed.reset_index()
+    complete = (sums["cells"] == needed) & sums["ok"].fillna(False).astype(bool)
+    sums = sums.reset_index()
     complete = complete.to_numpy()
-    return summed.assign(
+    return sums.assign(
         status=np.where(complete, _OK, _MISSING),
-        den_status=np.where(complete & summed["den_ok"].fillna(False).astype(bool).to_numpy(), _OK, _MISSING),
+        den_status=np.where(complete & sums["den_ok"].fillna(False).astype(bool).to_numpy(), _OK, _MISSING),
         method=np.where(complete, schema.method, None),
     )
 

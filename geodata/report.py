@@ -15,6 +15,11 @@ def shortened(items: list[str], limit: int = _SHOWN, sep: str = ", ") -> str:
     return sep.join(items[:limit]) + more
 
 
+def national_notes(metadata: dict[str, Any]) -> dict[str, str]:
+    """Year (as text) -> why a dataset has no Nederland figures for counts, from its stored report."""
+    return metadata.get("report", {}).get("national", {})
+
+
 @dataclass
 class LevelYearReport:
     regions: int = 0

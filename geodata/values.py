@@ -32,6 +32,15 @@ def parse_column(file: Path, frame: pd.DataFrame, column: str, errors: list[Inpu
     return pd.Series(values, index=frame.index), pd.Series(statuses, index=frame.index)
 
 
+def summed(parts: list[tuple[pd.Series, pd.Series]]) -> tuple[pd.Series, pd.Series]:
+    """The sum of parsed columns (values, statuses), and a status that is ok only where every part
+    is: otherwise that of the first part that is not."""
+    status = parts[0][1]
+    for _, other in parts[1:]:
+        status = status.where(other == Status.ok.value, other)
+    return sum(p[0] for p in parts), status
+
+
 def publishable(
     indicator: Indicator,
     numerator: pd.Series,

@@ -35,7 +35,7 @@ from geodata.sources import (
     row_numbers,
 )
 from geodata.statline import INDELING_COLUMN, NAME_COLUMN, NAME_KEY, PERIOD_COLUMN, period_year
-from geodata.values import parse_column, publishable
+from geodata.values import parse_column, publishable, summed
 
 # What a table says about its regions besides figures: names, and the catalog's region facts.
 REGION_FACT_COLUMNS = ["code", "year", "name", *REGION_FACTS]
@@ -114,11 +114,7 @@ def read_wide_table(
             numerator, num_status = (s[subset] for s in column(numerator_column))
             denominator = den_status = None
             if denominator_columns:
-                den_parts = [tuple(s[subset] for s in column(c)) for c in denominator_columns]
-                denominator = sum(p[0] for p in den_parts)
-                den_status = den_parts[0][1]
-                for _, other in den_parts[1:]:
-                    den_status = den_status.where(other == "ok", other)
+                denominator, den_status = summed([tuple(s[subset] for s in column(c)) for c in denominator_columns])
             value, status = publishable(indicator, numerator, num_status, denominator, den_status, mapping.scale)
             parts.append(pd.DataFrame({
                 "code": codes[subset].values,

@@ -12,6 +12,7 @@ from geodata.breaks import figure_breaks
 from geodata.cells import STATUS_TEXT, Status
 from geodata.errors import UnknownRegion
 from geodata.regions import NATIONAL_CODE, Level, level_of_code, parent_codes
+from geodata.report import national_notes
 from store import Store
 
 
@@ -83,7 +84,7 @@ def region_profile(store: Store, code: str) -> dict[str, Any]:
         "figures": figures,
         # Years without a Nederland figure for counts, and why (e.g. not every gemeente in the data).
         "nederland_notes": {
-            year: why for year, why in store.metadata.get("report", {}).get("national", {}).items()
+            year: why for year, why in national_notes(store.metadata).items()
             if int(year) in set(history["year"].astype(int))
         },
         "breaks": _breaks_described(store, figures),

@@ -6,6 +6,7 @@ from typing import Any
 
 from geodata.cells import STATUS_TEXT, Status
 from geodata.regions import NATIONAL_CODE, Level
+from geodata.report import national_notes
 from store import Store
 from styles.palettes import NO_VALUE, WITHHELD
 from styles.thematic import ThematicMap
@@ -98,7 +99,7 @@ def nederland_reference(store: Store, indicator_id: str, group: str, year: int) 
     rows = rows[(rows["indicator"] == indicator_id) & (rows["group"] == group) & (rows["year"] == year)]
     indicator = store.catalog.indicator(indicator_id)
     if rows.empty or rows["status"].iloc[0] != Status.ok.value:
-        why = store.metadata.get("report", {}).get("national", {}).get(str(year))
+        why = national_notes(store.metadata).get(str(year))
         status = Status.missing.value if rows.empty else rows["status"].iloc[0]
         return {"code": NATIONAL_CODE, "value": None, "status": status, "label": f"Nederland: {why or STATUS_TEXT[status]}"}
     value, method = float(rows["value"].iloc[0]), rows["method"].iloc[0]
