@@ -17,11 +17,13 @@ import pandas as pd
 import pytest
 import uvicorn
 from hypothesis import settings as hypothesis_settings
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from geodata.build import build_dataset
 from geodata.manifest import load_manifest
 from geodata.regions import Level
+from geodata.report import BuildReport
 from settings import Settings
 from store import Store, open_store
 from web.app import create_app
@@ -61,6 +63,19 @@ def error_of(client: TestClient, url: str) -> tuple[int, str]:
     return response.status_code, body["parameter"]
 
 
+def build_from_manifest(folder: Path, text: str, name: str = "out.gpkg") -> tuple[Path, BuildReport]:
+    """Write `text` as a manifest in `folder` and build it: (the dataset's path, the build report)."""
+    manifest = folder / "m.toml"
+    manifest.write_text(text)
+    output = folder / name
+    return output, build_dataset(load_manifest(manifest), output)
+
+
+def app_on(dataset: Path, store: Store | None = None) -> Starlette:
+    """The app serving a built dataset, without reload checks (a test's file does not change)."""
+    return create_app(Settings(dataset=dataset, reload_check_seconds=-1), store or open_store(dataset))
+
+
 @pytest.fixture(scope="session")
 def demo_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
     output = tmp_path_factory.mktemp("demo") / "demo.gpkg"
@@ -75,8 +90,7 @@ def demo_store(demo_build: tuple[Path, object]) -> Store:
 
 @pytest.fixture(scope="session")
 def client(demo_build: tuple[Path, object], demo_store: Store) -> Iterator[TestClient]:
-    settings = Settings(dataset=demo_build[0], reload_check_seconds=-1)
-    with TestClient(create_app(settings, demo_store)) as client:  # startup and shutdown: its analysis workers stop
+    with TestClient(app_on(demo_build[0], demo_store)) as client:  # startup and shutdown: its analysis workers stop
         yield client
 
 

@@ -17,13 +17,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from geodata.breaks import figure_breaks
-from geodata.build import build_dataset
 from geodata.catalog import load_catalog
-from geodata.manifest import load_manifest
-from settings import Settings
-from store import open_store
-from tests.conftest import DEMO
-from web.app import create_app
+from tests.conftest import DEMO, app_on, build_from_manifest
 
 CATALOG = load_catalog()
 HERKOMST = CATALOG.breaks["herkomst"].text
@@ -84,16 +79,15 @@ def changed_boundaries(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tes
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    manifest = folder / "wijkmonitor.toml"
-    manifest.write_text(
+    output, _ = build_from_manifest(
+        folder,
         f'[[boundaries]]\nfile = "{DEMO / "data" / "utrecht_buurten_municipal_wgs84.geojson"}"\nlevel = "buurt"\n'
         'years = [2023, 2024]\ncode = "BU0344{KODE}"\n'
         f'[[indicators]]\nfile = "{DEMO / "data" / "utrecht_kwb_2023.csv"}"\nformat = "kwb"\nyear = 2023\n'
-        f'[[indicators]]\nfile = "{table}"\nformat = "kwb"\nyear = 2024\n'
+        f'[[indicators]]\nfile = "{table}"\nformat = "kwb"\nyear = 2024\n',
+        "indeling.gpkg",
     )
-    output = folder / "indeling.gpkg"
-    build_dataset(load_manifest(manifest), output)
-    with TestClient(create_app(Settings(dataset=output, reload_check_seconds=-1), open_store(output))) as client:
+    with TestClient(app_on(output)) as client:
         yield client
 
 

@@ -13,16 +13,14 @@ import pytest
 from starlette.testclient import TestClient
 
 from cli import main
-from geodata.build import build_dataset
 from geodata.catalog import load_catalog
 from geodata.cells import parse_cell
 from geodata.errors import InputError, InputErrors
-from geodata.manifest import load_manifest
 from geodata.names import fold, match_names
 from geodata.regions import Level, parse_code
 from settings import Settings
 from store import open_store
-from tests.conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA, build_from_manifest
 from web.app import create_app
 
 TABLES = SHARED_DATA / "tables"
@@ -45,12 +43,8 @@ GEMEENTEN = "".join(
 
 
 def build(tmp_path: Path, tables: list[str], extra: str = "") -> tuple[Path, str]:
-    manifest = tmp_path / "m.toml"
-    text = GEMEENTEN + extra
-    text += "".join(f'\n[[indicators]]\nfile = "{t}"\n' for t in tables)
-    manifest.write_text(text)
-    output = tmp_path / "out.gpkg"
-    report = build_dataset(load_manifest(manifest), output)
+    text = GEMEENTEN + extra + "".join(f'\n[[indicators]]\nfile = "{t}"\n' for t in tables)
+    output, report = build_from_manifest(tmp_path, text)
     return output, report.as_text()
 
 
@@ -267,13 +261,13 @@ def test_every_marker_keeps_its_meaning(tmp_path: Path) -> None:
     # KWB's '.' is secret, an empty cell missing: a release file written by this test, on the same squares
     table = tmp_path / "kwb.csv"
     table.write_text("gwb_code_10,regio,a_inw\nGM0344,Proef 0,.\nGM0345,Proef 1,\nGM0349,Proef 5,1234\n")
-    manifest = tmp_path / "m.toml"
-    manifest.write_text(
+    output, _ = build_from_manifest(
+        tmp_path,
         f'[[boundaries]]\nfile = "{layer}"\nlevel = "gemeente"\nyears = [2023]\ncode = "{{gemeentecode}}"\n'
-        f'[[indicators]]\nfile = "{table}"\nyear = 2023\n'
+        f'[[indicators]]\nfile = "{table}"\nyear = 2023\n',
+        "kwb.gpkg",
     )
-    build_dataset(load_manifest(manifest), tmp_path / "kwb.gpkg")
-    figures = open_store(tmp_path / "kwb.gpkg").region_figures(["GM0344", "GM0345", "GM0349"])
+    figures = open_store(output).region_figures(["GM0344", "GM0345", "GM0349"])
     totals = figures[(figures["indicator"] == "inwoners") & (figures["group"] == "totaal")].set_index("code")
     assert totals["status"].to_dict() == {"GM0344": "secret", "GM0345": "missing", "GM0349": "ok"}
     assert parse_cell(".")[1].value == "secret" and parse_cell("")[1].value == "missing"
@@ -298,14 +292,13 @@ def test_the_catalog_states_the_years_the_data_holds(statline: tuple[Path, str])
 
 def test_the_readmes_tidy_example_builds(tmp_path: Path) -> None:
     demo = Path(__file__).resolve().parents[2] / "demo"
-    manifest = tmp_path / "m.toml"
-    manifest.write_text(
+    output, _ = build_from_manifest(
+        tmp_path,
         f'[[boundaries]]\nfile = "{demo}/data/utrecht_wijken_municipal_wgs84.geojson"\nlevel = "wijk"\nyears = [2024]\ncode = "WK0344{{KODE}}"\n'
         f'[[boundaries]]\nfile = "{demo}/data/utrecht_buurten_municipal_wgs84.geojson"\nlevel = "buurt"\nyears = [2024]\ncode = "BU0344{{KODE}}"\n'
-        f'[[indicators]]\nfile = "{demo}/tidy-voorbeeld.csv"\nformat = "tidy"\n'
+        f'[[indicators]]\nfile = "{demo}/tidy-voorbeeld.csv"\nformat = "tidy"\n',
     )
-    build_dataset(load_manifest(manifest), tmp_path / "out.gpkg")
-    figures = open_store(tmp_path / "out.gpkg").region_figures(["WK034401", "BU03440111"]).set_index(["code", "indicator", "group"])
+    figures = open_store(output).region_figures(["WK034401", "BU03440111"]).set_index(["code", "indicator", "group"])
     assert figures.loc[("WK034401", "inwoners", "totaal"), "value"] == 29710
     assert figures.loc[("BU03440111", "aandeel_inwoners", "leeftijd_65_plus"), "value"] == 18.9
     assert figures.loc[("BU03440111", "woz_waarde", "totaal"), "status"] == "secret"

@@ -12,14 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geodata.build import build_dataset
 from geodata.catalog import load_catalog, parse_catalog
 from geodata.errors import InputError, InputErrors
-from geodata.manifest import load_manifest
 from geodata.names import match_names
 from geodata.regions import Level
 from store.gpkg import GeoPackageStore
-from tests.conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA, build_from_manifest
 
 # The shared data sit beside the repository (../shared/data, or $WIJKMONITOR_SHARED_DATA).
 pytestmark = pytest.mark.skipif(not SHARED_DATA.exists(), reason="shared CBS data not beside the repository")
@@ -36,10 +34,8 @@ AGES = 19  # bands 0-4 ... 85-89 and 90+
 
 
 def build(tmp_path: Path, table: Path) -> tuple[Path, str]:
-    manifest = tmp_path / "m.toml"
-    manifest.write_text(BOUNDARIES + f'\n[[indicators]]\nfile = "{table}"\n')
-    output = tmp_path / "vektis.gpkg"
-    return output, build_dataset(load_manifest(manifest), output).as_text()
+    output, report = build_from_manifest(tmp_path, BOUNDARIES + f'\n[[indicators]]\nfile = "{table}"\n', "vektis.gpkg")
+    return output, report.as_text()
 
 
 @pytest.fixture(scope="module")

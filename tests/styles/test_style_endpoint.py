@@ -15,14 +15,11 @@ import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
-from geodata.build import build_dataset
-from geodata.manifest import load_manifest
 from settings import Settings
-from store import Store, open_store
+from store import Store
 from styles.ready_made import DEFAULT_BASE_URL, ready_made_styles
-from tests.conftest import DEMO, ROOT, error_of, kwb_rows
+from tests.conftest import DEMO, ROOT, app_on, build_from_manifest, error_of, kwb_rows
 from tiles.tilemath import tiles_covering
-from web.app import create_app
 
 VALIDATOR = ROOT / "node_modules" / ".bin" / "gl-style-validate"
 UTRECHT = (4.97, 52.026, 5.195, 52.142)
@@ -224,16 +221,13 @@ def test_ready_made_styles_pass_the_validator(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def one_gemeente(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """A municipality's own dataset: its gemeente alone at the gemeente level."""
-    folder = tmp_path_factory.mktemp("one")
-    manifest = folder / "m.toml"
-    manifest.write_text(
+    output, _ = build_from_manifest(
+        tmp_path_factory.mktemp("one"),
         f'[[boundaries]]\nfile = "{DEMO}/data/utrecht_gemeente_municipal_wgs84.geojson"\nlevel = "gemeente"\n'
         f'years = [2024]\ncode = "GM{{KODE}}"\n'
-        f'[[indicators]]\nfile = "{DEMO}/data/utrecht_kwb_2024.csv"\nformat = "kwb"\nyear = 2024\n'
+        f'[[indicators]]\nfile = "{DEMO}/data/utrecht_kwb_2024.csv"\nformat = "kwb"\nyear = 2024\n',
     )
-    build_dataset(load_manifest(manifest), folder / "one.gpkg")
-    settings = Settings(dataset=folder / "one.gpkg", reload_check_seconds=-1)
-    with TestClient(create_app(settings, open_store(folder / "one.gpkg"))) as client:
+    with TestClient(app_on(output)) as client:
         yield client
 
 
