@@ -311,7 +311,7 @@
     const max = Math.max(...groups.map((f) => f.value || 0), 0);
     html += "<h4>Per groep</h4><table>" + groups.map((f) => {
       const width = f.value !== null && max > 0 ? Math.round((f.value / max) * 80) : 0;
-      const text = f.value === null ? statusText(f.status) : withUnit(fmt(f.value, decimals), unit);
+      const text = figureText(f, decimals, unit);
       const name = esc(catalog.groups[f.group].title.nl);
       return `<tr><td>${f.group === state.group ? "<strong>" + name + "</strong>" : name}</td><td class="num">${esc(text)}</td><td><span class="bar" style="width:${width}px"></span></td></tr>`;
     }).join("") + "</table>";
@@ -346,7 +346,7 @@
     const before = rule && !own.some((f) => f.year < rule.year) ? otherSeries((y) => y < rule.year) : [];
     const after = rule && !own.some((f) => f.year >= rule.year) ? otherSeries((y) => y >= rule.year) : [];
     const titled = before.length > 0 || after.length > 0;
-    const valueCell = (f) => `<td class="num">${f.value === null ? esc(statusText(f.status)) : esc(withUnit(fmt(f.value, decimals), unit))}</td>`;
+    const valueCell = (f) => `<td class="num">${esc(figureText(f, decimals, unit))}</td>`;
     const breakRow = (kind, text, year) =>
       `<tr class="break" data-break="${esc(kind)}"><td colspan="2"><strong>Breuk in de reeks</strong> (vóór ${esc(year)}): ${esc(text)}</td></tr>`;
     // skip(b, i): a break already shown by the row between the old and the new groups.
@@ -399,6 +399,11 @@
     const marks = breaks.map((b) => `<line class="break-mark" x1="${b.at.toFixed(1)}" x2="${b.at.toFixed(1)}" y1="0" y2="${height}"><title>Breuk in de reeks vóór ${b.year}: ${esc(b.text)}</title></line>`).join("");
     const label = `Verloop${title ? " " + title : ""} ${y0}–${y1}` + (breaks.length ? "; breuk in de reeks vóór " + breaks.map((b) => b.year).join(", ") + ": de lijn is daar onderbroken" : "");
     return `<svg class="sparkline" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${esc(label)}"><title>${esc(label)}</title>${marks}${lines}${dots}</svg>`;
+  }
+
+  // A figure as shown in a table: its value with unit, or why it has none.
+  function figureText(f, decimals, unit) {
+    return f.value === null ? statusText(f.status) : withUnit(fmt(f.value, decimals), unit);
   }
 
   function statusText(status) {
