@@ -17,6 +17,7 @@ from geodata.catalog import CROSSTAB_FORMAT, Catalog, load_catalog
 from geodata.cells import Status
 from geodata.crosstab import read_crosstab_table
 from geodata.derived import add_computed
+from geodata.disclosure import protect
 from geodata.errors import InputError
 from geodata.figures import FIGURE_COLUMNS
 from geodata.manifest import TIDY_FORMAT, Manifest, TableSource
@@ -41,6 +42,8 @@ def build_dataset(
     values, facts = _read_values(manifest, catalog, report, regions, progress)
     progress("computing figures no source gives (sums, rates)")
     values = add_computed(values, regions, catalog, report)
+    progress("disclosure control: protecting withheld figures from re-derivation")
+    values = protect(values, regions, catalog, report)
     regions = _fill_region_facts(regions, facts)
     _report_join(regions, values, report)
     progress(f"writing {output}")

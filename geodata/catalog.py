@@ -87,6 +87,10 @@ class Ratio:
     denominator: str
     scale: float = 1.0
     denominator_group: str | None = None  # e.g. "totaal" for crimes of one kind per 1,000 inhabitants; None: the same group
+    numerator_group: str | None = None  # e.g. "hh_eenpersoons" for the share of one-person households; None: the same group
+    # False: the source's own definition differs slightly (an average population, say), so wijkmonitor
+    # does not compute the figure, but still protects it: a withheld figure may not be re-derivable.
+    compute: bool = True
 
     def method(self, catalog: Catalog) -> str:
         """The method in Dutch, as served with each computed figure."""
@@ -94,6 +98,15 @@ class Ratio:
         den = catalog.indicators[self.denominator].title["nl"].lower()
         per = f" × {self.scale:,.0f}".replace(",", ".") if self.scale != 1 else ""
         return f"berekend: {num} gedeeld door {den}{per}, van dezelfde regio en hetzelfde jaar"
+
+
+@dataclass(frozen=True)
+class Sum:
+    """Groups that add up: for a count, the figure of `whole` is the sum of those of `parts`;
+    for a composition share, the parts' shares add up to the whole's (100 for totaal)."""
+
+    whole: str
+    parts: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -166,6 +179,7 @@ class Catalog:
     schemas: dict[str, Schema] = field(default_factory=dict)
     region_facts: dict[str, RegionFact] = field(default_factory=dict)
     breaks: dict[str, Break] = field(default_factory=dict)
+    sums: tuple[Sum, ...] = ()
 
     def indicator(self, indicator_id: str) -> Indicator:
         try:
@@ -240,7 +254,7 @@ class Catalog:
                     "note": i.note,
                     "decimals": i.decimals,
                     "schemas": list(i.sources),
-                    "computed_as": i.ratio.method(self) if i.ratio else None,
+                    "computed_as": i.ratio.method(self) if i.ratio and i.ratio.compute else None,
                 }
                 for i in self.indicators.values()
             },
@@ -320,7 +334,19 @@ def parse_catalog(text: str, path: str | Path) -> Catalog:
         _check_ratio(path, indicator, indicators, groups)
     facts = {fid: _region_fact(path, fid, spec, schemas) for fid, spec in raw.get("region_facts", {}).items()}
     breaks = {bid: _break(path, bid, spec, groups, facts) for bid, spec in raw.get("breaks", {}).items()}
-    return Catalog(str(path), text, themes, groups, indicators, schemas, facts, breaks)
+    sums = tuple(_sum(path, n, spec, groups) for n, spec in enumerate(raw.get("sums", []), start=1))
+    return Catalog(str(path), text, themes, groups, indicators, schemas, facts, breaks, sums)
+
+
+def _sum(path: Path, n: int, spec: Any, groups: dict[str, Group]) -> Sum:
+    entry = f"sums[{n}]"
+    if not isinstance(spec, dict) or set(spec) != {"whole", "parts"}:
+        raise InputError(path, f"{entry}: give whole (a group) and parts (the groups that add up to it)")
+    parts = _names(path, entry, "parts", spec["parts"])
+    unknown = [g for g in (spec["whole"], *parts) if g not in groups]
+    if unknown or len(parts) < 2 or spec["whole"] in parts:
+        raise InputError(path, f"{entry}: whole and at least two other parts must be known groups; unknown: {unknown}")
+    return Sum(spec["whole"], parts)
 
 
 def _schema(path: Path, sid: str, spec: dict[str, Any], groups: dict[str, Group]) -> Schema:
@@ -486,13 +512,20 @@ def _indicator(
 
 def _ratio(path: Path, entry: str, spec: Any) -> Ratio:
     if not isinstance(spec, dict) or not {"numerator", "denominator"} <= set(spec) or set(spec) - {
-        "numerator", "denominator", "scale", "denominator_group"
+        "numerator", "denominator", "scale", "denominator_group", "numerator_group", "compute"
     }:
-        raise InputError(path, f"{entry}.ratio: give numerator, denominator and optionally scale, denominator_group")
+        raise InputError(
+            path, f"{entry}.ratio: give numerator, denominator and optionally scale, numerator_group, denominator_group, compute"
+        )
     scale = spec.get("scale", 1)
     if not isinstance(scale, (int, float)) or scale <= 0:
         raise InputError(path, f"{entry}.ratio: scale must be a positive number, not {scale!r}")
-    return Ratio(str(spec["numerator"]), str(spec["denominator"]), float(scale), spec.get("denominator_group"))
+    if not isinstance(spec.get("compute", True), bool):
+        raise InputError(path, f"{entry}.ratio: compute must be true or false")
+    return Ratio(
+        str(spec["numerator"]), str(spec["denominator"]), float(scale), spec.get("denominator_group"),
+        spec.get("numerator_group"), spec.get("compute", True),
+    )
 
 
 def _check_ratio(path: Path, indicator: Indicator, indicators: dict[str, Indicator], groups: dict[str, Group]) -> None:
@@ -503,10 +536,11 @@ def _check_ratio(path: Path, indicator: Indicator, indicators: dict[str, Indicat
     for part in (ratio.numerator, ratio.denominator):
         if part not in indicators:
             raise InputError(path, f"{entry}: unknown indicator {part!r}")
-        if indicators[part].ratio is not None:
+        if indicators[part].ratio is not None and indicators[part].ratio.compute:
             raise InputError(path, f"{entry}: {part!r} is itself computed; use indicators a source gives")
-    if ratio.denominator_group is not None and ratio.denominator_group not in groups:
-        raise InputError(path, f"{entry}: unknown group {ratio.denominator_group!r}")
+    for group in (ratio.denominator_group, ratio.numerator_group):
+        if group is not None and group not in groups:
+            raise InputError(path, f"{entry}: unknown group {group!r}")
 
 
 def _crosstab_mapping(path: Path, where: str, mapping: dict[str, Any], schema: Schema, denominator: list[str]) -> SourceMapping:

@@ -17,6 +17,7 @@ class Status(str, Enum):
     ok = "ok"
     secret = "secret"  # CBS: onbekend, onvoldoende betrouwbaar of geheim
     withheld = "withheld"  # wijkmonitor: denominator below the catalog minimum
+    protected = "protected"  # wijkmonitor: published, it would reveal a withheld figure
     missing = "missing"  # not in the source, empty cell, or logically impossible
     later = "later"  # PDOK -99995: CBS publishes it later
     discontinued = "discontinued"  # PDOK -99991: CBS no longer publishes it
@@ -27,6 +28,7 @@ STATUS_TEXT = {
     Status.ok.value: "gepubliceerd cijfer",
     Status.secret.value: "CBS publiceert dit cijfer niet: onbekend, onvoldoende betrouwbaar of geheim",
     Status.withheld.value: "niet gepubliceerd: te weinig personen om een betrouwbaar en niet-herleidbaar cijfer te tonen",
+    Status.protected.value: "niet gepubliceerd om een ander cijfer te beschermen: hiermee zou een cijfer over te weinig personen te berekenen zijn",
     Status.missing.value: "geen gegevens in de bron",
     Status.later.value: "CBS publiceert dit cijfer later",
     Status.discontinued.value: "CBS publiceert dit cijfer niet meer",

@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geodata.catalog import Catalog, Indicator
+from geodata.catalog import TOTAL_GROUP, Catalog, Indicator
 from geodata.cells import Status
 from geodata.figures import FIGURE_COLUMNS
 from geodata.regions import GEMEENTEN_PER_YEAR, NATIONAL_CODE, NATIONAL_LEVEL, UNASSIGNED_GEMEENTEN, level_names
@@ -35,7 +35,7 @@ def add_computed(
     values = _fill(values, _gemeenten_from_wijken(values, regions, counts))
     values = _fill(values, _nederland_from_gemeenten(values, counts, report))
     for indicator in catalog.indicators.values():
-        if indicator.ratio is not None:
+        if indicator.ratio is not None and indicator.ratio.compute:
             values = _fill(values, _ratio(values, indicator, catalog))
     return values
 
@@ -124,6 +124,8 @@ def _ratio(values: pd.DataFrame, indicator: Indicator, catalog: Catalog) -> pd.D
     assert ratio is not None
     ok = values[values["status"] == Status.ok.value]
     numerator = ok[ok["indicator"] == ratio.numerator][["code", "year", "group", "value"]]
+    if ratio.numerator_group is not None:  # one group's share of the whole: a figure of group totaal
+        numerator = numerator[numerator["group"] == ratio.numerator_group].assign(group=TOTAL_GROUP)
     denominator = ok[ok["indicator"] == ratio.denominator][["code", "year", "group", "value"]]
     if ratio.denominator_group is not None:
         denominator = denominator[denominator["group"] == ratio.denominator_group].drop(columns="group")
