@@ -11,6 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from geodata.cells import STATUS_TEXT, Status
 from geodata.errors import InputError, UnknownGroup, UnknownIndicator
 from geodata.regions import REGION_FACTS
 
@@ -128,6 +129,21 @@ class Indicator:
     cbs_rule: str | None = None  # CBS's own publication rule, as CBS words it
     note: str | None = None
     ratio: Ratio | None = None  # computed from two other indicators where no source gives it
+
+    def status_text(self, status: str) -> str:
+        """Why a figure of this indicator has no value, in Dutch, naming what its denominator counts."""
+        if status == Status.withheld.value and self.min_denominator > 0:
+            minimum = f"{self.min_denominator:,.0f}".replace(",", ".")
+            return (
+                f"niet gepubliceerd: minder dan {minimum} {self.denominator_unit} in de noemer, te weinig voor een "
+                "betrouwbaar cijfer dat niet tot personen te herleiden is"
+            )
+        return STATUS_TEXT.get(status, status)
+
+    @property
+    def composition(self) -> bool:
+        """A group's share of the population (or of dwellings): shown neutrally, never ranked."""
+        return self.kind == "composition"
 
     @property
     def groups(self) -> tuple[str, ...]:

@@ -23,6 +23,9 @@ class Status(str, Enum):
     discontinued = "discontinued"  # PDOK -99991: CBS no longer publishes it
 
 
+# Figures wijkmonitor does not publish (grey on the map): too few people, or to protect such a figure.
+NOT_PUBLISHED = (Status.withheld.value, Status.protected.value)
+
 # What each status means, in Dutch: one text for the API, tiles, legends and the viewer.
 STATUS_TEXT = {
     Status.ok.value: "gepubliceerd cijfer",

@@ -8,8 +8,9 @@ That alone does not keep it secret, because published figures are tied to each o
 - a sum of regions: for a count, a wijk is the sum of its buurten, a gemeente of its wijken and
   Nederland of all gemeenten of the year.
 Whenever such a relation leaves a withheld figure as its only unknown, one more of its published
-figures is withheld too (secondary, status `protected`): for a ratio the count, never the total;
-for a sum the smallest other part, never the whole. That repeats until no relation gives one away.
+figures is withheld too (secondary, status `protected`): the one that costs least (see
+_protect_best): for a share its count, not the total; for a sum another part, not the whole.
+That repeats until no relation gives one away.
 Relations can also be combined (subtract one sum from another); so, per connected set of unknown
 figures, linear algebra then checks that no withheld figure is determined by the published ones,
 and protects one more partner of any that is. Rounding is ignored: an approximate recovery
@@ -30,14 +31,14 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from geodata.catalog import TOTAL_GROUP, Catalog, Ratio
-from geodata.cells import Status
+from geodata.cells import NOT_PUBLISHED, Status
 from geodata.regions import GEMEENTEN_PER_YEAR, NATIONAL_CODE, UNASSIGNED_GEMEENTEN
 from geodata.report import BuildReport
 
 _KEY = ["code", "year", "indicator", "group"]
-_OURS = (Status.withheld.value, Status.protected.value)
-# Which member of a relation is protected first: a part or a count, then a share; a whole or a
-# total only when nothing else is published (it is what other figures are read against).
+_OURS = NOT_PUBLISHED
+# A member's place in its relation: a sum's part or a ratio's numerator; a ratio's share; a sum's
+# whole or a ratio's total.
 _PART, _SHARE, _WHOLE = 0, 1, 2
 _TOLERANCE = 1e-9
 
@@ -53,6 +54,7 @@ class _Relations:
     role: np.ndarray
     total: np.ndarray  # a ratio's members: the cell of its total (-1 elsewhere)
     scale: np.ndarray  # a ratio's members: its scale
+    degree: np.ndarray  # per cell: how many relations it is in
 
     @property
     def count(self) -> int:
@@ -71,14 +73,19 @@ def protect(values: pd.DataFrame, regions: dict[str, gpd.GeoDataFrame], catalog:
     status[row_cell] = values["status"].to_numpy(dtype=object)
     value = np.full(len(keys), np.nan)
     value[row_cell] = values["value"].to_numpy(dtype=float)
-    total_keys = members[[f"total_{k}" for k in _KEY]].set_axis(_KEY, axis=1)
+    ratio_members = members["total_code"].notna().to_numpy()
+    total = np.full(len(members), -1)
+    total_keys = members.loc[ratio_members, [f"total_{k}" for k in _KEY]].set_axis(_KEY, axis=1).astype({"year": int})
+    total[ratio_members] = index.get_indexer(pd.MultiIndex.from_frame(total_keys))
+    cells = index.get_indexer(pd.MultiIndex.from_frame(members[_KEY]))
     relations = _Relations(
         rel=members["rel"].to_numpy(),
-        cell=index.get_indexer(pd.MultiIndex.from_frame(members[_KEY])),
+        cell=cells,
         coef=members["coef"].to_numpy(dtype=float),
         role=members["role"].to_numpy(),
-        total=np.where(total_keys["code"].notna(), index.get_indexer(pd.MultiIndex.from_frame(total_keys.fillna({"year": -1}).astype({"year": int}))), -1),
+        total=total,
         scale=members["scale"].to_numpy(dtype=float),
+        degree=np.bincount(cells, minlength=len(keys)),
     )
     before = status.copy()
     while True:
@@ -87,8 +94,8 @@ def protect(values: pd.DataFrame, regions: dict[str, gpd.GeoDataFrame], catalog:
         if not determined.size:
             break
         if not _protect_partners(relations, status, value, determined):
-            report.warn(f"disclosure control: {determined.size} withheld figures remain computable; check the catalog's sums and ratios")
-            break
+            # Cannot happen with sums and ratios; if it did, publishing would leak: stop the build.
+            raise DisclosureError(f"{determined.size} withheld figures stay computable from published ones")
     newly = ((status == Status.protected.value) & (before != Status.protected.value))[row_cell]
     if not newly.any():
         return values
@@ -101,6 +108,10 @@ def protect(values: pd.DataFrame, regions: dict[str, gpd.GeoDataFrame], catalog:
         "(secondary suppression): " + ", ".join(f"{i} {n}" for i, n in per_indicator.items())
     )
     return result
+
+
+class DisclosureError(RuntimeError):
+    """Disclosure control found no figure left to protect: the build stops, the old data keeps serving."""
 
 
 def _members(values: pd.DataFrame, regions: dict[str, gpd.GeoDataFrame], catalog: Catalog) -> pd.DataFrame:
@@ -127,9 +138,10 @@ def _members(values: pd.DataFrame, regions: dict[str, gpd.GeoDataFrame], catalog
     for indicator in catalog.indicators.values():
         if indicator.ratio is not None:
             add(*_ratio(indicator.id, indicator.ratio, values[values["indicator"] == indicator.id]))
+    columns = [*_KEY, "rel", "coef", "role", "scale", *(f"total_{k}" for k in _KEY)]
     if not parts:
-        return pd.DataFrame(columns=[*_KEY, "rel", "coef", "role", "scale"])
-    members = pd.concat(parts, ignore_index=True)
+        return pd.DataFrame(columns=columns)
+    members = pd.concat(parts, ignore_index=True).reindex(columns=columns)
     members["year"] = members["year"].astype(int)
     return members
 
@@ -221,13 +233,17 @@ def _propagate(r: _Relations, status: np.ndarray, value: np.ndarray) -> None:
 
 
 def _protect_best(r: _Relations, status: np.ndarray, value: np.ndarray, rels: np.ndarray) -> int:
-    """Protect, in each relation of `rels`, its published member first in protection order: lowest
-    role, then smallest value. Returns how many figures became protected."""
+    """Protect, in each relation of `rels`, the published member that costs least: never the whole
+    of a sum while a part is published; then the figure in the fewest relations (a group's count
+    before the total every share is read against, an area before the inhabitants of a density),
+    as each relation it is in may need a partner protected in turn; then a count before a share
+    before a total; then the smallest. Returns how many figures became protected."""
     candidate = np.isin(r.rel, rels) & ~_unknown(status[r.cell])
     if not candidate.any():
         return 0
-    rel, role, cell = r.rel[candidate], r.role[candidate], r.cell[candidate]
-    order = np.lexsort((np.abs(value[cell]), role, rel))
+    rel, cell = r.rel[candidate], r.cell[candidate]
+    whole_of_sum = (r.role[candidate] == _WHOLE) & ~np.isnan(r.coef[candidate])
+    order = np.lexsort((np.abs(value[cell]), r.role[candidate], r.degree[cell], whole_of_sum, rel))
     first = np.unique(rel[order], return_index=True)[1]
     chosen = np.unique(cell[order][first])
     status[chosen] = Status.protected.value
@@ -237,12 +253,14 @@ def _protect_best(r: _Relations, status: np.ndarray, value: np.ndarray, rels: np
 def _linear(r: _Relations, status: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The relations as a linear system in the unknown figures: (relation, cell, coefficient) per
     nonzero. A ratio with a published total T gives share - scale/T x count = 0; one without a
-    published total is left out (not linear)."""
+    published (nonzero) total is left out (not linear)."""
     unknown = _unknown(status[r.cell])
     coef = r.coef.copy()
     ratio = np.isnan(coef)
     total_known = np.zeros(len(coef), dtype=bool)
-    total_known[ratio] = ~_unknown(status[r.total[ratio]])
+    total_value = value[r.total[ratio]]
+    # A total of 0 makes the share undefined: the ratio says nothing (not "share = 0").
+    total_known[ratio] = ~_unknown(status[r.total[ratio]]) & np.isfinite(total_value) & (total_value != 0)
     usable = ~ratio | total_known
     with np.errstate(divide="ignore", invalid="ignore"):
         coef[ratio & (r.role == _SHARE)] = 1.0

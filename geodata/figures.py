@@ -12,6 +12,9 @@ from geodata.cells import Status
 # The long figure table every source is read into and every store keeps: one row per figure.
 # `method` is None for a figure read from a source, else how wijkmonitor computed it ("berekend").
 FIGURE_COLUMNS = ["code", "year", "indicator", "group", "value", "denominator", "status", "source", "method"]
+# What a dataset stores: no denominator, which may be a figure disclosure control protects (and,
+# for Vektis, the number of insured persons, which is not published at all).
+STORED_COLUMNS = [c for c in FIGURE_COLUMNS if c != "denominator"]
 
 
 @dataclass(frozen=True)

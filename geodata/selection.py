@@ -7,7 +7,7 @@ against the dataset's availability (dict lookups, no table scans). Two shapes ar
 
 Attribute naming in tiles (documented in the README and TileJSON):
   <indicator>__<group>          the value, when published
-  <indicator>__<group>__status  why there is no value: secret, later, discontinued (CBS), withheld (too few people), missing
+  <indicator>__<group>__status  why there is no value: secret, later, discontinued (CBS), withheld (too few people), protected (it would reveal a withheld figure), missing
   <indicator>__<group>__breuk   a break in the series before this figure: herkomst, indeling (comma-separated); absent without
 """
 

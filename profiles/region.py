@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from geodata.breaks import figure_breaks
-from geodata.cells import STATUS_TEXT, Status
+from geodata.cells import Status
 from geodata.errors import UnknownRegion
 from geodata.regions import NATIONAL_CODE, Level, level_of_code, parent_codes
 from geodata.report import national_notes
@@ -42,7 +42,7 @@ def region_profile(store: Store, code: str) -> dict[str, Any]:
             "indicator": row.indicator, "group": row.group, "year": int(row.year), "value": value, "status": row.status,
         }
         if row.status != Status.ok.value:
-            figure["note"] = STATUS_TEXT.get(row.status)
+            figure["note"] = indicator.status_text(row.status)
         if isinstance(row.method, str):
             figure["method"] = row.method
         for kind, other_code in comparisons.items():
@@ -58,7 +58,7 @@ def region_profile(store: Store, code: str) -> dict[str, Any]:
             if isinstance(other["method"], str):
                 figure[kind]["method"] = other["method"]
         peers = ranks.get((int(row.year), row.group, row.indicator))
-        if peers is not None and value is not None:
+        if peers is not None and value is not None and not indicator.composition:
             # Among the published figures of the level in the gemeente, highest first (ties share a place).
             figure["rank"] = {"position": int((peers > value).sum()) + 1, "of": len(peers), "order": "hoogste waarde eerst"}
         if breaks:

@@ -31,10 +31,10 @@ from geodata.breaks import break_kinds, breaking_regions, figure_breaks, may_bre
 from geodata.catalog import Catalog, parse_catalog
 from geodata.cells import Status
 from geodata.errors import DatasetError
-from geodata.figures import FIGURE_COLUMNS, Figures
+from geodata.figures import STORED_COLUMNS, Figures
 from geodata.regions import LEVELS, NATIONAL_LEVEL, REGION_COLUMNS, REGION_FACTS, Level, level_names, level_of_code
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 VALUES_LAYER = "indicator_values"
 METADATA_LAYER = "wijkmonitor_metadata"
 TMP_SUFFIX = ".tmp.gpkg"
@@ -272,7 +272,7 @@ def write_dataset(
                     regions[level.value][REGION_COLUMNS].astype({fact: "Int64" for fact in REGION_FACTS}),
                     tmp, layer=level.value, driver="GPKG", promote_to_multi=True,
                 )
-        pyogrio.write_dataframe(values[FIGURE_COLUMNS], tmp, layer=VALUES_LAYER, driver="GPKG")
+        pyogrio.write_dataframe(values[STORED_COLUMNS], tmp, layer=VALUES_LAYER, driver="GPKG")
         pyogrio.write_dataframe(
             pd.DataFrame({"key": list(metadata), "value": [json.dumps(v, ensure_ascii=False) for v in metadata.values()]}),
             tmp, layer=METADATA_LAYER, driver="GPKG",

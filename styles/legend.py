@@ -73,14 +73,15 @@ def legend(store: Store, m: ThematicMap) -> dict[str, Any]:
             "colour": WITHHELD,
             "count": m.withheld,
             "label": (
-                f"Niet gepubliceerd: minder dan {min_denominator} {indicator.denominator_unit} in de noemer"
+                f"Niet gepubliceerd: minder dan {min_denominator} {indicator.denominator_unit} in de noemer, "
+                "of om zo'n cijfer te beschermen"
                 if indicator.min_denominator > 0 else "Niet gepubliceerd"
             ),
         },
         "no_value": {"colour": NO_VALUE, "count": m.no_value, "label": "Geen gegevens (onbekend, geheim of niet beschikbaar)"},
         # Why regions have no value, one Dutch explanation per status.
         "statuses": [
-            {"status": status, "count": count, "label": STATUS_TEXT[status]} for status, count in m.status_counts.items()
+            {"status": status, "count": count, "label": indicator.status_text(status)} for status, count in m.status_counts.items()
         ],
         # Figures wijkmonitor computed (berekend) rather than read, and how.
         "computed": [

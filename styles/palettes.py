@@ -19,6 +19,10 @@ DIVERGING = ("RdBu", "RdYlBu", "PuOr", "BrBG", "PiYG", "PRGn")
 # Sequential defaults by the catalog's higher_is: darker is always "more".
 DEFAULT_SEQUENTIAL = {"worse": "OrRd", "better": "GnBu", "neutral": "YlGnBu"}
 DEFAULT_DIVERGING = "RdBu"
+# A group's share (composition) is neither good nor bad: one neutral hue, never red or green, never
+# diverging (that would read as above or below a norm).
+NEUTRAL = ("Purples", "Blues", "Greys", "BuPu", "PuBu")
+DEFAULT_COMPOSITION = "Purples"
 
 NO_VALUE = "#ffffff"  # no figure at all (CBS secret or missing): white with a grey hatch-free outline
 WITHHELD = "#bdbdbd"  # withheld by us (too few people): mid grey, named in the legend

@@ -17,7 +17,7 @@ from geodata.errors import RequestError
 from geodata.params import bool_param, bounded_int_param, floats_param
 from geodata.selection import OneFigure, Selection
 from styles.classify import MAX_CLASSES, METHODS, MIN_CLASSES
-from styles.palettes import default_palette, is_diverging
+from styles.palettes import DEFAULT_COMPOSITION, NEUTRAL, default_palette, is_diverging
 
 CENTRES = ("gemeente", "nederland")
 DEFAULT_K = 5
@@ -68,7 +68,15 @@ def parse_thematic_request(catalog: Catalog, selection: Selection, params: Mappi
         k = bounded_int_param(params, "k", MIN_CLASSES, DEFAULT_CENTRED_K if centre else DEFAULT_K, MAX_CLASSES)
     if centre == "gemeente" and selection.within is None:
         raise RequestError("centre", "centre=gemeente needs within=<gemeentecode>, the gemeente to centre on")
-    palette = params.get("palette") or default_palette(indicator.higher_is, diverging=centre is not None)
+    palette = params.get("palette") or (
+        DEFAULT_COMPOSITION if indicator.composition else default_palette(indicator.higher_is, diverging=centre is not None)
+    )
+    if indicator.composition and (centre is not None or palette not in NEUTRAL):
+        raise RequestError(
+            "centre" if centre is not None else "palette",
+            f"{indicator.id} is a composition figure (a group's share), shown in one neutral hue, not centred on a "
+            f"norm; palettes: {', '.join(NEUTRAL)}",
+        )
     if centre is not None and not is_diverging(palette):
         raise RequestError("palette", f"a centred map needs a diverging palette, not {palette!r}")
     return ThematicRequest(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from geodata.cells import NOT_PUBLISHED
 from geodata.regions import Level
 from geodata.selection import Selection
 from store import Store
@@ -115,9 +116,15 @@ def style_json(store: Store, m: ThematicMap, base_url: str, max_zoom: int) -> di
     status = f"{attribute}__status"
     level = r.level.value
     breaks = m.classification.breaks
+    # "any"/"all" of plain comparisons: QGIS 3.22 reads these, not "in" with a literal list.
     fills = [
-        fill_layer(f"{level}-geen-gegevens", r.level, NO_VALUE, ["all", ["has", status], ["!=", ["get", status], "withheld"]], r.within),
-        fill_layer(f"{level}-niet-gepubliceerd", r.level, WITHHELD, ["==", ["get", status], "withheld"], r.within),
+        fill_layer(
+            f"{level}-geen-gegevens", r.level, NO_VALUE,
+            ["all", ["has", status], *(["!=", ["get", status], s] for s in NOT_PUBLISHED)], r.within,
+        ),
+        fill_layer(
+            f"{level}-niet-gepubliceerd", r.level, WITHHELD, ["any", *(["==", ["get", status], s] for s in NOT_PUBLISHED)], r.within,
+        ),
     ]
     for i, colour in enumerate(m.colours):
         lower = breaks[i - 1] if i > 0 else None

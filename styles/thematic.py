@@ -27,7 +27,7 @@ class ThematicMap:
     classification: Classification
     colours: tuple[str, ...]
     counts: tuple[int, ...]
-    withheld: int
+    withheld: int  # withheld or protected by us (grey)
     no_value: int
     status_counts: dict[str, int]  # regions per status without a value (secret, later, missing ...)
     minimum: float
@@ -62,8 +62,8 @@ def thematic_map(store: Store, request: ThematicRequest) -> ThematicMap:
         classification=classification,
         colours=tuple(colours(request.palette, classification.k, indicator.higher_is)),
         counts=tuple(classification.counts(shown.published)),
-        withheld=shown.count(Status.withheld),
-        no_value=len(shown.statuses) - shown.count(Status.ok) - shown.count(Status.withheld),
+        withheld=shown.count(Status.withheld) + shown.count(Status.protected),
+        no_value=len(shown.statuses) - shown.count(Status.ok) - shown.count(Status.withheld) - shown.count(Status.protected),
         status_counts={s.value: shown.count(s) for s in Status if s is not Status.ok and shown.count(s)},
         minimum=float(pool.min()),
         maximum=float(pool.max()),

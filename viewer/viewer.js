@@ -9,6 +9,9 @@
   const EMBED = location.pathname.replace(/\/+$/, "").endsWith("/embed");
   const STATE_KEYS = ["indicator", "group", "year", "level", "method", "k", "fixed", "analysis", "within", "code", "z", "lat", "lng"];
   const LEVEL_TITLES = { gemeente: "gemeente", wijk: "wijk", buurt: "buurt" };
+  // Beside every figure of a group: a difference between groups is not a difference the group makes.
+  const GROUP_NOTE = '<p class="small group-note">Verschillen tussen groepen weerspiegelen ook hun samenstelling ' +
+    '(leeftijd, inkomen, opleiding) en vragen om interpretatie. <a href="#definitie">Wat betekent dit cijfer?</a></p>';
   const COMPARE_TITLES = { wijk: "Wijk", gemeente: "Gemeente", nederland: "Nederland" };
   const $ = (id) => document.getElementById(id);
 
@@ -279,6 +282,7 @@
       html += `<div class="value" data-value="${current.value}">${esc(withUnit(fmt(current.value, decimals), unit))}</div>`;
       if (current.method) html += `<p class="note">Berekend door wijkmonitor: ${esc(current.method.replace(/^berekend: /, ""))}</p>`;
       if (current.rank) html += `<div class="small">Plaats ${current.rank.position} van ${current.rank.of} ${esc(region.level)}en in de gemeente (hoogste waarde eerst)</div>`;
+      if (state.group !== "totaal") html += GROUP_NOTE;
     } else {
       html += `<div class="value">–</div><p class="note">${esc(current && current.note ? current.note : "Geen gegevens voor deze selectie.")}</p>`;
     }
@@ -314,8 +318,8 @@
       const text = figureText(f, decimals, unit);
       const name = esc(catalog.groups[f.group].title.nl);
       return `<tr><td>${f.group === state.group ? "<strong>" + name + "</strong>" : name}</td><td class="num">${esc(text)}</td><td><span class="bar" style="width:${width}px"></span></td></tr>`;
-    }).join("") + "</table>";
-    html += `<h4>Wat betekent dit cijfer?</h4><p class="small">${esc(ind.definition)}</p><p class="small">Eenheid: ${esc(unit)}. Bron: ${esc(ind.source)}. ${esc(region.attribution)}</p>`;
+    }).join("") + "</table>" + (groups.some((f) => f.group !== "totaal") ? GROUP_NOTE : "");
+    html += `<h4 id="definitie">Wat betekent dit cijfer?</h4><p class="small">${esc(ind.definition)}</p><p class="small">Eenheid: ${esc(unit)}. Bron: ${esc(ind.source)}. ${esc(region.attribution)}</p>`;
     const panel = $("panel");
     panel.innerHTML = html;
     panel.hidden = false;
@@ -401,10 +405,12 @@
     return `<svg class="sparkline" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${esc(label)}"><title>${esc(label)}</title>${marks}${lines}${dots}</svg>`;
   }
 
-  // A figure as shown in a table: its value with unit, or why it has none.
+  // A figure as shown in a table: its value with unit, or why it has none (the server's note names
+  // what the denominator counts: personen, huishoudens, woningen).
   function figureText(f, decimals, unit) {
-    return f.value === null ? statusText(f.status) : withUnit(fmt(f.value, decimals), unit);
+    return f.value === null ? (f.note || statusText(f.status)) : withUnit(fmt(f.value, decimals), unit);
   }
+
 
   function statusText(status) {
     return (catalog.statuses || {})[status] || status;  // the server's one Dutch text per status
