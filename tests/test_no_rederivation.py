@@ -238,8 +238,8 @@ def gather_tiles_every_zoom(client: TestClient, store: Store, published: Publish
 
 
 def gather_profiles(client: TestClient, published: Published, levels: dict[str, dict]) -> int:
-    """/regions/{code} of a sample (Utrecht's regions, every 4th buurt, every 100th wijk, every 25th
-    gemeente): own figures, the comparisons with wijk, gemeente and Nederland, and ranks, which
+    """/regions/{code} of a sample (Utrecht's regions, which are all the buurten, every 100th other
+    wijk, every 25th other gemeente): own figures, the comparisons with wijk, gemeente and Nederland, and ranks, which
     must be given only beside a published figure. Returns the profiles read."""
     codes = []
     for level, every in (("gemeente", 25), ("wijk", 100), ("buurt", 4)):
@@ -610,7 +610,7 @@ def test_control_without_secondary_suppression_gives_withheld_shares_away(
     recovered = attack(found, catalog)
     shares = {f: r for f, r in recovered.items() if found.statuses.get(f) == "withheld" and f[2] == "aandeel_inwoners"}
     print(f"\ncontrol: {len(recovered)} figures recovered, {len(shares)} withheld aandeel_inwoners; "
-          f"{dict(Counter(r.how.split(',')[0] for r in recovered.values()))}")
+          f"by kind of relation {dict(Counter(r.how.split(' ')[0] for r in recovered.values()))}")
     assert len(shares) >= CONTROL_SHARES
     checked = check_against_source(shares, catalog)
     assert checked >= CONTROL_SHARES // 2, f"only {checked} recovered shares could be checked against the KWB files"
