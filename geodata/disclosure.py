@@ -22,6 +22,7 @@ This runs once, at build time, after every computed figure is in: nothing downst
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -55,6 +56,7 @@ class _Relations:
     total: np.ndarray  # a ratio's members: the cell of its total (-1 elsewhere)
     scale: np.ndarray  # a ratio's members: its scale
     degree: np.ndarray  # per cell: how many relations it is in
+    futile: np.ndarray  # per cell: protecting it protects nothing (its region's total is 0)
 
     @property
     def count(self) -> int:
@@ -77,6 +79,12 @@ def protect(values: pd.DataFrame, regions: dict[str, gpd.GeoDataFrame], catalog:
     total = np.full(len(members), -1)
     total_keys = members.loc[ratio_members, [f"total_{k}" for k in _KEY]].set_axis(_KEY, axis=1).astype({"year": int})
     total[ratio_members] = index.get_indexer(pd.MultiIndex.from_frame(total_keys))
+    # A group's count in a region whose total is a published 0 is 0 too, whatever we do:
+    # protecting it protects nothing, so it is chosen last.
+    zero_total = values[(values["group"] == TOTAL_GROUP) & (values["status"] == Status.ok.value) & (values["value"] == 0)]
+    empty = pd.MultiIndex.from_frame(keys[["code", "year", "indicator"]]).isin(
+        pd.MultiIndex.from_frame(zero_total[["code", "year", "indicator"]])
+    ) & (keys["group"] != TOTAL_GROUP).to_numpy()
     cells = index.get_indexer(pd.MultiIndex.from_frame(members[_KEY]))
     relations = _Relations(
         rel=members["rel"].to_numpy(),
@@ -86,11 +94,13 @@ def protect(values: pd.DataFrame, regions: dict[str, gpd.GeoDataFrame], catalog:
         total=total,
         scale=members["scale"].to_numpy(dtype=float),
         degree=np.bincount(cells, minlength=len(keys)),
+        futile=empty,
     )
     before = status.copy()
+    clean: set[bytes] = set()
     while True:
         _propagate(relations, status, value)
-        determined = _determined(relations, status, value)
+        determined = _determined(relations, status, value, clean)
         if not determined.size:
             break
         if not _protect_partners(relations, status, value, determined):
@@ -233,49 +243,62 @@ def _propagate(r: _Relations, status: np.ndarray, value: np.ndarray) -> None:
 
 
 def _protect_best(r: _Relations, status: np.ndarray, value: np.ndarray, rels: np.ndarray) -> int:
-    """Protect, in each relation of `rels`, the published member that costs least: never the whole
-    of a sum while a part is published; then the figure in the fewest relations (a group's count
-    before the total every share is read against, an area before the inhabitants of a density),
-    as each relation it is in may need a partner protected in turn; then a count before a share
-    before a total; then the smallest. Returns how many figures became protected."""
-    candidate = np.isin(r.rel, rels) & ~_unknown(status[r.cell])
-    if not candidate.any():
+    """Protect, in each relation of `rels`, its published member that costs least (_cost).
+    Returns how many figures became protected."""
+    candidate = np.flatnonzero(np.isin(r.rel, rels) & ~_unknown(status[r.cell]))
+    if not len(candidate):
         return 0
-    rel, cell = r.rel[candidate], r.cell[candidate]
-    whole_of_sum = (r.role[candidate] == _WHOLE) & ~np.isnan(r.coef[candidate])
-    order = np.lexsort((np.abs(value[cell]), r.role[candidate], r.degree[cell], whole_of_sum, rel))
+    rel = r.rel[candidate]
+    order = np.lexsort((*_cost(r, value, candidate), rel))
     first = np.unique(rel[order], return_index=True)[1]
-    chosen = np.unique(cell[order][first])
+    chosen = np.unique(r.cell[candidate][order][first])
     status[chosen] = Status.protected.value
     return len(chosen)
 
 
+def _cost(r: _Relations, value: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Sort keys (last one first) for which published member to protect: never one whose region has
+    a total of 0 (it is known to be 0); never the whole of a sum while a part is published; then the figure in the fewest relations (a group's count before the
+    total every share is read against, an area before the inhabitants of a density), as each
+    relation it is in may need a partner protected in turn; then a count before a share before a
+    total; then the smallest value, a 0 last (a 0 is often implied by another 0)."""
+    cell = r.cell[members]
+    size = np.abs(value[cell])
+    whole_of_sum = (r.role[members] == _WHOLE) & ~np.isnan(r.coef[members])
+    return np.where(size == 0, np.inf, size), r.role[members], r.degree[cell], whole_of_sum, r.futile[cell]
+
+
 def _linear(r: _Relations, status: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The relations as a linear system in the unknown figures: (relation, cell, coefficient) per
-    nonzero. A ratio with a published total T gives share - scale/T x count = 0; one without a
-    published (nonzero) total is left out (not linear)."""
+    nonzero. share x total = scale x count is linear once the total or the share is known:
+    - a published total T: share - scale/T x count = 0 (and count = 0 when T is 0);
+    - a published share s, total unknown: scale x count - s x total = 0;
+    a ratio with neither is left out."""
     unknown = _unknown(status[r.cell])
     coef = r.coef.copy()
     ratio = np.isnan(coef)
-    total_known = np.zeros(len(coef), dtype=bool)
-    total_value = value[r.total[ratio]]
-    # A total of 0 makes the share undefined: the ratio says nothing (not "share = 0").
-    total_known[ratio] = ~_unknown(status[r.total[ratio]]) & np.isfinite(total_value) & (total_value != 0)
-    usable = ~ratio | total_known
+    share_cell = np.full(r.count, -1)
+    is_share = ratio & (r.role == _SHARE)
+    share_cell[r.rel[is_share]] = r.cell[is_share]
+    share_of = np.where(ratio, share_cell[r.rel], -1)
+    total_known = ratio & ~_unknown(status[np.maximum(r.total, 0)])
+    share_known = ratio & ~total_known & (share_of >= 0) & ~_unknown(status[np.maximum(share_of, 0)])
+    total = np.where(total_known, value[np.maximum(r.total, 0)], np.nan)
+    share = np.where(share_known, value[np.maximum(share_of, 0)], np.nan)
+    zero = total_known & (total == 0)  # the share is undefined, the count is 0
+    part, whole = ratio & (r.role == _PART), ratio & (r.role == _WHOLE)
     with np.errstate(divide="ignore", invalid="ignore"):
-        coef[ratio & (r.role == _SHARE)] = 1.0
-        part = ratio & (r.role == _PART)
-        coef[part] = -r.scale[part] / value[r.total[part]]
-    keep = unknown & usable & np.isfinite(coef) & (coef != 0)
-    keep &= ~(ratio & (r.role == _WHOLE))  # the total itself is known (or the ratio is left out)
+        by_total = np.select([is_share, part & zero, part], [np.where(zero, 0.0, 1.0), 1.0, -r.scale / total], 0.0)
+        by_share = np.select([part, whole], [r.scale, -share], 0.0)
+    coef[ratio] = np.where(total_known, by_total, np.where(share_known, by_share, 0.0))[ratio]
+    keep = unknown & np.isfinite(coef) & (coef != 0)
     return r.rel[keep], r.cell[keep], coef[keep]
 
 
-def _determined(r: _Relations, status: np.ndarray, value: np.ndarray) -> np.ndarray:
-    """Withheld figures the published ones determine through any combination of relations."""
+def _determined(r: _Relations, status: np.ndarray, value: np.ndarray, clean: set[bytes]) -> np.ndarray:
+    """Withheld figures the published ones determine through any combination of relations. `clean`
+    holds the systems already solved without finding one; they are not solved again."""
     rel, cell, coef = _linear(r, status, value)
-    if not len(rel):
-        return np.zeros(0, dtype=int)
     rel, cell, coef = _peel(rel, cell, coef, status)
     if not len(rel):
         return np.zeros(0, dtype=int)
@@ -285,19 +308,31 @@ def _determined(r: _Relations, status: np.ndarray, value: np.ndarray) -> np.ndar
     graph = coo_matrix((np.ones(len(rel)), (rel_pos, n_rel + cell_pos)), shape=(n_rel + n_cell, n_rel + n_cell))
     _, label = connected_components(graph, directed=False)
     ours = np.isin(status[cell_ids], _OURS)
+    wanted = np.unique(label[n_rel:][ours])
+    member_label = label[rel_pos]
+    order = np.argsort(member_label, kind="stable")
+    starts = np.searchsorted(member_label[order], wanted)
+    ends = np.searchsorted(member_label[order], wanted, side="right")
     found = []
-    for component in np.unique(label[n_rel:][ours]):
-        rows = np.flatnonzero(label[:n_rel] == component)
-        cols = np.flatnonzero(label[n_rel:] == component)
+    for start, end in zip(starts, ends):
+        at = order[start:end]
+        rows, row_of = np.unique(rel_pos[at], return_inverse=True)
+        cols, col_of = np.unique(cell_pos[at], return_inverse=True)
+        key = hashlib.blake2b(b"".join((rel_ids[rows].tobytes(), cell_ids[cols].tobytes(), coef[at].tobytes()))).digest()
+        if key in clean:
+            continue
         matrix = np.zeros((len(rows), len(cols)))
-        at = np.isin(rel_pos, rows)
-        matrix[np.searchsorted(rows, rel_pos[at]), np.searchsorted(cols, cell_pos[at])] = coef[at]
+        matrix[row_of, col_of] = coef[at]
         matrix /= np.abs(matrix).max(axis=1, keepdims=True)
         _, singular, vt = np.linalg.svd(matrix, full_matrices=True)
         rank = int((singular > _TOLERANCE * max(singular[0], 1.0) * max(matrix.shape)).sum())
         free = vt[rank:]
         pinned = np.abs(free).max(axis=0) < 1e-8 if len(free) else np.ones(len(cols), dtype=bool)
-        found.extend(cell_ids[cols[pinned & ours[cols]]])
+        leaks = cell_ids[cols[pinned & ours[cols]]]
+        if len(leaks):
+            found.extend(leaks)
+        else:
+            clean.add(key)
     return np.asarray(found, dtype=int)
 
 
@@ -316,15 +351,20 @@ def _peel(rel: np.ndarray, cell: np.ndarray, coef: np.ndarray, status: np.ndarra
 
 
 def _protect_partners(r: _Relations, status: np.ndarray, value: np.ndarray, determined: np.ndarray) -> int:
-    """For each determined withheld figure, protect a published member of one of its relations (the
-    relation with the fewest unknowns, so the new unknown ties in where the leak is)."""
-    unknown = _unknown(status[r.cell])
-    n_unknown = np.bincount(r.rel, weights=unknown, minlength=r.count)
-    n_published = np.bincount(r.rel, weights=~unknown, minlength=r.count)
-    rels = []
+    """For each determined withheld figure, protect the cheapest published figure (_cost) of the
+    relations it is in, or, if they hold none, of the relations of their unknown figures, and so
+    on outwards: a new unknown ties in where the leak is. Returns how many became protected."""
+    published = ~_unknown(status[r.cell])
+    chosen = set()
     for cell in determined:
-        own = np.unique(r.rel[r.cell == cell])
-        own = own[n_published[own] > 0]
-        if len(own):
-            rels.append(own[np.argmin(n_unknown[own])])
-    return _protect_best(r, status, value, np.unique(rels)) if rels else 0
+        reached, frontier = {int(cell)}, np.array([cell])
+        while len(frontier):
+            own = np.isin(r.rel, r.rel[np.isin(r.cell, frontier)])
+            candidate = np.flatnonzero(own & published)
+            if len(candidate):
+                chosen.add(int(r.cell[candidate[np.lexsort(_cost(r, value, candidate))[0]]]))
+                break
+            frontier = np.setdiff1d(r.cell[own], np.fromiter(reached, dtype=int))
+            reached.update(frontier.tolist())
+    status[list(chosen)] = Status.protected.value
+    return len(chosen)

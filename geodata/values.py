@@ -58,6 +58,8 @@ def publishable(
             status = status.where(den_known | (status != Status.ok.value), denominator_status)
             with np.errstate(divide="ignore", invalid="ignore"):
                 value = scale * numerator / denominator.where(denominator != 0)
+        # A share or rate of nobody is undefined, not withheld: there is nothing to protect.
+        status = status.mask((denominator == 0) & (status == Status.ok.value), Status.missing.value)
         too_few = (denominator < indicator.min_denominator) & (status == Status.ok.value)
         if indicator.min_denominator > 0:
             # Unknown denominator: we cannot show the value is safe to publish.

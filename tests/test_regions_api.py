@@ -81,3 +81,23 @@ def test_viewer_pages_and_front_end_libraries_are_served_by_us(client: TestClien
     assert config["basemap_url"] is None  # no background map unless configured
     west, south, east, north = config["bounds"]
     assert 4.9 < west < east < 5.3 and 51.9 < south < north < 52.2  # Utrecht's buurten
+
+
+def test_figures_that_would_reveal_a_withheld_one_say_why(client: TestClient) -> None:
+    """BU03441011's shares are withheld (45 inhabitants); its group counts would give them away
+    (share = count / total), so they are not published either, and say so."""
+    profile = client.get("/regions/BU03441011").json()
+    count = figure(profile, "inwoners", "herkomst_buiten_europa", 2023)
+    assert count["value"] is None and count["status"] == "protected"
+    assert "ander cijfer te beschermen" in count["note"]
+    total = figure(profile, "inwoners", "totaal", 2023)
+    assert total["status"] == "ok" and total["value"] == 45  # the total others are read against stays
+    households = figure(profile, "aandeel_eenpersoonshuishoudens", "totaal", 2023)
+    assert households["status"] == "withheld"  # fewer than 50 households: the note says households
+    assert "minder dan 50 huishoudens in de noemer" in households["note"]
+
+
+def test_composition_figures_are_not_ranked(client: TestClient) -> None:
+    profile = client.get(f"/regions/{BUURT}").json()
+    assert "rank" in figure(profile, "inwoners", "herkomst_buiten_europa", 2023)
+    assert "rank" not in figure(profile, "aandeel_inwoners", "herkomst_buiten_europa", 2023)

@@ -315,9 +315,8 @@
     const max = Math.max(...groups.map((f) => f.value || 0), 0);
     html += "<h4>Per groep</h4><table>" + groups.map((f) => {
       const width = f.value !== null && max > 0 ? Math.round((f.value / max) * 80) : 0;
-      const text = figureText(f, decimals, unit);
       const name = esc(catalog.groups[f.group].title.nl);
-      return `<tr><td>${f.group === state.group ? "<strong>" + name + "</strong>" : name}</td><td class="num">${esc(text)}</td><td><span class="bar" style="width:${width}px"></span></td></tr>`;
+      return `<tr><td>${f.group === state.group ? "<strong>" + name + "</strong>" : name}</td>${figureCell(f, decimals, unit)}<td><span class="bar" style="width:${width}px"></span></td></tr>`;
     }).join("") + "</table>" + (groups.some((f) => f.group !== "totaal") ? GROUP_NOTE : "");
     html += `<h4 id="definitie">Wat betekent dit cijfer?</h4><p class="small">${esc(ind.definition)}</p><p class="small">Eenheid: ${esc(unit)}. Bron: ${esc(ind.source)}. ${esc(region.attribution)}</p>`;
     const panel = $("panel");
@@ -350,7 +349,7 @@
     const before = rule && !own.some((f) => f.year < rule.year) ? otherSeries((y) => y < rule.year) : [];
     const after = rule && !own.some((f) => f.year >= rule.year) ? otherSeries((y) => y >= rule.year) : [];
     const titled = before.length > 0 || after.length > 0;
-    const valueCell = (f) => `<td class="num">${esc(figureText(f, decimals, unit))}</td>`;
+    const valueCell = (f) => figureCell(f, decimals, unit);
     const breakRow = (kind, text, year) =>
       `<tr class="break" data-break="${esc(kind)}"><td colspan="2"><strong>Breuk in de reeks</strong> (vóór ${esc(year)}): ${esc(text)}</td></tr>`;
     // skip(b, i): a break already shown by the row between the old and the new groups.
@@ -405,10 +404,16 @@
     return `<svg class="sparkline" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${esc(label)}"><title>${esc(label)}</title>${marks}${lines}${dots}</svg>`;
   }
 
-  // A figure as shown in a table: its value with unit, or why it has none (the server's note names
-  // what the denominator counts: personen, huishoudens, woningen).
-  function figureText(f, decimals, unit) {
-    return f.value === null ? (f.note || statusText(f.status)) : withUnit(fmt(f.value, decimals), unit);
+  // A figure as a table cell: its value with unit, or a short word for why it has none, with the
+  // server's full reason (which names what the denominator counts) as its tooltip.
+  const SHORT_STATUS = {
+    withheld: "niet gepubliceerd", protected: "niet gepubliceerd", secret: "geheim (CBS)",
+    missing: "geen gegevens", later: "volgt later", discontinued: "vervallen",
+  };
+  function figureCell(f, decimals, unit) {
+    if (f.value !== null) return `<td class="num">${esc(withUnit(fmt(f.value, decimals), unit))}</td>`;
+    const why = f.note || statusText(f.status);
+    return `<td class="num status-reason"><abbr title="${esc(why)}">${esc(SHORT_STATUS[f.status] || why)}</abbr></td>`;
   }
 
 

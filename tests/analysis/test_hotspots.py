@@ -26,12 +26,9 @@ def esda_inputs(store: Store, weights: str = "queen") -> tuple[list[str], np.nda
     """The buurten with a CBS figure (from the CSV), their values and weights, built here
     without our code; and the buurten without a figure. A figure disclosure control does not
     publish (it would reveal one withheld for too few people) stays out, as it must."""
-    source = bijstand_2023()
-    statuses = store.figures(Level.buurt, 2023, "totaal", "bijstand_per_1000").statuses
-    protected = set(statuses[statuses == "protected"].index)
-    assert len(protected) <= 3, "disclosure control should cost a few buurten here, not many"
+    source = bijstand_2023(store)
     regions = store.regions(Level.buurt, 2023).sort_values("code").reset_index(drop=True)
-    has_value = regions["code"].map(lambda c: source[c] is not None and c not in protected)
+    has_value = regions["code"].map(lambda c: source[c] is not None)
     kept = regions[has_value].reset_index(drop=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -38,7 +38,7 @@ def test_an_analysis_larger_than_the_draw_limit_is_400(demo_build: tuple[Path, o
     settings = Settings(dataset=demo_build[0], reload_check_seconds=-1, analysis_max_draws=50_000)
     client = TestClient(create_app(settings, demo_store))  # refused before any worker is asked
     assert error_of(client, UTRECHT_BUURTEN + "&permutations=999") == (400, "permutations")
-    with_figure = sum(v is not None for v in bijstand_2023().values())
+    with_figure = sum(v is not None for v in bijstand_2023(demo_store).values())
     detail = client.get(UTRECHT_BUURTEN + "&permutations=999").json()["detail"]
     assert f"{with_figure} regions x 999 permutations" in detail
     assert f"at most {50_000 // with_figure} permutations" in detail

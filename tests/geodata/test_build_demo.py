@@ -46,6 +46,9 @@ def test_counts_equal_the_source_csv(demo_store: Store, year: int, code: str) ->
         expected = source[column]
         if expected == ".":
             assert statuses.at[code, "inwoners"] == "secret"
+        elif statuses.at[code, "inwoners"] == "protected":  # it would give a withheld share away
+            assert math.isnan(values.at[code, "inwoners"])
+            assert statuses.at[code, "aandeel_inwoners"] in ("withheld", "protected", "missing") or group == "totaal"
         else:
             assert values.at[code, "inwoners"] == float(expected), (code, year, group)
 
@@ -66,8 +69,12 @@ def test_shares_are_derived_from_the_source_counts(demo_store: Store, year: int)
         if not code.startswith("BU") or "." in (row["a_inw"], row["a_neu_al"]):
             continue
         population = float(row["a_inw"])
-        if population < 100:  # catalog minimum of aandeel_inwoners
+        if population == 0:  # a share of nobody is undefined
+            assert statuses.at[code, "aandeel_inwoners"] == "missing"
+        elif population < 100:  # catalog minimum of aandeel_inwoners
             assert statuses.at[code, "aandeel_inwoners"] == "withheld"
+            assert math.isnan(values.at[code, "aandeel_inwoners"])
+        elif statuses.at[code, "aandeel_inwoners"] == "protected":  # 100 minus the other groups would reveal a withheld one
             assert math.isnan(values.at[code, "aandeel_inwoners"])
         else:
             assert values.at[code, "aandeel_inwoners"] == round(100 * float(row["a_neu_al"]) / population, 1)

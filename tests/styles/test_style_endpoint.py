@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
+from geodata.regions import Level
 from settings import Settings
 from store import Store
 from styles.ready_made import DEFAULT_BASE_URL, ready_made_styles
@@ -26,14 +27,20 @@ UTRECHT = (4.97, 52.026, 5.195, 52.142)
 BIJSTAND = "/styles/bijstand_per_1000.json?year=2023&within=GM0344"
 
 
-def bijstand_2023() -> dict[str, float | None]:
+def bijstand_2023(store: Store | None = None) -> dict[str, float | None]:
     """Bijstand per 1.000 inwoners per Utrecht buurt from the CBS CSV: a_soz_wb / a_inw * 1000,
-    one decimal; None where CBS gives no figure or fewer than 100 inwoners (withheld)."""
+    one decimal; None where CBS gives no figure or fewer than 100 inwoners (withheld), and, given
+    the store, where disclosure control does not publish it (it would reveal a withheld figure)."""
+    protected: set[str] = set()
+    if store is not None:
+        statuses = store.figures(Level.buurt, 2023, "totaal", "bijstand_per_1000").statuses
+        protected = set(statuses[statuses == "protected"].index)
+        assert len(protected) <= 3, f"disclosure control should cost a few buurten here, not {len(protected)}"
     out: dict[str, float | None] = {}
     for code, row in kwb_rows(2023).items():
         if not code.startswith("BU"):
             continue
-        if "." in (row["a_soz_wb"], row["a_inw"]) or float(row["a_inw"]) < 100:
+        if "." in (row["a_soz_wb"], row["a_inw"]) or float(row["a_inw"]) < 100 or code in protected:
             out[code] = None
         else:
             out[code] = round(float(row["a_soz_wb"]) / float(row["a_inw"]) * 1000, 1)
@@ -82,8 +89,8 @@ def test_validator_catches_a_broken_style(client: TestClient, tmp_path: Path) ->
     assert validate(tmp_path, [style])
 
 
-def test_legend_matches_mapclassify_on_the_cbs_figures(client: TestClient) -> None:
-    source = bijstand_2023()
+def test_legend_matches_mapclassify_on_the_cbs_figures(client: TestClient, demo_store: Store) -> None:
+    source = bijstand_2023(demo_store)
     published = np.array([v for v in source.values() if v is not None])
     legend = client.get(BIJSTAND.replace("/styles/", "/legend/")).json()
     bins = mapclassify.Quantiles(published, k=5).bins
@@ -124,6 +131,8 @@ def matches(expression: Any, properties: dict[str, Any]) -> Any:
     op, *args = expression
     if op == "all":
         return all(matches(a, properties) for a in args)
+    if op == "any":
+        return any(matches(a, properties) for a in args)
     if op == "has":
         return args[0] in properties
     if op == "get":
@@ -139,12 +148,12 @@ def matches(expression: Any, properties: dict[str, Any]) -> Any:
     return {">": left > right, "<=": left <= right}[op]
 
 
-def test_style_filters_colour_every_buurt_by_its_class(client: TestClient) -> None:
+def test_style_filters_colour_every_buurt_by_its_class(client: TestClient, demo_store: Store) -> None:
     style = client.get(BIJSTAND).json()
     legend = client.get(BIJSTAND.replace("/styles/", "/legend/")).json()
     template = style["sources"]["wijkmonitor"]["tiles"][0].replace("http://testserver", "")
     fills = [layer for layer in style["layers"] if layer["type"] == "fill"]
-    source = bijstand_2023()
+    source = bijstand_2023(demo_store)
     coloured: dict[str, str] = {}
     for z, x, y in tiles_covering(UTRECHT, 12):
         response = client.get(template.format(z=z, x=x, y=y))
@@ -177,6 +186,10 @@ def test_style_filters_colour_every_buurt_by_its_class(client: TestClient) -> No
         ("/styles/inwoners.json?breaks=5,1", 400, "breaks"),
         ("/styles/inwoners.json?method=quantiles&breaks=1,2", 400, "breaks"),
         ("/styles/inwoners.json?palette=Spectral", 400, "palette"),
+        # A group's share is shown in one neutral hue: no red/green, no diverging, no centring on a norm.
+        ("/styles/aandeel_inwoners.json?group=man&palette=RdYlBu", 400, "palette"),
+        ("/styles/aandeel_inwoners.json?group=man&palette=Greens", 400, "palette"),
+        ("/styles/aandeel_inwoners.json?group=man&centre=nederland", 400, "centre"),
         ("/styles/inwoners.json?centre=gemeente", 400, "centre"),
         ("/styles/inwoners.json?centre=gemeente&within=GM0344&k=5", 400, "k"),
         ("/styles/inwoners.json?centre=nederland", 400, "centre"),
@@ -248,3 +261,18 @@ def test_huge_but_finite_breaks_make_a_valid_style(client: TestClient, tmp_path:
     response = client.get("/styles/inwoners.json?breaks=-1e15,1e15")
     assert response.status_code == 200, response.text
     assert validate(tmp_path, [response.json()]) == []
+
+
+def test_composition_figures_get_a_neutral_palette_and_name_both_kinds_of_not_published(client: TestClient) -> None:
+    legend = client.get("/legend/aandeel_inwoners.json?group=herkomst_buiten_europa&year=2023").json()
+    assert legend["palette"] == "Purples"
+    assert legend["classes"][-1]["colour"] == "#54278f"  # ColorBrewer Purples, darkest of 5
+    statuses = {s["status"]: s for s in legend["statuses"]}
+    assert legend["withheld"]["count"] == statuses["withheld"]["count"] + statuses["protected"]["count"]
+    assert "minder dan 100 personen in de noemer" in statuses["withheld"]["label"]
+    assert "ander cijfer te beschermen" in statuses["protected"]["label"]
+    style = client.get("/styles/aandeel_inwoners.json?group=herkomst_buiten_europa&year=2023").json()
+    grey = next(layer for layer in style["layers"] if layer["id"] == "buurt-niet-gepubliceerd")
+    assert matches(grey["filter"], {"aandeel_inwoners__herkomst_buiten_europa__status": "protected"})
+    assert matches(grey["filter"], {"aandeel_inwoners__herkomst_buiten_europa__status": "withheld"})
+    assert not matches(grey["filter"], {"aandeel_inwoners__herkomst_buiten_europa__status": "secret"})
