@@ -271,6 +271,11 @@ class Catalog:
                     "decimals": i.decimals,
                     "schemas": list(i.sources),
                     "computed_as": i.ratio.method(self) if i.ratio and i.ratio.compute else None,
+                    "ratio": None if i.ratio is None else {
+                        "numerator": i.ratio.numerator, "numerator_group": i.ratio.numerator_group,
+                        "denominator": i.ratio.denominator, "denominator_group": i.ratio.denominator_group,
+                        "scale": i.ratio.scale, "computed": i.ratio.compute,
+                    },
                 }
                 for i in self.indicators.values()
             },
@@ -286,6 +291,8 @@ class Catalog:
                 for f in self.region_facts.values()
             },
             "breaks": {b.id: b.as_json() for b in self.breaks.values()},
+            # Groups that add up, which disclosure control protects against (see geodata/disclosure.py).
+            "sums": [{"whole": t.whole, "parts": list(t.parts)} for t in self.sums],
         }
 
 

@@ -57,6 +57,7 @@ class _Relations:
     scale: np.ndarray  # a ratio's members: its scale
     degree: np.ndarray  # per cell: how many relations it is in
     futile: np.ndarray  # per cell: protecting it protects nothing (its region's total is 0)
+    total_group: np.ndarray  # per cell: a figure of group totaal
 
     @property
     def count(self) -> int:
@@ -95,6 +96,7 @@ def protect(values: pd.DataFrame, regions: dict[str, gpd.GeoDataFrame], catalog:
         scale=members["scale"].to_numpy(dtype=float),
         degree=np.bincount(cells, minlength=len(keys)),
         futile=empty,
+        total_group=(keys["group"] == TOTAL_GROUP).to_numpy(),
     )
     before = status.copy()
     clean: set[bytes] = set()
@@ -258,14 +260,15 @@ def _protect_best(r: _Relations, status: np.ndarray, value: np.ndarray, rels: np
 
 def _cost(r: _Relations, value: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, ...]:
     """Sort keys (last one first) for which published member to protect: never one whose region has
-    a total of 0 (it is known to be 0); never the whole of a sum while a part is published; then the figure in the fewest relations (a group's count before the
+    a total of 0 (it is known to be 0); never the whole of a sum while a part is published; a
+    group's figure before one of group totaal (what the viewer shows first); then the figure in the fewest relations (a group's count before the
     total every share is read against, an area before the inhabitants of a density), as each
     relation it is in may need a partner protected in turn; then a count before a share before a
-    total; then the smallest value, a 0 last (a 0 is often implied by another 0)."""
+    total; then the smallest value."""
     cell = r.cell[members]
     size = np.abs(value[cell])
     whole_of_sum = (r.role[members] == _WHOLE) & ~np.isnan(r.coef[members])
-    return np.where(size == 0, np.inf, size), r.role[members], r.degree[cell], whole_of_sum, r.futile[cell]
+    return size, r.role[members], r.degree[cell], r.total_group[cell], whole_of_sum, r.futile[cell]
 
 
 def _linear(r: _Relations, status: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

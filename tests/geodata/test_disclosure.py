@@ -17,17 +17,10 @@ from geodata import disclosure
 from geodata.catalog import load_catalog, parse_catalog
 from geodata.disclosure import protect
 from geodata.errors import InputError
-from geodata.figures import FIGURE_COLUMNS
 from geodata.report import BuildReport
+from tests.geodata.test_derived import figures
 
 CATALOG = load_catalog(Path(__file__).parents[2] / "geodata" / "indicators.toml")
-
-
-def figures(*rows: tuple) -> pd.DataFrame:
-    """(code, year, indicator, group, value, status) rows, as a source gave them."""
-    frame = pd.DataFrame(rows, columns=["code", "year", "indicator", "group", "value", "status"])
-    frame["denominator"], frame["source"], frame["method"] = float("nan"), "bron.csv", None
-    return frame[FIGURE_COLUMNS]
 
 
 def buurten(wijk: str, *codes: str, year: int = 2023) -> dict[str, gpd.GeoDataFrame]:
