@@ -33,6 +33,7 @@ from scipy.sparse.csgraph import connected_components
 
 from geodata.catalog import TOTAL_GROUP, Catalog, Ratio
 from geodata.cells import NOT_PUBLISHED, Status
+from geodata.errors import DisclosureError
 from geodata.regions import GEMEENTEN_PER_YEAR, NATIONAL_CODE, UNASSIGNED_GEMEENTEN
 from geodata.report import BuildReport
 
@@ -120,10 +121,6 @@ def protect(values: pd.DataFrame, regions: dict[str, gpd.GeoDataFrame], catalog:
         "(secondary suppression): " + ", ".join(f"{i} {n}" for i, n in per_indicator.items())
     )
     return result
-
-
-class DisclosureError(RuntimeError):
-    """Disclosure control found no figure left to protect: the build stops, the old data keeps serving."""
 
 
 def _members(values: pd.DataFrame, regions: dict[str, gpd.GeoDataFrame], catalog: Catalog) -> pd.DataFrame:

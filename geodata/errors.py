@@ -46,6 +46,10 @@ class DatasetError(WijkmonitorError):
     """A built dataset file is missing or not a wijkmonitor dataset."""
 
 
+class DisclosureError(WijkmonitorError):
+    """Disclosure control found no figure left to protect: the build stops, the old data keeps serving."""
+
+
 class RequestError(WijkmonitorError):
     """A request names something that does not exist or is out of range (HTTP 4xx; AnalysisBusy 503)."""
 
