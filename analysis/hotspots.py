@@ -28,7 +28,7 @@ NO_VALUE = "geen_waarde"
 class HotspotResult:
     request: AnalysisRequest
     table: pd.DataFrame  # index code: value, statistic, z, p, class
-    no_value: tuple[str, ...]
+    no_value: dict[str, str]  # region without a published value -> its status (withheld, secret ...)
     no_neighbours: tuple[str, ...]
     thresholds: dict[float, float]  # level -> p threshold used (FDR-adjusted or the level itself)
 
@@ -39,7 +39,7 @@ class HotspotResult:
         method = self.request.method
         classes = pd.concat([
             self.table["class"],
-            pd.Series(NO_VALUE, index=pd.Index(self.no_value, name="code"), dtype=object),
+            pd.Series(NO_VALUE, index=pd.Index(list(self.no_value), name="code"), dtype=object),
             pd.Series(NO_NEIGHBOURS, index=pd.Index(self.no_neighbours, name="code"), dtype=object),
         ])
         return {
@@ -49,12 +49,13 @@ class HotspotResult:
         }
 
 
-def hotspot_input(store: Store, request: AnalysisRequest) -> tuple[HotspotInput, tuple[str, ...]]:
-    """The worker's input (codes, published values and boundaries) and the regions without a value."""
+def hotspot_input(store: Store, request: AnalysisRequest) -> tuple[HotspotInput, dict[str, str]]:
+    """The worker's input (codes, published values and boundaries) and the regions without a value,
+    with the status that says why."""
     regions = store.regions(request.level, request.year, request.within)  # sorted by code
     shown = store.figures(request.level, request.year, request.group, request.indicator, request.within)
     published = shown.statuses.eq(Status.ok.value).to_numpy()  # aligned with regions (the store's order)
-    no_value = tuple(regions.loc[~published, "code"])
+    no_value = dict(zip(regions.loc[~published, "code"], shown.statuses.to_numpy()[~published]))
     with_value = regions[published]
     if len(with_value) < 3:
         raise RequestError("indicator", f"{len(with_value)} regions with a published value: too few for a local statistic")
@@ -67,7 +68,7 @@ def hotspot_input(store: Store, request: AnalysisRequest) -> tuple[HotspotInput,
     return inputs, no_value
 
 
-def hotspot_result(request: AnalysisRequest, no_value: tuple[str, ...], statistics: LocalStatistics) -> HotspotResult:
+def hotspot_result(request: AnalysisRequest, no_value: dict[str, str], statistics: LocalStatistics) -> HotspotResult:
     return HotspotResult(request, statistics.table, no_value, statistics.no_neighbours, statistics.thresholds)
 
 

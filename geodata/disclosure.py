@@ -67,8 +67,10 @@ class _Relations:
 
 def protect(values: pd.DataFrame, regions: dict[str, gpd.GeoDataFrame], catalog: Catalog, report: BuildReport) -> pd.DataFrame:
     """`values` with every figure that would reveal a withheld one set to `protected` (no value)."""
+    if not values["status"].isin(_OURS).any():
+        return values
     members = _members(values, regions, catalog)
-    if members.empty or not values["status"].isin(_OURS).any():
+    if members.empty:
         return values
     keys = pd.concat([values[_KEY], members[_KEY]], ignore_index=True).drop_duplicates(ignore_index=True)
     index = pd.MultiIndex.from_frame(keys)
@@ -83,10 +85,11 @@ def protect(values: pd.DataFrame, regions: dict[str, gpd.GeoDataFrame], catalog:
     total[ratio_members] = index.get_indexer(pd.MultiIndex.from_frame(total_keys))
     # A group's count in a region whose total is a published 0 is 0 too, whatever we do:
     # protecting it protects nothing, so it is chosen last.
+    total_group = (keys["group"] == TOTAL_GROUP).to_numpy()
     zero_total = values[(values["group"] == TOTAL_GROUP) & (values["status"] == Status.ok.value) & (values["value"] == 0)]
     empty = pd.MultiIndex.from_frame(keys[["code", "year", "indicator"]]).isin(
         pd.MultiIndex.from_frame(zero_total[["code", "year", "indicator"]])
-    ) & (keys["group"] != TOTAL_GROUP).to_numpy()
+    ) & ~total_group
     cells = index.get_indexer(pd.MultiIndex.from_frame(members[_KEY]))
     relations = _Relations(
         rel=members["rel"].to_numpy(),
@@ -97,7 +100,7 @@ def protect(values: pd.DataFrame, regions: dict[str, gpd.GeoDataFrame], catalog:
         scale=members["scale"].to_numpy(dtype=float),
         degree=np.bincount(cells, minlength=len(keys)),
         futile=empty,
-        total_group=(keys["group"] == TOTAL_GROUP).to_numpy(),
+        total_group=total_group,
     )
     before = status.copy()
     clean: set[bytes] = set()

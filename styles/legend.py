@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from geodata.cells import STATUS_TEXT, Status
+from geodata.cells import Status
 from geodata.regions import NATIONAL_CODE, Level
 from geodata.report import national_notes
 from store import Store
@@ -102,7 +102,7 @@ def nederland_reference(store: Store, indicator_id: str, group: str, year: int) 
     if rows.empty or rows["status"].iloc[0] != Status.ok.value:
         why = national_notes(store.metadata).get(str(year))
         status = Status.missing.value if rows.empty else rows["status"].iloc[0]
-        return {"code": NATIONAL_CODE, "value": None, "status": status, "label": f"Nederland: {why or STATUS_TEXT[status]}"}
+        return {"code": NATIONAL_CODE, "value": None, "status": status, "label": f"Nederland: {why or indicator.status_text(status)}"}
     value, method = float(rows["value"].iloc[0]), rows["method"].iloc[0]
     reference = {
         "code": NATIONAL_CODE, "value": value, "status": Status.ok.value,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from geodata.catalog import Indicator
-from geodata.cells import Status
+from geodata.cells import NOT_PUBLISHED, Status
 from geodata.errors import RequestError
 from geodata.regions import NATIONAL_CODE
 from store import Store
@@ -56,14 +56,15 @@ def thematic_map(store: Store, request: ThematicRequest) -> ThematicMap:
     else:
         classification = classify(pool, request.method, request.k, request.breaks)
     classification = _rounded(classification, indicator.decimals)
+    withheld = sum(shown.count(Status(s)) for s in NOT_PUBLISHED)
     return ThematicMap(
         request=request,
         indicator=indicator,
         classification=classification,
         colours=tuple(colours(request.palette, classification.k, indicator.higher_is)),
         counts=tuple(classification.counts(shown.published)),
-        withheld=shown.count(Status.withheld) + shown.count(Status.protected),
-        no_value=len(shown.statuses) - shown.count(Status.ok) - shown.count(Status.withheld) - shown.count(Status.protected),
+        withheld=withheld,
+        no_value=len(shown.statuses) - shown.count(Status.ok) - withheld,
         status_counts={s.value: shown.count(s) for s in Status if s is not Status.ok and shown.count(s)},
         minimum=float(pool.min()),
         maximum=float(pool.max()),

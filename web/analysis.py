@@ -15,7 +15,6 @@ from starlette.routing import BaseRoute, Route
 
 from analysis.hotspots import HotspotResult
 from analysis.request import AnalysisRequest, parse_analysis_request
-from geodata.cells import Status
 from settings import Settings
 from styles.hotspot_style import hotspot_legend
 from web.holder import DatasetHolder, Served
@@ -32,13 +31,7 @@ def hotspot_body(served: Served, result: HotspotResult) -> Response:
     analysis = result.request
     names = dict(zip(*(served.store.regions(analysis.level, analysis.year)[c] for c in ("code", "name"))))
     legend_body = hotspot_legend(served.store, result)
-    # Why a region is left out: the same status and Dutch reason as in tiles, /regions and legends.
-    statuses = served.store.figures(analysis.level, analysis.year, analysis.group, analysis.indicator, analysis.within).statuses
     indicator = served.store.catalog.indicator(analysis.indicator)
-
-    def why(code: str) -> dict[str, str]:
-        status = str(statuses.get(code, Status.missing.value))
-        return {"status": status, "note": indicator.status_text(status)}
 
     return JSONResponse({
         **{k: legend_body[k] for k in ("indicator", "title", "unit", "level", "year", "group", "within", "analysis")},
@@ -49,7 +42,11 @@ def hotspot_body(served: Served, result: HotspotResult) -> Response:
             for row in result.table.reset_index().to_dict("records")
         ],
         "not_analysed": {
-            "no_value": [{"code": c, "name": names.get(c), **why(c)} for c in result.no_value],
+            # Why a region is left out: the same status and Dutch reason as in tiles, /regions and legends.
+            "no_value": [
+                {"code": c, "name": names.get(c), "status": status, "note": indicator.status_text(status)}
+                for c, status in result.no_value.items()
+            ],
             "no_neighbours": [{"code": c, "name": names.get(c)} for c in result.no_neighbours],
         },
         "attribution": served.store.attribution,
