@@ -129,6 +129,9 @@ class Indicator:
     cbs_rule: str | None = None  # CBS's own publication rule, as CBS words it
     note: str | None = None
     ratio: Ratio | None = None  # computed from two other indicators where no source gives it
+    # A count is never compared as it is (two regions' counts differ with their size): this names the
+    # indicator that gives it per 1.000 inwoners, which profiles compare instead; None: not compared.
+    compare: str | None = None
 
     def status_text(self, status: str) -> str:
         """Why a figure of this indicator has no value, in Dutch, naming what its denominator counts."""
@@ -263,6 +266,7 @@ class Catalog:
                     "years": years.get(i.id, []),
                     "groups": list(i.groups),
                     "kind": i.kind,
+                    "compare": i.compare,
                     "higher_is": i.higher_is,
                     "min_denominator": i.min_denominator,
                     "denominator_unit": i.denominator_unit,
@@ -355,10 +359,24 @@ def parse_catalog(text: str, path: str | Path) -> Catalog:
         raise InputError(path, "the catalog defines no indicators")
     for indicator in indicators.values():
         _check_ratio(path, indicator, indicators, groups)
+        _check_compare(path, indicator, indicators)
     facts = {fid: _region_fact(path, fid, spec, schemas) for fid, spec in raw.get("region_facts", {}).items()}
     breaks = {bid: _break(path, bid, spec, groups, facts) for bid, spec in raw.get("breaks", {}).items()}
     sums = tuple(_sum(path, n, spec, groups) for n, spec in enumerate(raw.get("sums", []), start=1))
     return Catalog(str(path), text, themes, groups, indicators, schemas, facts, breaks, sums)
+
+
+def _check_compare(path: Path, indicator: Indicator, indicators: dict[str, Indicator]) -> None:
+    if indicator.compare is None:
+        return
+    entry = f"indicators.{indicator.id}"
+    if indicator.kind != "count":
+        raise InputError(path, f"{entry}: compare is for counts (kind = \"count\"), which are not compared as they are")
+    other = indicators.get(indicator.compare)
+    if other is None or other.ratio is None or other.ratio.numerator != indicator.id:
+        raise InputError(
+            path, f"{entry}: compare must name an indicator whose ratio has numerator = \"{indicator.id}\", not {indicator.compare!r}"
+        )
 
 
 def _sum(path: Path, n: int, spec: Any, groups: dict[str, Group]) -> Sum:
@@ -530,6 +548,7 @@ def _indicator(
         cbs_rule=spec.get("cbs_rule"),
         note=spec.get("note"),
         ratio=_ratio(path, entry, spec["ratio"]) if "ratio" in spec else None,
+        compare=spec.get("compare"),
     )
 
 

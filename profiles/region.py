@@ -52,7 +52,7 @@ def region_profile(store: Store, code: str) -> dict[str, Any]:
             other = others.loc[key]
             other_value = None if pd.isna(other["value"]) else float(other["value"])
             difference = None
-            if value is not None and other_value is not None:
+            if value is not None and other_value is not None and indicator.kind != "count":
                 difference = round(value - other_value, indicator.decimals)
             figure[kind] = {"code": other_code, "value": other_value, "status": other["status"], "difference": difference}
             if isinstance(other["method"], str):
@@ -71,6 +71,7 @@ def region_profile(store: Store, code: str) -> dict[str, Any]:
         "name": latest["name"],
         "level": level.value,
         "years": sorted(int(y) for y in history["year"]),
+        "bbox": _bbox(store, level, code, int(latest["year"]), latest["gemeente_code"]),
         "parents": {
             kind: {"code": c, "name": names.get(c)} for kind, c in parent_codes(code).items()
         },
@@ -78,6 +79,7 @@ def region_profile(store: Store, code: str) -> dict[str, Any]:
             i: {
                 "title": ind.title["nl"], "unit": ind.unit, "theme": ind.theme, "definition": ind.definition,
                 "source": ind.source, "higher_is": ind.higher_is, "decimals": ind.decimals,
+                "kind": ind.kind, "compare": ind.compare,
             }
             for i, ind in store.catalog.indicators.items() if i in set(own["indicator"])
         },
@@ -90,6 +92,13 @@ def region_profile(store: Store, code: str) -> dict[str, Any]:
         "breaks": _breaks_described(store, figures),
         "attribution": store.attribution,
     }
+
+
+def _bbox(store: Store, level: Level, code: str, year: int, gemeente: str) -> list[float]:
+    """[west, south, east, north] in degrees of the region's latest boundary: where a map zooms to."""
+    regions = store.regions(level, year, gemeente)
+    shape = regions.loc[regions["code"] == code].to_crs("EPSG:4326")
+    return [round(float(v), 5) for v in shape.total_bounds]
 
 
 def _breaks_described(store: Store, figures: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -1,4 +1,5 @@
-"""Region profiles and search: /regions/{code} and /regions?q=."""
+"""Regions and their figures: /regions/{code} (a profile), /regions?q= (search), /figures (the rows of
+a map, profile or comparison, as JSON or CSV) and /regions/{code}/map.svg (a static map for reports)."""
 
 from __future__ import annotations
 
@@ -6,18 +7,26 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from geodata.errors import RequestError, UnknownRegion
 from geodata.params import bounded_int_param
+from geodata.regions import Level, level_of_code
+from geodata.selection import parse_figure
 from profiles.region import region_profile
 from profiles.search import search_regions
+from profiles.table import figure_table, parse_table_request, table_csv, table_json
 from settings import Settings
+from styles.request import parse_thematic_request
+from styles.static_map import region_map_svg
 from web.holder import DatasetHolder
 from web.http import public_base_url
 
 SEARCH_LIMIT, MAX_SEARCH_LIMIT = 50, 1000
+TABLE_FORMATS = ("json", "csv")
 
 
 def page_params(params: Mapping[str, str], default_limit: int, max_limit: int) -> tuple[int, int]:
@@ -43,4 +52,45 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
             body["next"] = f"{public_base_url(request, settings.public_url)}/regions?{query}"
         return JSONResponse(body)
 
-    return [Route("/regions", regions), Route("/regions/{code}", region)]
+    async def figures(request: Request) -> Response:
+        store = holder.current().store
+        wanted = "csv" if request.url.path.endswith(".csv") else request.query_params.get("format", "json")
+        if wanted not in TABLE_FORMATS:
+            raise RequestError("format", f"format must be one of {', '.join(TABLE_FORMATS)}, not {wanted!r}")
+        table = parse_table_request(store, request.query_params)
+        rows = await run_in_threadpool(figure_table, store, table)
+        if wanted == "csv":
+            name = "wijkmonitor-" + ("-".join(table.regions[:3]) if table.regions else f"{table.level}-{table.years[0]}")
+            return Response(
+                "\ufeff" + table_csv(rows),  # the BOM makes spreadsheet programs read UTF-8 (Zuilen, Overvecht, ë)
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+            )
+        return JSONResponse({"figures": table_json(rows), "count": len(rows), "attribution": store.attribution})
+
+    async def region_map(request: Request) -> Response:
+        served = holder.current()
+        store, code = served.store, request.path_params["code"]
+        level = level_of_code(code)
+        history = store.region_history(code) if level in store.availability.years else None
+        if history is None or history.empty:
+            raise UnknownRegion("code", f"no region {code!r} in this dataset")
+        indicator = request.query_params.get("indicator")
+        if not indicator:
+            raise RequestError("indicator", "a map needs indicator=<id>")
+        params = dict(request.query_params)
+        params["level"] = level.value
+        if level is not Level.gemeente:
+            params["within"] = str(history.sort_values("year")["gemeente_code"].iloc[-1])
+        selection = parse_figure(store.availability, store.catalog, indicator, params)
+        chosen = await run_in_threadpool(served.thematic, parse_thematic_request(store.catalog, selection, params))
+        svg = await run_in_threadpool(region_map_svg, store, chosen, code)
+        return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-cache"})
+
+    return [
+        Route("/regions", regions),
+        Route("/regions/{code}", region),
+        Route("/regions/{code}/map.svg", region_map),
+        Route("/figures", figures),
+        Route("/figures.csv", figures),
+    ]

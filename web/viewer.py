@@ -1,4 +1,5 @@
-"""The Dutch Leaflet viewer (/ and /embed), its config, and the front-end libraries npm installed."""
+"""The Dutch pages: the Leaflet viewer (/ and /embed), a region's profile (/profiel/{code}) and printable
+report (/rapport/{code}), the free comparison (/vergelijk); their config, and the libraries npm installed."""
 
 from __future__ import annotations
 
@@ -25,6 +26,15 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
             headers={"Cache-Control": "no-cache", "Content-Security-Policy": viewer_csp(settings.basemap_url)},
         )
 
+    def page(name: str):
+        async def serve(request: Request) -> Response:
+            # The profile, comparison and report pages read their region and group from the URL.
+            return FileResponse(
+                VIEWER_DIR / name,
+                headers={"Cache-Control": "no-cache", "Content-Security-Policy": viewer_csp(settings.basemap_url)},
+            )
+        return serve
+
     def viewer_config(request: Request) -> Response:
         store = holder.current().store
         finest = store.availability.levels[-1]
@@ -40,6 +50,9 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
     return [
         Route("/", viewer),
         Route("/embed", viewer),
+        Route("/profiel/{code}", page("profiel.html")),
+        Route("/vergelijk", page("vergelijk.html")),
+        Route("/rapport/{code}", page("rapport.html")),
         Route("/viewer/config.json", viewer_config),
         Mount("/viewer", StaticFiles(directory=VIEWER_DIR), name="viewer"),
         Mount("/vendor/leaflet", StaticFiles(directory=settings.frontend_modules / "leaflet" / "dist", check_dir=False)),
@@ -47,4 +60,7 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
             "/vendor/leaflet.vectorgrid",
             StaticFiles(directory=settings.frontend_modules / "leaflet.vectorgrid" / "dist", check_dir=False),
         ),
+        # Charts: Observable Plot draws SVG (crisp in print, readable by screen readers beside its table).
+        Mount("/vendor/d3", StaticFiles(directory=settings.frontend_modules / "d3" / "dist", check_dir=False)),
+        Mount("/vendor/plot", StaticFiles(directory=settings.frontend_modules / "@observablehq" / "plot" / "dist", check_dir=False)),
     ]
