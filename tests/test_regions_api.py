@@ -30,18 +30,18 @@ def test_buurt_profile_has_parents_and_source_figures(client: TestClient) -> Non
         assert f["gemeente"]["value"] == float(rows["GM0344"]["a_inw"])
         assert f["gemeente"]["difference"] is None, "a count is not compared as it is (1.810 against 367.947 inwoners)"
         assert figure(profile, "inwoners", "herkomst_buiten_europa", year)["value"] == float(rows[BUURT]["a_neu_al"])
-    density = figure(profile, "bevolkingsdichtheid", "totaal", 2024)
-    assert density["gemeente"]["difference"] == density["value"] - density["gemeente"]["value"]
+    size = figure(profile, "huishoudensgrootte", "totaal", 2024)
+    assert size["gemeente"]["difference"] == round(size["value"] - size["gemeente"]["value"], 1)
 
 
 def test_counts_are_compared_per_1000_as_the_catalog_says(client: TestClient) -> None:
-    profile = client.get("/regions/GM0344").json()
-    assert profile["indicators"]["misdrijven"]["compare"] == "misdrijven_per_1000"
-    assert profile["indicators"]["misdrijven"]["kind"] == "count"
-    count = figure(profile, "misdrijven", "totaal", 2023)
-    rate = figure(profile, "misdrijven_per_1000", "totaal", 2023)
-    assert count["nederland"]["difference"] is None
-    assert rate["nederland"]["difference"] == round(rate["value"] - rate["nederland"]["value"], 1)
+    profile = client.get(f"/regions/{BUURT}").json()
+    assert profile["indicators"]["bijstandsontvangers"]["compare"] == "bijstand_per_1000"
+    assert profile["indicators"]["bijstandsontvangers"]["kind"] == "count"
+    count = figure(profile, "bijstandsontvangers", "totaal", 2023)
+    rate = figure(profile, "bijstand_per_1000", "totaal", 2023)
+    assert count["gemeente"]["value"] > count["value"] > 0 and count["gemeente"]["difference"] is None
+    assert rate["gemeente"]["difference"] == round(rate["value"] - rate["gemeente"]["value"], 1)
 
 
 def test_rank_within_the_gemeente(client: TestClient, demo_store: Store) -> None:
