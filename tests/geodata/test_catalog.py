@@ -68,3 +68,30 @@ def test_builtin_breaks() -> None:
     assert herkomst.year == 2023 and "migratieachtergrond" in herkomst.dimensions and "herkomst" in herkomst.dimensions
     assert set(catalog.breaks["indeling"].codes) == {2, 3}  # CBS ind_wbi: 2 code changed, 3 boundaries changed
     assert catalog.region_fact_columns("kwb") == {"indelingswijziging": ("ind_wbi",)}
+
+
+def test_counts_name_the_rate_they_are_compared_as() -> None:
+    catalog = load_catalog()
+    for indicator in catalog.indicators.values():
+        if indicator.compare is not None:
+            assert indicator.kind == "count" and catalog.indicators[indicator.compare].ratio.numerator == indicator.id
+    assert catalog.indicator("misdrijven").compare == "misdrijven_per_1000"
+    assert catalog.indicator("inwoners").compare is None  # compared as shares of the groups, not per 1.000
+
+
+@pytest.mark.parametrize(
+    "old, new, why",
+    [
+        ('compare = "misdrijven_per_1000"', 'compare = "bijstand_per_1000"', "numerator"),
+        ('compare = "misdrijven_per_1000"', 'compare = "misdrijven_per_100"', "numerator"),
+        ('kind = "outcome"\nunit = "personen per huishouden"', 'kind = "outcome"\ncompare = "x"\nunit = "personen per huishouden"', "counts"),
+    ],
+)
+def test_a_bad_compare_names_the_entry(tmp_path: Path, old: str, new: str, why: str) -> None:
+    text = DEFAULT_CATALOG.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    path = tmp_path / "catalog.toml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(InputError, match=why) as err:
+        load_catalog(path)
+    assert str(path) in str(err.value) and "indicators." in str(err.value)
