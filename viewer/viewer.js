@@ -270,7 +270,11 @@
     }
     if (zoom && region.bbox) {
       const [w, s, e, n] = region.bbox;
-      map.fitBounds([[s, w], [n, e]], { maxZoom: 16, padding: [20, 20] });
+      // Keep the region clear of the panel: at the right on a wide screen, a bottom sheet on a phone.
+      const size = map.getSize();
+      const phone = window.matchMedia("(max-width: 40rem)").matches;
+      const clear = phone ? [20, Math.round(size.y * 0.55)] : [Math.min(400, size.x / 2), 20];
+      map.fitBounds([[s, w], [n, e]], { maxZoom: 15, paddingTopLeft: [20, 20], paddingBottomRight: clear });
     }
     window.wijkmonitor.selected = code;
     renderPanel(region);
