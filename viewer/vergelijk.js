@@ -84,8 +84,10 @@
     const groups = groupsOf(state.indicator, state.year);
     state.groups = state.groups.filter((g) => catalog.groups[g]);
     if (!state.groups.length) state.groups = ["totaal"];
-    options($("group-choice"), groups.filter((g) => !state.groups.includes(g)).map((g) => [g, catalog.groups[g].title.nl]), "");
-    $("add-group").disabled = state.groups.length >= MAX_GROUPS || !$("group-choice").options.length;
+    const more = groups.filter((g) => !state.groups.includes(g));
+    options($("group-choice"), more.length ? more.map((g) => [g, catalog.groups[g].title.nl]) : [["", "geen andere groepen"]], "");
+    $("group-choice").disabled = !more.length;
+    $("add-group").disabled = state.groups.length >= MAX_GROUPS || !more.length;
   }
 
   // ---- chosen regions and groups -------------------------------------------------------
@@ -232,8 +234,9 @@
         Plot.barX(data, { x: "value", y: "label", fill: several ? "group" : "#2171b5", title: (d) => `${d.label}: ${withUnit(fmt(d.value, decimals), ind.unit)}` }),
         Plot.text(data, { x: "value", y: "label", text: (d) => fmt(d.value, decimals), textAnchor: "start", dx: 4, fill: "#252525" }),
         Plot.ruleX([0], { stroke: "#525252" }),
-        // Long names are cut with an ellipsis (lineWidth is in ems); the table has them in full.
-        Plot.axisY({ textOverflow: "ellipsis", lineWidth: (marginLeft - 10) / 13 * 1.1, tickSize: 0 }),
+        // Long names are cut with an ellipsis (lineWidth in ems; DejaVu runs wider than Plot assumes);
+        // the table has them in full.
+        Plot.axisY({ textOverflow: "ellipsis", lineWidth: (marginLeft - 10) / 13 * 0.8, tickSize: 0 }),
       ],
     });
     // The main chart is the figure's own svg (a legend's swatches sit in their own div).
