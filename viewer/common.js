@@ -47,5 +47,112 @@
     return `<td class="num status-reason"><abbr title="${esc(why)}">${esc(SHORT_STATUS[f.status] || why)}</abbr></td>`;
   }
 
-  window.WM = { LEVEL_TITLES, LEVEL_PLURALS, SHORT_STATUS, fmt, withUnit, signed, esc, getJSON, figureCell };
+  // Beside every figure of a group: a difference between groups is not a difference the group makes.
+  const GROUP_NOTE_TEXT = "Verschillen tussen groepen weerspiegelen ook hun samenstelling " +
+    "(leeftijd, inkomen, opleiding) en vragen om interpretatie.";
+
+  // The gemeente a wijk or buurt lies in, from its CBS code (WK0344 01, BU0344 0111 -> GM0344).
+  function gemeenteOf(code) {
+    return /^(WK|BU)\d{4}/.test(code) ? "GM" + code.slice(2, 6) : null;
+  }
+
+  // A region search box as an ARIA combobox (WAI-ARIA 1.2 pattern with a listbox popup): type to
+  // search /regions?q=, arrow keys move through the results, Enter picks, Escape closes; a polite
+  // live region says how many were found. `describe(region)` gives the text of a result;
+  // `onPick(region)` receives the chosen one. Extra query parameters (level, within) via `params()`.
+  function regionSearch({ input, list, status, onPick, describe, params }) {
+    let results = [];
+    let active = -1;
+    let timer = null;
+    let asked = 0;
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-expanded", "false");
+    input.setAttribute("aria-controls", list.id);
+    input.setAttribute("autocomplete", "off");
+    list.setAttribute("role", "listbox");
+
+    function close() {
+      list.hidden = true;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+      active = -1;
+    }
+
+    function mark(index) {
+      active = index;
+      Array.from(list.children).forEach((li, i) => li.setAttribute("aria-selected", String(i === index)));
+      if (index < 0) { input.removeAttribute("aria-activedescendant"); return; }
+      const li = list.children[index];
+      input.setAttribute("aria-activedescendant", li.id);
+      li.scrollIntoView({ block: "nearest" });
+    }
+
+    function pick(index) {
+      const region = results[index];
+      if (!region) return;
+      close();
+      input.value = "";
+      status.textContent = "";
+      onPick(region);
+    }
+
+    async function search() {
+      const q = input.value.trim();
+      if (q.length < 2) { results = []; list.innerHTML = ""; close(); status.textContent = ""; return; }
+      const ticket = ++asked;  // answers that arrive after a newer question are dropped
+      const query = new URLSearchParams(Object.assign({ q: q, limit: "20" }, params ? params() : {}));
+      let body;
+      try {
+        body = await getJSON("/regions?" + query.toString());
+      } catch (error) {
+        status.textContent = "Zoeken lukte niet: " + error.message;
+        return;
+      }
+      if (ticket !== asked) return;
+      results = body.regions;
+      list.innerHTML = results.map((r, i) => `<li role="option" id="${esc(list.id)}-${i}" data-code="${esc(r.code)}" aria-selected="false">${esc(describe(r))}</li>`).join("");
+      list.hidden = results.length === 0;
+      input.setAttribute("aria-expanded", String(results.length > 0));
+      active = -1;
+      const more = body.total > results.length ? ` (eerste ${results.length} van ${body.total})` : "";
+      status.textContent = results.length ? `${results.length} gebieden gevonden${more}; kies met pijltjes en Enter.` : "Geen gebieden gevonden.";
+    }
+
+    input.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(search, 200);  // one request per pause in typing, not per key
+    });
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        if (!results.length) return;
+        event.preventDefault();
+        list.hidden = false;
+        input.setAttribute("aria-expanded", "true");
+        const step = event.key === "ArrowDown" ? 1 : -1;
+        mark((active + step + results.length) % results.length);
+      } else if (event.key === "Enter") {
+        if (!list.hidden && results.length) {
+          event.preventDefault();
+          pick(active < 0 ? 0 : active);
+        }
+      } else if (event.key === "Escape") {
+        close();
+      }
+    });
+    // mousedown, not click: the input's blur would close the list before the click lands.
+    list.addEventListener("mousedown", (event) => {
+      const li = event.target.closest("li[role=option]");
+      if (!li) return;
+      event.preventDefault();
+      pick(Array.from(list.children).indexOf(li));
+    });
+    input.addEventListener("blur", close);
+    list.hidden = true;
+  }
+
+  window.WM = {
+    LEVEL_TITLES, LEVEL_PLURALS, SHORT_STATUS, GROUP_NOTE_TEXT,
+    fmt, withUnit, signed, esc, getJSON, figureCell, gemeenteOf, regionSearch,
+  };
 })();

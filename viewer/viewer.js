@@ -8,10 +8,8 @@
 
   const EMBED = location.pathname.replace(/\/+$/, "").endsWith("/embed");
   const STATE_KEYS = ["indicator", "group", "year", "level", "method", "k", "fixed", "analysis", "within", "code", "z", "lat", "lng"];
-  const LEVEL_TITLES = { gemeente: "gemeente", wijk: "wijk", buurt: "buurt" };
-  // Beside every figure of a group: a difference between groups is not a difference the group makes.
-  const GROUP_NOTE = '<p class="small group-note">Verschillen tussen groepen weerspiegelen ook hun samenstelling ' +
-    '(leeftijd, inkomen, opleiding) en vragen om interpretatie. <a href="#definitie">Wat betekent dit cijfer?</a></p>';
+  const { LEVEL_TITLES, LEVEL_PLURALS, fmt, withUnit, signed, esc, getJSON } = window.WM;
+  const GROUP_NOTE = `<p class="small group-note">${esc(window.WM.GROUP_NOTE_TEXT)} <a href="#definitie">Wat betekent dit cijfer?</a></p>`;
   const COMPARE_TITLES = { wijk: "Wijk", gemeente: "Gemeente", nederland: "Nederland" };
   const $ = (id) => document.getElementById(id);
 
@@ -20,7 +18,9 @@
   let grid = null;
   let fills = [];
   let outline = null;
-  let highlighted = null;
+  let highlighted = null;  // the hovered region's code
+  // A region code in the URL is zoomed to once, unless the URL also fixes the view.
+  let zoomToCode = Boolean(state.code) && !(state.lat && state.lng && state.z);
 
   if (EMBED) document.body.classList.add("embed");
   const map = L.map("map", { zoomControl: true, attributionControl: true });
@@ -38,38 +38,16 @@
     const params = new URLSearchParams();
     STATE_KEYS.forEach((k) => { if (state[k] !== undefined && state[k] !== null && state[k] !== "") params.set(k, state[k]); });
     history.replaceState(null, "", location.pathname + "?" + params.toString());
+    // "Vergelijken" in the header starts from what the map shows (and the selected region).
+    if (state.indicator) {
+      const compare = new URLSearchParams({ groups: state.group || "totaal", indicator: state.indicator, year: state.year || "" });
+      if (state.code) compare.set("regions", state.code);
+      $("compare-link").href = "/vergelijk?" + compare.toString();
+    }
   }
 
   function permalink(path) {
     return location.origin + path + location.search;
-  }
-
-  // ---- formatting (Dutch) ------------------------------------------------------------
-  function fmt(value, decimals) {
-    return new Intl.NumberFormat("nl-NL", { minimumFractionDigits: decimals, maximumFractionDigits: decimals }).format(value);
-  }
-
-  function withUnit(text, unit) {
-    return unit ? text + " " + unit : text;
-  }
-
-  function signed(value, decimals) {
-    return (value > 0 ? "+" : value < 0 ? "−" : "±") + fmt(Math.abs(value), decimals);
-  }
-
-  function esc(text) {
-    return String(text === null || text === undefined ? "" : text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
-  }
-
-  async function getJSON(url) {
-    const response = await fetch(url);
-    const body = await response.json();
-    if (!response.ok) {
-      const error = new Error(body.detail || response.statusText);
-      error.parameter = body.parameter;
-      throw error;
-    }
-    return body;
   }
 
   function showMessage(text) {
@@ -197,6 +175,7 @@
     outline = style.layers.find((l) => l.type === "line") || null;
     const source = style.sources.wijkmonitor;
     if (grid) map.removeLayer(grid);
+    highlighted = null;
     const layerStyles = {};
     layerStyles[state.level] = (props) => featureStyle(props);
     layerStyles[state.level + "_label"] = [];
@@ -207,23 +186,42 @@
       maxNativeZoom: source.maxzoom,
       attribution: esc(source.attribution),
     });
-    grid.on("click", (e) => select(e.layer.properties.code, e.layer.properties));
+    grid.on("click", (e) => select(e.layer.properties.code, e.layer.properties, false));
     grid.on("mouseover", (e) => highlight(e.layer.properties));
     grid.on("mouseout", () => highlight(null));
     grid.on("load", () => { window.wijkmonitor.ready = true; });
     grid.addTo(map);
     renderLegend(legend);
-    if (state.code) select(state.code);
+    if (!$("table-view").hidden) renderTable();
+    if (state.code) await select(state.code, null, zoomToCode);
+    zoomToCode = false;
+  }
+
+  // The selected region keeps a thick black outline, the hovered one a thinner one. The style is
+  // a function of the feature's properties, keyed by layer, so VectorGrid also applies it to tiles
+  // that load later (a region selected from the URL before its tile arrived) and leaves the label
+  // layer's points (same code) undrawn.
+  const SELECTED = { weight: 4, color: "#000000", opacity: 1 };
+  const HOVERED = { weight: 3, color: "#000000", opacity: 1 };
+
+  function restyle(code) {
+    if (!code || !grid) return;
+    const extra = code === state.code ? SELECTED : code === highlighted ? HOVERED : null;
+    if (!extra) { grid.resetFeatureStyle(code); return; }
+    const style = {};
+    style[state.level] = (props) => {
+      const base = featureStyle(props);
+      return Array.isArray(base) ? base : Object.assign({}, base, extra);
+    };
+    style[state.level + "_label"] = [];
+    grid.setFeatureStyle(code, style);
   }
 
   function highlight(props) {
-    if (highlighted) grid.resetFeatureStyle(highlighted);
-    highlighted = null;
-    if (!props) return;
-    const base = featureStyle(props);
-    if (Array.isArray(base)) return;
-    highlighted = props.code;
-    grid.setFeatureStyle(highlighted, Object.assign({}, base, { weight: 3, color: "#000000", opacity: 1 }));
+    const previous = highlighted;
+    highlighted = props ? props.code : null;
+    restyle(previous);
+    restyle(highlighted);
   }
 
   function legendRow(entry) {
@@ -246,7 +244,7 @@
       const a = legend.analysis;
       subtitle = `${esc(a.title)}; buren: ${a.weights === "queen" ? "grenzend (queen)" : esc(a.k) + " dichtstbijzijnde"}, ${a.permutations} permutaties${a.fdr ? ", FDR-correctie" : ""}`;
     } else {
-      subtitle = `${esc(LEVEL_TITLES[legend.level] || legend.level)}en, indeling: ${esc(methods[legend.method] || legend.method)}${legend.fixed_breaks ? ", vaste grenzen over de jaren" : ""}`;
+      subtitle = `${esc(LEVEL_PLURALS[legend.level] || legend.level)}, indeling: ${esc(methods[legend.method] || legend.method)}${legend.fixed_breaks ? ", vaste grenzen over de jaren" : ""}`;
     }
     $("legend").innerHTML = `<h2>${esc(title)}</h2><div class="small">${subtitle}</div><ul>${rows.join("")}</ul><div class="small">${esc(legend.attribution)}</div>`;
   }
@@ -254,10 +252,15 @@
   // ---- region panel ------------------------------------------------------------------
   let clicked = null;
 
-  async function select(code, props) {
+  // zoom: fit the map to the region's bbox (a code from the URL, the search or the table), not
+  // on a click on the map, where the user already sees it.
+  async function select(code, props, zoom) {
     clicked = props || null;
+    const previous = state.code;
     state.code = code;
     writeState();
+    if (previous !== code) restyle(previous);
+    restyle(code);
     let region;
     try {
       region = await getJSON("/regions/" + encodeURIComponent(code));
@@ -265,7 +268,25 @@
       showMessage("Gebied niet gevonden: " + error.message);
       return;
     }
+    if (zoom && region.bbox) {
+      const [w, s, e, n] = region.bbox;
+      // Keep the region clear of the panel: at the right on a wide screen, a bottom sheet on a phone.
+      const size = map.getSize();
+      const phone = window.matchMedia("(max-width: 40rem)").matches;
+      const clear = phone ? [20, Math.round(size.y * 0.55)] : [Math.min(400, size.x / 2), 20];
+      map.fitBounds([[s, w], [n, e]], { maxZoom: 15, paddingTopLeft: [20, 20], paddingBottomRight: clear });
+    }
+    window.wijkmonitor.selected = code;
     renderPanel(region);
+  }
+
+  function unselect() {
+    const previous = state.code;
+    state.code = "";
+    writeState();
+    restyle(previous);
+    $("panel").hidden = true;
+    window.wijkmonitor.selected = null;
   }
 
   function renderPanel(region) {
@@ -276,12 +297,12 @@
     const current = figures.find((f) => f.group === state.group && String(f.year) === String(state.year));
     const parents = Object.entries(region.parents).map(([k, p]) => `${esc(COMPARE_TITLES[k] || k)}: ${esc(p.name || p.code)}`).join(" · ");
     let html = `<button class="close" type="button" aria-label="Sluiten">×</button>` +
-      `<h2>${esc(region.name)}</h2><div class="small">${esc(LEVEL_TITLES[region.level] || region.level)} ${esc(region.code)}${parents ? " · " + parents : ""}</div>` +
+      `<h2 tabindex="-1">${esc(region.name)}</h2><div class="small">${esc(LEVEL_TITLES[region.level] || region.level)} ${esc(region.code)}${parents ? " · " + parents : ""}</div>` +
       `<h3>${esc(ind.title)} – ${esc(catalog.groups[state.group].title.nl)}, ${esc(state.year)}</h3>`;
     if (current && current.value !== null) {
       html += `<div class="value" data-value="${current.value}">${esc(withUnit(fmt(current.value, decimals), unit))}</div>`;
       if (current.method) html += `<p class="note">Berekend door wijkmonitor: ${esc(current.method.replace(/^berekend: /, ""))}</p>`;
-      if (current.rank) html += `<div class="small">Plaats ${current.rank.position} van ${current.rank.of} ${esc(region.level)}en in de gemeente (hoogste waarde eerst)</div>`;
+      if (current.rank) html += `<div class="small">Plaats ${current.rank.position} van ${current.rank.of} ${esc(LEVEL_PLURALS[region.level] || region.level)} in de gemeente (hoogste waarde eerst)</div>`;
       if (state.group !== "totaal") html += GROUP_NOTE;
     } else {
       html += `<div class="value">–</div><p class="note">${esc(current && current.note ? current.note : "Geen gegevens voor deze selectie.")}</p>`;
@@ -294,7 +315,12 @@
         ? ` (z = ${fmt(clicked[state.analysis + "__z"], 2)}; p = ${fmt(clicked[state.analysis + "__p"], 3)})` : "";
       html += `<p class="analysis"><strong>${esc(currentLegend.analysis.title)}:</strong> ${esc(label)}${esc(stats)}</p>`;
     }
-    html += `<h4>Vergelijking <span class="small">(${esc(unit === "%" ? "%, verschil in %-punt" : unit)})</span></h4><table><tr><th></th><th>Waarde</th><th>Verschil</th></tr>`;
+    // A count is not compared as it is (it grows with the region): the server sends no
+    // difference, and the panel points to the catalog's per-1.000 indicator instead.
+    const isCount = ind.kind === "count";
+    const per = ind.compare || (catalog.indicators[state.indicator] || {}).compare;
+    const unitNote = isCount ? unit : unit === "%" ? "%, verschil in %-punt" : unit;
+    html += `<h4>Vergelijking <span class="small">(${esc(unitNote)})</span></h4><table class="compare"><tr><th></th><th>Waarde</th>${isCount ? "" : "<th>Verschil</th>"}</tr>`;
     const notes = [];
     ["wijk", "gemeente", "nederland"].forEach((kind) => {
       if (kind === "wijk" && region.level !== "buurt") return;
@@ -302,13 +328,19 @@
       const other = current && current[kind];
       const value = other && other.value !== null ? fmt(other.value, decimals) : "geen cijfer";
       const diff = other && other.difference !== null && other.difference !== undefined ? signed(other.difference, decimals) : "";
-      html += `<tr><td>${COMPARE_TITLES[kind]}${other && other.method ? ' <abbr class="computed" title="' + esc(other.method) + '">(berekend)</abbr>' : ""}</td><td class="num">${esc(value)}</td><td class="num">${esc(diff)}</td></tr>`;
+      html += `<tr><td>${COMPARE_TITLES[kind]}${other && other.method ? ' <abbr class="computed" title="' + esc(other.method) + '">(berekend)</abbr>' : ""}</td><td class="num">${esc(value)}</td>${isCount ? "" : `<td class="num diff">${esc(diff)}</td>`}</tr>`;
       if (other && other.method) notes.push(`${COMPARE_TITLES[kind]} ${other.method}`);
       if (kind === "nederland" && !(other && other.value !== null) && (region.nederland_notes || {})[state.year]) {
         notes.push(`Nederland: ${region.nederland_notes[state.year]}`);
       }
     });
     html += "</table>" + notes.map((n) => `<p class="small">${esc(n)}</p>`).join("");
+    if (isCount) {
+      const perInd = per && catalog.indicators[per];
+      const onMap = perInd && published(state.level, state.year)[per];
+      html += `<p class="small count-note">Een aantal hangt af van de grootte van het gebied en wordt daarom niet als verschil vergeleken.` +
+        (perInd ? ` Vergelijk per 1.000: ${onMap ? `<button type="button" class="switch" data-indicator="${esc(per)}">${esc(perInd.title.nl)} op de kaart</button>` : esc(perInd.title.nl) + " (niet op dit niveau en in dit jaar)"}.` : "") + "</p>";
+    }
     html += "<h4>Door de jaren</h4>" + trendHtml(figures, decimals, unit);
     const order = Object.keys(catalog.groups);
     const groups = figures.filter((f) => String(f.year) === String(state.year)).sort((a, b) => order.indexOf(a.group) - order.indexOf(b.group));
@@ -318,11 +350,16 @@
       const name = esc(catalog.groups[f.group].title.nl);
       return `<tr><td>${f.group === state.group ? "<strong>" + name + "</strong>" : name}</td>${figureCell(f, decimals, unit)}<td><span class="bar" style="width:${width}px"></span></td></tr>`;
     }).join("") + "</table>" + (groups.some((f) => f.group !== "totaal") ? GROUP_NOTE : "");
+    const pageParams = new URLSearchParams({ group: state.group, year: state.year });
+    const compareParams = new URLSearchParams({ regions: region.code, groups: state.group, indicator: state.indicator, year: state.year });
+    html += `<p class="links"><a href="/profiel/${encodeURIComponent(region.code)}?${pageParams.toString()}" class="profile-link">Profiel</a>` +
+      ` <a href="/vergelijk?${compareParams.toString()}" class="compare-link">Vergelijken met andere gebieden</a></p>`;
     html += `<h4 id="definitie">Wat betekent dit cijfer?</h4><p class="small">${esc(ind.definition)}</p><p class="small">Eenheid: ${esc(unit)}. Bron: ${esc(ind.source)}. ${esc(region.attribution)}</p>`;
     const panel = $("panel");
     panel.innerHTML = html;
     panel.hidden = false;
-    panel.querySelector(".close").addEventListener("click", () => { panel.hidden = true; state.code = ""; writeState(); });
+    panel.querySelector(".close").addEventListener("click", unselect);
+    panel.querySelectorAll("button.switch").forEach((b) => b.addEventListener("click", () => switchIndicator(b.dataset.indicator)));
   }
 
   // ---- trend with breaks in the series -----------------------------------------------
@@ -404,21 +441,45 @@
     return `<svg class="sparkline" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${esc(label)}"><title>${esc(label)}</title>${marks}${lines}${dots}</svg>`;
   }
 
-  // A figure as a table cell: its value with unit, or a short word for why it has none, with the
-  // server's full reason (which names what the denominator counts) as its tooltip.
-  const SHORT_STATUS = {
-    withheld: "niet gepubliceerd", protected: "niet gepubliceerd", secret: "geheim (CBS)",
-    missing: "geen gegevens", later: "volgt later", discontinued: "vervallen",
-  };
+  // A figure as a table cell (common.js), with the catalog's Dutch text per status.
   function figureCell(f, decimals, unit) {
-    if (f.value !== null) return `<td class="num">${esc(withUnit(fmt(f.value, decimals), unit))}</td>`;
-    const why = f.note || statusText(f.status);
-    return `<td class="num status-reason"><abbr title="${esc(why)}">${esc(SHORT_STATUS[f.status] || why)}</abbr></td>`;
+    return window.WM.figureCell(f, decimals, unit, catalog.statuses);
   }
 
+  // ---- the map as a table -------------------------------------------------------------
+  const mapTable = window.WM.mapTable({
+    section: $("table-view"), table: $("map-table"), title: $("table-title"), note: $("table-note"), csv: $("table-csv"),
+    onPick: (code) => pickRegion(code),
+  });
 
-  function statusText(status) {
-    return (catalog.statuses || {})[status] || status;  // the server's one Dutch text per status
+  function renderTable() {
+    mapTable.load({
+      level: state.level, indicator: state.indicator, group: state.group, year: state.year, within: state.within,
+      legend: currentLegend, ind: catalog.indicators[state.indicator], statuses: catalog.statuses || {},
+      groupTitle: catalog.groups[state.group].title.nl,
+    }).catch((error) => showMessage("De tabel kan niet worden getoond: " + error.message));
+  }
+
+  function toggleTable(open) {
+    $("table-view").hidden = !open;
+    $("table-toggle").setAttribute("aria-expanded", String(open));
+    if (open) renderTable();
+  }
+
+  // A region chosen by keyboard (search, table): show it on the map, and its panel to read next.
+  async function pickRegion(code) {
+    toggleTable(false);
+    await select(code, null, true);
+    const heading = $("panel").querySelector("h2");
+    if (heading) heading.focus();
+  }
+
+  // A count's panel offers its per-1.000 indicator: the map switches to it.
+  function switchIndicator(id) {
+    state.indicator = id;
+    delete $("theme").dataset.chosen;
+    fillControls();
+    render();
   }
 
   // ---- share / embed -----------------------------------------------------------------
@@ -450,6 +511,23 @@
     fillControls();
     ["theme", "indicator", "group", "year", "level", "method", "k", "fixed", "analysis"].forEach((id) => $(id).addEventListener("change", onControlChange));
     $("share").addEventListener("click", share);
+    $("table-toggle").addEventListener("click", () => {
+      toggleTable($("table-view").hidden);
+      if (!$("table-view").hidden) $("table-title").focus();
+    });
+    $("table-close").addEventListener("click", () => { toggleTable(false); $("table-toggle").focus(); });
+    $("settings-toggle").addEventListener("click", () => {
+      const open = !$("controls").classList.contains("open");
+      $("controls").classList.toggle("open", open);
+      $("settings-toggle").setAttribute("aria-expanded", String(open));
+    });
+    window.WM.regionSearch({
+      input: $("region-search"), list: $("region-search-results"), status: $("region-search-status"),
+      onPick: (region) => pickRegion(region.code),
+      // Only regions of the map's level can be drawn and highlighted on it.
+      params: () => Object.assign({ level: state.level }, state.within ? { within: state.within } : {}),
+      describe: (r) => `${r.name} (${r.code})`,
+    });
     await render();
   }
 
