@@ -67,9 +67,11 @@
         rows.push({ series: s.name, year, value: value === null || value === undefined ? NaN : value, z: s.name + "|" + piece });
       });
     });
-    const marks = spec.breaks.map((b) => {
+    // A break is marked between the year before it and its year; at the series' first year there
+    // is no line to interrupt, and only its text is shown.
+    const marks = spec.breaks.filter((b) => years.some((y) => y < b.year)).map((b) => {
       const before = years.filter((y) => y < b.year).pop();
-      return { x: before === undefined ? b.year - 0.5 : (before + b.year) / 2, year: b.year, text: b.text };
+      return { x: (before + b.year) / 2, year: b.year, text: b.text };
     });
     const width = chartWidth(container);
     const description = `${spec.title}: verloop ${years[0]}–${years[years.length - 1]} voor ${names.join(", ")}` +
@@ -104,8 +106,8 @@
     figure.className = "chart";
     figure.appendChild(chart);
     container.appendChild(figure);
-    if (marks.length) {
-      container.insertAdjacentHTML("beforeend", marks.map((m) => `<p class="break-note"><strong>Breuk in de reeks vóór ${m.year}:</strong> ${esc(m.text)}</p>`).join(""));
+    if (spec.breaks.length) {
+      container.insertAdjacentHTML("beforeend", spec.breaks.map((m) => `<p class="break-note"><strong>Breuk in de reeks vóór ${m.year}:</strong> ${esc(m.text)}</p>`).join(""));
     }
     container.insertAdjacentHTML("beforeend", dataTable(`${spec.title}, ${names.join(", ")}, per jaar`, head, tableRows, spec.decimals, spec.unit));
   }

@@ -54,8 +54,9 @@
     return ["wijk", "gemeente"].filter((k) => region.parents[k]).map((k) => namedParent(region, k)).join(", ");
   }
 
+  // A difference of percentages is in percentage points; other units stand under the indicator's name.
   function diffUnit(unit) {
-    return unit === "%" ? "%-punt" : unit;
+    return unit === "%" ? "%-punt" : "";
   }
 
   // Footnotes: each distinct reason (why a figure is missing, how one was computed) gets a number,
@@ -103,7 +104,7 @@
 
   // The region's own figure as a cell: value or short status, with its reason or method as footnote.
   function ownCell(f, ind, statuses, note, label) {
-    const cell = figureCell(f, ind.decimals || 0, ind.unit, statuses);
+    const cell = figureCell(f, ind.decimals || 0, "", statuses);  // the unit stands under the indicator's name
     let extra = "";
     if (f.value === null) extra = note.ref(f.note || statuses[f.status] || f.status);
     else if (f.method) extra = note.ref("berekend door wijkmonitor: " + f.method.replace(/^berekend: /, ""));
@@ -122,14 +123,12 @@
     } else if (other.value === null) {
       html = `<span class="val">${esc(SHORT_STATUS[other.status] || other.status)}${note.ref((catalog.statuses || {})[other.status] || other.status)}</span>`;
     } else {
-      html = `<span class="val">${esc(withUnit(fmt(other.value, decimals), ind.unit))}` +
+      html = `<span class="val">${esc(fmt(other.value, decimals))}` +
         (other.method ? note.ref(`${COMPARE_TITLES[kind]} berekend door wijkmonitor: ${other.method.replace(/^berekend: /, "")}`) : "") + "</span>";
       if (other.difference !== null && other.difference !== undefined) {
         const j = judgement(ind, other.difference);
         html += `<span class="diff ${j.cls}">verschil ${esc(withUnit(signed(other.difference, decimals), diffUnit(ind.unit)))}` +
           (j.word ? ` <span class="judgement">${esc(j.word)}</span>` : "") + "</span>";
-      } else if (ind.kind === "count" && f.value !== null) {
-        html += countHint(ind, catalog, profileIds);
       }
     }
     return `<td class="num cmp" data-label="${esc(label)}">${html}</td>`;
@@ -141,8 +140,8 @@
     const target = catalog.indicators[ind.compare];
     const title = target ? target.title.nl : ind.compare;
     return profileIds.has(ind.compare)
-      ? `<span class="diff neutral"><a href="#ind-${esc(ind.compare)}">zie per 1.000<span class="visually-hidden">: ${esc(title)}</span></a></span>`
-      : `<span class="diff neutral">zie per 1.000 (${esc(title)})</span>`;
+      ? `<span class="count-hint">Aantal, niet vergeleken: <a href="#ind-${esc(ind.compare)}">zie per 1.000<span class="visually-hidden">: ${esc(title)}</span></a></span>`
+      : `<span class="count-hint">Aantal, niet vergeleken: zie per 1.000 (${esc(title)})</span>`;
   }
 
   /* The profile tables, one section per theme in the catalog's order.
@@ -168,7 +167,8 @@
         const rows = inTheme.map((id) => {
           const ind = region.indicators[id];
           const f = figures[id];
-          let row = `<tr id="ind-${esc(id)}" data-indicator="${esc(id)}"><th scope="row">${esc(ind.title)}<span class="unit">${esc(ind.unit)}</span></th>` +
+          const hint = ind.kind === "count" ? countHint(ind, catalog, profileIds) : "";
+          let row = `<tr id="ind-${esc(id)}" data-indicator="${esc(id)}"><th scope="row">${esc(ind.title)}<span class="unit">${esc(ind.unit)}</span>${hint}</th>` +
             ownCell(f, ind, catalog.statuses || {}, note, capitalise(level)) +
             kinds.map((k) => compareCell(region, f, k, ind, catalog, note, profileIds)).join("") + "</tr>";
           if (options.details) {
@@ -322,7 +322,7 @@
     const shown = series.filter((s, i) => i === 0 || Object.values(s.values).some((v) => v !== null));
     const breaks = [];
     own.forEach((f) => (f.breaks || []).forEach((b) => breaks.push({ year: f.year, text: b.text })));
-    WMCharts.trend(container, { title: `${ind.title} (${groupTitle(catalog, state.group).toLowerCase()})`, unit: ind.unit, decimals: ind.decimals || 0, years, series: shown, breaks });
+    WMCharts.trend(container, { title: `${ind.title} – ${groupTitle(catalog, state.group)}`, unit: ind.unit, decimals: ind.decimals || 0, years, series: shown, breaks });
     if (ind.kind === "count") container.insertAdjacentHTML("beforeend", '<p class="small muted">Aantallen worden niet met de gemeente of Nederland vergeleken: die zijn groter.</p>');
   }
 
