@@ -61,10 +61,10 @@ await check(new URL(url).origin, { width: 1280, height: 900 }, false, async (pag
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(result.urlAfterOpen, { waitUntil: "networkidle" });
   await page.waitForFunction(ready(group));
+  await page.screenshot({ path: `${artifacts}/profiel-telefoon.png`, fullPage: false });
   await page.click(`details.about[data-indicator="${indicator}"] > summary`);
   await page.waitForSelector(`${about} .groups svg[aria-label]`);
   result.phone = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
-  await page.screenshot({ path: `${artifacts}/profiel-telefoon.png`, fullPage: false });
-  await page.locator(about).scrollIntoViewIfNeeded();
+  await page.locator(`${about} .trend`).scrollIntoViewIfNeeded();
   await page.screenshot({ path: `${artifacts}/profiel-telefoon-grafiek.png`, fullPage: false });
 });
