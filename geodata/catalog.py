@@ -199,6 +199,11 @@ class Catalog:
     region_facts: dict[str, RegionFact] = field(default_factory=dict)
     breaks: dict[str, Break] = field(default_factory=dict)
     sums: tuple[Sum, ...] = ()
+    dimensions: dict[str, str] = field(default_factory=dict)  # dimension -> Dutch title
+
+    def dimension_title(self, dimension: str) -> str:
+        """A catalog without [dimensions] still gets readable headings: 'burgerlijke_staat' -> 'Burgerlijke staat'."""
+        return self.dimensions.get(dimension) or dimension.replace("_", " ").capitalize()
 
     def indicator(self, indicator_id: str) -> Indicator:
         try:
@@ -255,6 +260,9 @@ class Catalog:
             "groups": {
                 g.id: {"dimension": g.dimension, "title": g.title, "note": g.note}
                 for g in self.groups.values()
+            },
+            "dimensions": {
+                d: {"title": {"nl": self.dimension_title(d)}} for d in dict.fromkeys(g.dimension for g in self.groups.values())
             },
             "indicators": {
                 i.id: {
@@ -363,7 +371,10 @@ def parse_catalog(text: str, path: str | Path) -> Catalog:
     facts = {fid: _region_fact(path, fid, spec, schemas) for fid, spec in raw.get("region_facts", {}).items()}
     breaks = {bid: _break(path, bid, spec, groups, facts) for bid, spec in raw.get("breaks", {}).items()}
     sums = tuple(_sum(path, n, spec, groups) for n, spec in enumerate(raw.get("sums", []), start=1))
-    return Catalog(str(path), text, themes, groups, indicators, schemas, facts, breaks, sums)
+    dimensions = raw.get("dimensions", {})
+    if not isinstance(dimensions, dict) or not all(isinstance(t, str) and t for t in dimensions.values()):
+        raise InputError(path, "dimensions: give each dimension's Dutch title as text, e.g. geslacht = \"Geslacht\"")
+    return Catalog(str(path), text, themes, groups, indicators, schemas, facts, breaks, sums, dimensions)
 
 
 def _check_compare(path: Path, indicator: Indicator, indicators: dict[str, Indicator]) -> None:

@@ -33,7 +33,7 @@ def add_computed(
     """`values` with the computed figures added (an empty cell of a source is replaced)."""
     counts = [i.id for i in catalog.indicators.values() if i.kind == "count"]
     values = _fill(values, _gemeenten_from_wijken(values, regions, counts))
-    values = _fill(values, _nederland_from_gemeenten(values, catalog, counts, report))
+    values = _fill(values, _nederland_from_gemeenten(values, counts, report))
     for indicator in catalog.indicators.values():
         if indicator.ratio is not None and indicator.ratio.compute:
             values = _fill(values, _ratio(values, indicator, catalog))
@@ -77,7 +77,7 @@ def _gemeenten_from_wijken(values: pd.DataFrame, regions: dict[str, gpd.GeoDataF
     return _rows(complete.rename(columns={"gemeente": "code"}), pd.Series(method, index=complete.index))
 
 
-def _nederland_from_gemeenten(values: pd.DataFrame, catalog: Catalog, counts: list[str], report: BuildReport) -> pd.DataFrame:
+def _nederland_from_gemeenten(values: pd.DataFrame, counts: list[str], report: BuildReport) -> pd.DataFrame:
     rows = _published(values, counts, "gemeente")
     rows = rows[rows["status"] != Status.missing.value]  # StatLine lists historical gemeenten with empty cells
     national = _published(values, counts, NATIONAL_LEVEL)
@@ -85,7 +85,7 @@ def _nederland_from_gemeenten(values: pd.DataFrame, catalog: Catalog, counts: li
     unassigned = rows["code"].isin(UNASSIGNED_GEMEENTEN)
     parts = []
     why_not: dict[int, str] = {}
-    best: dict[int, tuple[int, str]] = {}  # year -> the most complete figure, to name in the report
+    best: dict[int, int] = {}  # year -> gemeenten with a figure, of the most complete count
     for (year, indicator, group), part in rows.groupby(["year", "indicator", "group"]):
         if (year, indicator, group) in given:
             continue
@@ -97,11 +97,11 @@ def _nederland_from_gemeenten(values: pd.DataFrame, catalog: Catalog, counts: li
             why_not.setdefault(int(year), f"geen Nederlandcijfer in de bron; het aantal gemeenten in {year} is wijkmonitor niet bekend")
             continue
         if len(ok) != expected or len(gemeenten) != expected or (extra["status"] != Status.ok.value).any():
-            named = f"{catalog.indicators[indicator].title['nl'].lower()}, {catalog.groups[group].title['nl'].lower()}"
-            best[int(year)] = max(best.get(int(year), (0, "")), (len(ok), named))
+            # One text per year, shown beside every indicator: it names no single figure.
+            best[int(year)] = max(best.get(int(year), 0), len(ok))
             why_not[int(year)] = (
-                f"geen Nederlandcijfer in de bron, en niet te berekenen: hoogstens {best[int(year)][0]} van de {expected} "
-                f"gemeenten van {year} hebben een gepubliceerd cijfer ({best[int(year)][1]})"
+                f"geen Nederlandcijfer in de bron, en niet te berekenen: voor geen enkel aantal hebben alle {expected} "
+                f"gemeenten van {year} een gepubliceerd cijfer (hoogstens {best[int(year)]})"
             )
             continue
         method = f"berekend: som over alle {expected} gemeenten"

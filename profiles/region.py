@@ -31,6 +31,7 @@ def region_profile(store: Store, code: str) -> dict[str, Any]:
     gemeente = latest["gemeente_code"] if level is not Level.gemeente else None
     ranks = _ranks_within_gemeente(store, level, gemeente, history["year"]) if gemeente is not None else {}
 
+    notes = national_notes(store.metadata)
     figures = []
     own = own.sort_values(["indicator", "group", "year"]).reset_index(drop=True)
     for row, breaks in zip(own.itertuples(index=False), figure_breaks(store.catalog, own, history)):
@@ -48,6 +49,9 @@ def region_profile(store: Store, code: str) -> dict[str, Any]:
         for kind, other_code in comparisons.items():
             key = (other_code, row.year, row.group, row.indicator)
             if key not in others.index:
+                if kind == "nederland":  # always compared with: say why there is no figure
+                    why = notes.get(str(row.year)) or indicator.status_text(Status.missing.value)
+                    figure[kind] = {"code": other_code, "value": None, "status": Status.missing.value, "difference": None, "note": why}
                 continue
             other = others.loc[key]
             other_value = None if pd.isna(other["value"]) else float(other["value"])
@@ -55,6 +59,8 @@ def region_profile(store: Store, code: str) -> dict[str, Any]:
             if value is not None and other_value is not None and indicator.kind != "count":
                 difference = round(value - other_value, indicator.decimals)
             figure[kind] = {"code": other_code, "value": other_value, "status": other["status"], "difference": difference}
+            if other["status"] != Status.ok.value:
+                figure[kind]["note"] = indicator.status_text(other["status"])
             if isinstance(other["method"], str):
                 figure[kind]["method"] = other["method"]
         peers = ranks.get((int(row.year), row.group, row.indicator))

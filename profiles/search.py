@@ -6,6 +6,7 @@ import unicodedata
 from typing import Any
 
 from geodata.errors import RequestError
+from geodata.regions import NATIONAL_CODE
 from store import Store
 
 
@@ -24,6 +25,8 @@ def search_regions(store: Store, level: str | None, within: str | None, q: str |
     index = index[index["level"].isin([lvl.value for lvl in levels])]
     if within:
         index = index[index["gemeente_code"] == within]
+    everywhere = store.region_index()
+    gemeenten = dict(zip(everywhere["code"], everywhere["name"]))
     found = []
     for row in index.itertuples(index=False):
         folded = _fold(row.name or "")
@@ -31,7 +34,14 @@ def search_regions(store: Store, level: str | None, within: str | None, q: str |
             continue
         found.append((not folded.startswith(needle), row.level != "gemeente", row.name or "", {
             "code": row.code, "name": row.name, "level": row.level, "gemeente_code": row.gemeente_code,
-            "wijk_code": row.wijk_code, "year": int(row.year),
+            "gemeente_name": gemeenten.get(row.gemeente_code), "wijk_code": row.wijk_code, "year": int(row.year),
+        }))
+    if needle and not level and not within and (needle in "nederland" or needle == "nl00"):
+        # Nederland has no boundaries, but it is what every region is compared with.
+        latest = max(year for years in store.availability.years.values() for year in years)
+        found.append((False, False, "", {
+            "code": NATIONAL_CODE, "name": "Nederland", "level": "land", "gemeente_code": None, "gemeente_name": None,
+            "wijk_code": None, "year": latest,
         }))
     found.sort(key=lambda item: item[:3])
     return [item[3] for item in found]

@@ -23,13 +23,14 @@ from geodata.cells import Status
 from geodata.errors import RequestError, UnknownRegion
 from geodata.params import list_param
 from geodata.regions import NATIONAL_CODE, level_of_code
+from geodata.report import national_notes
 from geodata.selection import DEFAULT_GROUP, parse_selection
 from store import Store
 
 MAX_REGIONS = 100  # a comparison shows 8, a profile 4 (region, wijk, gemeente, Nederland)
 MAX_MAP_INDICATORS = 10
 COLUMNS = [
-    "code", "name", "level", "indicator", "title", "group", "group_title", "year",
+    "code", "name", "level", "gemeente_code", "gemeente_name", "indicator", "title", "group", "group_title", "year",
     "value", "unit", "status", "status_text", "method", "source",
 ]
 
@@ -89,6 +90,8 @@ def figure_table(store: Store, request: TableRequest) -> pd.DataFrame:
     rows = _map_rows(store, request) if request.level else _region_rows(store, request)
     if rows.empty:
         return pd.DataFrame(columns=COLUMNS)
+    names = _names(store)
+    rows["gemeente_name"] = rows["gemeente_code"].map(names)
     catalog = store.catalog
     indicators = {i: catalog.indicators[i] for i in rows["indicator"].unique() if i in catalog.indicators}
     rows = rows[rows["indicator"].isin(indicators)].copy()
@@ -98,8 +101,11 @@ def figure_table(store: Store, request: TableRequest) -> pd.DataFrame:
     rows["unit"] = rows["indicator"].map(lambda i: indicators[i].unit)
     rows["source"] = rows["indicator"].map(lambda i: indicators[i].source)
     rows["group_title"] = rows["group"].map(lambda g: catalog.groups[g].title["nl"] if g in catalog.groups else g)
+    notes = national_notes(store.metadata)  # why a year has no Nederland figures
     rows["status_text"] = [
-        None if ok else indicators[i].status_text(s) for ok, i, s in zip(published, rows["indicator"], rows["status"])
+        None if ok else notes.get(str(y), indicators[i].status_text(s)) if c == NATIONAL_CODE and s == Status.missing.value
+        else indicators[i].status_text(s)
+        for ok, c, i, y, s in zip(published, rows["code"], rows["indicator"], rows["year"], rows["status"])
     ]
     rows["method"] = rows["method"].where(rows["method"].map(lambda m: isinstance(m, str)))
     rows["year"] = rows["year"].astype(int)
@@ -114,12 +120,19 @@ def _region_rows(store: Store, request: TableRequest) -> pd.DataFrame:
         rows = rows[rows["group"].isin(request.groups)]
     if request.years:
         rows = rows[rows["year"].astype(int).isin(request.years)]
+    if request.indicators and request.groups and request.years:
+        # A comparison asks for these exact figures: one it lacks is a row saying so, not a gap.
+        wanted = pd.MultiIndex.from_product(
+            [request.regions, request.indicators, request.groups, request.years], names=["code", "indicator", "group", "year"]
+        )
+        rows = rows.assign(year=rows["year"].astype(int)).set_index(["code", "indicator", "group", "year"])
+        rows = rows.reindex(rows.index.union(wanted)).reset_index()
+        rows["status"] = rows["status"].fillna(Status.missing.value)
     index = store.region_index().set_index("code")
-    rows = rows.assign(
-        name=rows["code"].map(lambda c: "Nederland" if c == NATIONAL_CODE else index["name"].get(c)),
-        level=rows["code"].map(lambda c: "land" if c == NATIONAL_CODE else index["level"].get(c)),
-        order=rows["code"].map({c: n for n, c in enumerate(request.regions)}),
-    )
+    national = pd.DataFrame({"name": ["Nederland"], "level": ["land"], "gemeente_code": [None]}, index=[NATIONAL_CODE])
+    index = pd.concat([index[["name", "level", "gemeente_code"]], national])
+    rows = rows.join(index, on="code").assign(order=rows["code"].map({c: n for n, c in enumerate(request.regions)}))
+    rows.loc[rows["level"] == "gemeente", "gemeente_code"] = rows["code"]
     return rows.sort_values(["order", "indicator", "group", "year"]).drop(columns="order")
 
 
@@ -134,10 +147,16 @@ def _map_rows(store: Store, request: TableRequest) -> pd.DataFrame:
             methods = figures.methods if figures.methods is not None else pd.Series(None, index=figures.values.index)
             parts.append(pd.DataFrame({
                 "code": regions["code"].to_numpy(), "name": regions["name"].to_numpy(), "level": level.value,
+                "gemeente_code": regions["gemeente_code"].to_numpy() if level.value != "gemeente" else regions["code"].to_numpy(),
                 "indicator": indicator, "group": group, "year": year, "value": figures.values.to_numpy(),
                 "status": figures.statuses.to_numpy(), "method": methods.to_numpy(),
             }))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _names(store: Store) -> dict[str, str]:
+    index = store.region_index()
+    return dict(zip(index["code"], index["name"]))
 
 
 def table_json(rows: pd.DataFrame) -> list[dict[str, Any]]:

@@ -26,7 +26,23 @@ def test_comparison_rows_equal_the_cbs_file_in_the_order_asked(client: TestClien
     utrecht = next(r for r in rows if r["code"] == WIJKEN[0])
     assert utrecht["value"] == float(kwb_rows(2024)[WIJKEN[0]]["a_inw"])
     assert utrecht["name"] == "Wijk 01 West" and utrecht["level"] == "wijk" and utrecht["unit"] == "personen"
+    assert (utrecht["gemeente_code"], utrecht["gemeente_name"]) == ("GM0344", "Utrecht")
     assert utrecht["source"].startswith("CBS") and body["attribution"]
+    # Nederland has no 2024 inwoners (not every gemeente is in the demo): a row that says why, not a gap.
+    nederland = rows[-1]
+    assert (nederland["code"], nederland["name"], nederland["value"], nederland["status"]) == ("NL00", "Nederland", None, "missing")
+    assert "niet te berekenen" in nederland["status_text"] and "342 gemeenten van 2024" in nederland["status_text"]
+
+
+def test_nederland_is_found_by_name(client: TestClient) -> None:
+    found = client.get("/regions?q=nederl").json()["regions"]
+    assert found[0] == {
+        "code": "NL00", "name": "Nederland", "level": "land", "gemeente_code": None, "gemeente_name": None,
+        "wijk_code": None, "year": 2024,
+    }
+    assert client.get("/regions?q=nederl&level=gemeente").json()["regions"][0]["code"] != "NL00"
+    zuilen = client.get("/regions?q=zuilen&level=wijk").json()["regions"][0]
+    assert zuilen["gemeente_name"] == "Utrecht"
 
 
 def test_profile_rows_equal_the_region_api(client: TestClient) -> None:

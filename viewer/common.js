@@ -49,12 +49,7 @@
 
   // Beside every figure of a group: a difference between groups is not a difference the group makes.
   const GROUP_NOTE_TEXT = "Verschillen tussen groepen weerspiegelen ook hun samenstelling " +
-    "(leeftijd, inkomen, opleiding) en vragen om interpretatie.";
-
-  // The gemeente a wijk or buurt lies in, from its CBS code (WK0344 01, BU0344 0111 -> GM0344).
-  function gemeenteOf(code) {
-    return /^(WK|BU)\d{4}/.test(code) ? "GM" + code.slice(2, 6) : null;
-  }
+    "(leeftijd, inkomen, opleiding) en vragen om interpretatie: vergelijk een groep met dezelfde groep elders.";
 
   // A region search box as an ARIA combobox (WAI-ARIA 1.2 pattern with a listbox popup): type to
   // search /regions?q=, arrow keys move through the results, Enter picks, Escape closes; a polite
@@ -153,6 +148,6 @@
 
   window.WM = {
     LEVEL_TITLES, LEVEL_PLURALS, SHORT_STATUS, GROUP_NOTE_TEXT,
-    fmt, withUnit, signed, esc, getJSON, figureCell, gemeenteOf, regionSearch,
+    fmt, withUnit, signed, esc, getJSON, figureCell, regionSearch,
   };
 })();

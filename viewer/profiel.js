@@ -7,28 +7,14 @@
 (function () {
   "use strict";
 
-  const { esc, fmt, withUnit, signed, figureCell, getJSON, LEVEL_TITLES, LEVEL_PLURALS, SHORT_STATUS } = window.WM;
+  const { esc, fmt, withUnit, signed, figureCell, getJSON, LEVEL_TITLES, LEVEL_PLURALS, SHORT_STATUS, GROUP_NOTE_TEXT } = window.WM;
   const COMPARE_TITLES = { wijk: "Wijk", gemeente: "Gemeente", nederland: "Nederland" };
-  // As in the viewer: a difference between groups is not a difference the group makes.
-  const GROUP_NOTE = "Verschillen tussen groepen weerspiegelen ook hun samenstelling (leeftijd, inkomen, opleiding) " +
-    "en vragen om interpretatie: vergelijk een groep met dezelfde groep in de gemeente en in Nederland.";
-  const DIMENSION_TITLES = {
-    totaal: "Totaal", geslacht: "Geslacht", leeftijd: "Leeftijd", leeftijd_5jaar: "Leeftijd (5 jaar)",
-    geslacht_leeftijd: "Geslacht en leeftijd", herkomst: "Herkomst", herkomst_geboorteland: "Herkomst en geboorteland",
-    migratieachtergrond: "Migratieachtergrond (tot 2022)", burgerlijke_staat: "Burgerlijke staat", huishoudenstype: "Huishoudenstype",
-    onderwijsniveau: "Onderwijsniveau", woningtype: "Woningtype", woningeigendom: "Woningeigendom", bedrijfssector: "Bedrijfssector",
-    brandstof: "Brandstof", soort_misdrijf: "Soort misdrijf", doodsoorzaak: "Doodsoorzaak", stedelijkheid: "Stedelijkheid",
-    onderwijssoort: "Onderwijssoort", diploma: "Diploma", inkomensbron: "Inkomensbron", positie_in_huishouden: "Positie in het huishouden",
-    sociaaleconomische_categorie: "Sociaaleconomische categorie", aow_leeftijd: "AOW-leeftijd", ao_regeling: "Arbeidsongeschiktheidsregeling",
-    afvalsoort: "Afvalsoort", wegbeheerder: "Wegbeheerder", eigenaar: "Eigenaar",
-  };
-
   function capitalise(text) {
     return text.charAt(0).toUpperCase() + text.slice(1);
   }
 
-  function dimensionTitle(dimension) {
-    return DIMENSION_TITLES[dimension] || capitalise(dimension.replace(/_/g, " "));
+  function dimensionTitle(catalog, dimension) {
+    return (((catalog.dimensions || {})[dimension] || {}).title || {}).nl || capitalise(dimension.replace(/_/g, " "));
   }
 
   function groupTitle(catalog, group) {
@@ -210,7 +196,7 @@
   }
 
   window.WMProfile = {
-    GROUP_NOTE, COMPARE_TITLES, capitalise, dimensionTitle, groupTitle, comparisons, compareName, namedParent, parentsText, notes,
+    COMPARE_TITLES, capitalise, dimensionTitle, groupTitle, comparisons, compareName, namedParent, parentsText, notes,
     themesHtml, definitionHtml, figuresFor, groupsOf, yearsOf, defaultIndicator, csvUrl, mapUrl, diffUnit,
   };
 
@@ -242,7 +228,7 @@
     groups.forEach((g) => { const d = catalog.groups[g].dimension; (byDimension[d] = byDimension[d] || []).push(g); });
     $("group").innerHTML = Object.entries(byDimension).map(([d, gs]) => d === "totaal"
       ? gs.map((g) => `<option value="${esc(g)}">${esc(groupTitle(catalog, g))}</option>`).join("")
-      : `<optgroup label="${esc(dimensionTitle(d))}">${gs.map((g) => `<option value="${esc(g)}">${esc(groupTitle(catalog, g))}</option>`).join("")}</optgroup>`).join("");
+      : `<optgroup label="${esc(dimensionTitle(catalog, d))}">${gs.map((g) => `<option value="${esc(g)}">${esc(groupTitle(catalog, g))}</option>`).join("")}</optgroup>`).join("");
     $("group").value = state.group;
     const years = region.years.slice().reverse();
     const withFigures = yearsOf(region, state.group);
@@ -337,8 +323,8 @@
     const own = (catalog.groups[state.group] || {}).dimension;
     const selectId = `indeling-${figures[0].indicator}`;
     container.innerHTML = (dimensions.length > 1
-      ? `<div class="controls"><label for="${selectId}">Indeling <select id="${selectId}">${dimensions.map((d) => `<option value="${esc(d)}">${esc(dimensionTitle(d))}</option>`).join("")}</select></label></div>`
-      : `<p class="small">Indeling: ${esc(dimensionTitle(dimensions[0]))}</p>`) + '<div class="bars"></div>' + `<p class="group-note">${esc(GROUP_NOTE)}</p>`;
+      ? `<div class="controls"><label for="${selectId}">Indeling <select id="${selectId}">${dimensions.map((d) => `<option value="${esc(d)}">${esc(dimensionTitle(catalog, d))}</option>`).join("")}</select></label></div>`
+      : `<p class="small">Indeling: ${esc(dimensionTitle(catalog, dimensions[0]))}</p>`) + '<div class="bars"></div>' + `<p class="group-note">${esc(GROUP_NOTE_TEXT)}</p>`;
     const draw = (dimension) => {
       const rows = thisYear.filter((f) => catalog.groups[f.group].dimension === dimension).sort((a, b) => order.indexOf(a.group) - order.indexOf(b.group));
       const kinds = ind.kind === "count" ? [] : comparisons(region);
@@ -351,7 +337,7 @@
       const bars = container.querySelector(".bars");
       bars.innerHTML = "";
       WMCharts.groupBars(bars, {
-        title: `${ind.title}, ${dimensionTitle(dimension).toLowerCase()}, ${state.year}`, unit: ind.unit, decimals: ind.decimals || 0,
+        title: `${ind.title}, ${dimensionTitle(catalog, dimension).toLowerCase()}, ${state.year}`, unit: ind.unit, decimals: ind.decimals || 0,
         groups: rows.map((f) => ({ id: f.group, name: groupTitle(catalog, f.group) })), series: shown,
       });
     };
@@ -372,7 +358,7 @@
     const parents = parentsText(region);
     $("subtitle").textContent = `${capitalise(LEVEL_TITLES[region.level] || region.level)} ${region.code}${parents ? " in " + parents : ""}`;
     $("attribution").textContent = region.attribution;
-    $("group-note").textContent = GROUP_NOTE;
+    $("group-note").textContent = GROUP_NOTE_TEXT;
     fillControls();
     $("group").addEventListener("change", () => { state.group = $("group").value; fillControls(); render(); });
     $("year").addEventListener("change", () => { state.year = $("year").value; render(); });

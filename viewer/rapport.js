@@ -87,7 +87,7 @@
     ];
     $("meta").innerHTML = meta.map(([k, v]) => `<dt>${esc(k)}</dt><dd${k === "Datum" ? ` id="date" data-date="${today.toISOString().slice(0, 10)}"` : ""}>${esc(v)}</dd>`).join("");
     if (group !== "totaal") {
-      $("group-note").textContent = P.GROUP_NOTE;
+      $("group-note").textContent = window.WM.GROUP_NOTE_TEXT;
       $("group-note").hidden = false;
     }
     const state = { group, year, indicator };

@@ -5,15 +5,15 @@
 (function () {
   "use strict";
 
-  const { fmt, esc, getJSON, figureCell, withUnit, gemeenteOf, LEVEL_TITLES } = window.WM;
+  const { fmt, esc, getJSON, figureCell, withUnit, LEVEL_TITLES } = window.WM;
   const MAX_REGIONS = 8;
   const MAX_GROUPS = 8;
   const NEDERLAND = "NL00";
   const $ = (id) => document.getElementById(id);
 
   let catalog = null;
-  const gemeenteNames = {};  // GM0344 -> Utrecht
-  const regionInfo = { NL00: { code: NEDERLAND, name: "Nederland", level: "land" } };  // code -> {name, level}
+  // code -> {name, level, gemeente_name}: from the search and from the figures' rows
+  const regionInfo = { NL00: { code: NEDERLAND, name: "Nederland", level: "land" } };
   const state = readState();
   let rows = [];  // the table's rows, one per region and group, in the order chosen
 
@@ -93,8 +93,7 @@
   // ---- chosen regions and groups -------------------------------------------------------
   function regionLabel(code) {
     const info = regionInfo[code] || { name: code };
-    const gm = gemeenteOf(code);
-    const where = gm && gemeenteNames[gm] ? `, ${gemeenteNames[gm]}` : "";
+    const where = info.gemeente_name && info.level !== "gemeente" ? `, ${info.gemeente_name}` : "";
     const level = info.level ? `${LEVEL_TITLES[info.level] || info.level}${where}` : code;
     return { name: info.name || code, detail: level };
   }
@@ -149,27 +148,10 @@
     const params = new URLSearchParams({ regions: state.regions.join(","), indicator: state.indicator, group: state.groups.join(","), year: state.year });
     const body = await getJSON("/figures?" + params.toString());
     $("attribution").textContent = body.attribution || "";
-    body.figures.forEach((f) => { regionInfo[f.code] = Object.assign({}, regionInfo[f.code], { name: f.name, level: f.level }); });
-    // A region without any figure of this indicator and year has no row: say so in its own row.
-    const missing = state.regions.filter((c) => !regionInfo[c] || !regionInfo[c].level);
-    await Promise.all(missing.map(async (code) => {
-      try {
-        const region = await getJSON("/regions/" + encodeURIComponent(code));
-        regionInfo[code] = { code: code, name: region.name, level: region.level };
-      } catch (error) {
-        regionInfo[code] = { code: code, name: code, level: "" };
-      }
-    }));
-    const result = [];
-    state.regions.forEach((code) => state.groups.forEach((group) => {
-      const f = body.figures.find((r) => r.code === code && r.group === group);
-      result.push(f || {
-        code: code, name: regionInfo[code].name, level: regionInfo[code].level, group: group,
-        group_title: catalog.groups[group].title.nl, value: null, status: "missing",
-        note: `Geen cijfer voor dit gebied, deze groep en ${state.year}.`,
-      });
-    }));
-    return result;
+    body.figures.forEach((f) => { regionInfo[f.code] = { code: f.code, name: f.name, level: f.level, gemeente_name: f.gemeente_name }; });
+    // One row per region and group, in the order chosen; the server says why a figure is missing.
+    return state.regions.flatMap((code) => state.groups.map((group) => body.figures.find((r) => r.code === code && r.group === group)))
+      .filter(Boolean);
   }
 
   function profileLink(row) {
@@ -189,8 +171,7 @@
       return;
     }
     body.innerHTML = rows.map((r) => {
-      const gm = gemeenteOf(r.code);
-      const gemeente = r.level === "gemeente" ? "" : gm ? (gemeenteNames[gm] || gm) : "";
+      const gemeente = r.level === "gemeente" ? "" : r.gemeente_name || "";
       return `<tr data-code="${esc(r.code)}" data-group="${esc(r.group)}"${r.value !== null ? ` data-value="${r.value}"` : ""}>` +
         `<th scope="row">${profileLink(r)}</th><td class="col-level">${esc(LEVEL_TITLES[r.level] || r.level)}</td><td>${esc(gemeente)}</td>` +
         `<td>${esc(groupTitle[r.group] ? groupTitle[r.group].title.nl : r.group)}</td>` +
@@ -200,8 +181,7 @@
 
   function rowLabel(row) {
     const { name } = regionLabel(row.code);
-    const gm = gemeenteOf(row.code);
-    const where = gm && gemeenteNames[gm] && gemeenteNames[gm] !== name ? ` (${gemeenteNames[gm]})` : "";
+    const where = row.gemeente_name && row.gemeente_name !== name ? ` (${row.gemeente_name})` : "";
     return name + where + (state.groups.length > 1 ? " – " + row.group_title : "");
   }
 
@@ -297,14 +277,11 @@
 
   // ---- start ---------------------------------------------------------------------------
   async function start() {
-    const [cat, gemeenten] = await Promise.all([getJSON("/catalog"), getJSON("/regions?level=gemeente&limit=1000")]);
-    catalog = cat;
-    gemeenten.regions.forEach((g) => { gemeenteNames[g.code] = g.name; regionInfo[g.code] = g; });
+    catalog = await getJSON("/catalog");
     window.WM.regionSearch({
       input: $("search"), list: $("search-results"), status: $("search-status"), onPick: addRegion,
       describe: (r) => {
-        const gm = r.gemeente_code || gemeenteOf(r.code);
-        return `${r.name} – ${LEVEL_TITLES[r.level] || r.level}${gm && r.level !== "gemeente" ? " in " + (gemeenteNames[gm] || gm) : ""} (${r.code})`;
+        return `${r.name} – ${LEVEL_TITLES[r.level] || r.level}${r.gemeente_name && r.level !== "gemeente" ? " in " + r.gemeente_name : ""} (${r.code})`;
       },
     });
     $("add-nl").addEventListener("click", () => addRegion(regionInfo[NEDERLAND]));

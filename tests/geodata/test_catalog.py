@@ -26,6 +26,7 @@ def test_builtin_catalog_describes_every_indicator() -> None:
     groups = set(catalog.indicator("inwoners").groups)
     assert {"totaal", "herkomst_nederland", "herkomst_europa", "herkomst_buiten_europa", "leeftijd_65_plus"} <= groups
     assert {"migratie_westers", "migratie_niet_westers"} <= set(catalog.indicator("aandeel_inwoners").groups)
+    assert {g.dimension for g in catalog.groups.values()} <= set(catalog.dimensions), "every dimension has a Dutch title"
 
 
 def test_unknown_indicator_names_the_known_ones() -> None:
