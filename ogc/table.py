@@ -105,14 +105,24 @@ class FeatureTables:
     def __init__(self, keep: int = 4) -> None:
         self.keep = keep
         self._tables: OrderedDict[tuple[str, Level, int], FeatureTable] = OrderedDict()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the two dicts, never held while a table is made
+        self._making: dict[tuple[str, Level, int], threading.Lock] = {}
 
     def get(self, store: Store, level: Level, year: int) -> FeatureTable:
         key = (store.version, level, year)
         with self._lock:
-            if key not in self._tables:
-                self._tables[key] = FeatureTable(store, level, year)
+            if key in self._tables:
+                self._tables.move_to_end(key)
+                return self._tables[key]
+            making = self._making.setdefault(key, threading.Lock())
+        with making:  # a second request for the same table waits for the first; other tables are not held up
+            with self._lock:
+                if key in self._tables:
+                    return self._tables[key]
+            table = FeatureTable(store, level, year)
+            with self._lock:
+                self._tables[key] = table
+                self._making.pop(key, None)
                 while len(self._tables) > self.keep:
                     self._tables.popitem(last=False)
-            self._tables.move_to_end(key)
-            return self._tables[key]
+        return table
