@@ -31,7 +31,7 @@ from ogc.table import FeatureTable, FeatureTables
 from settings import Settings
 from store import Store
 from web.holder import DatasetHolder
-from web.http import public_base_url
+from web.http import accepts_gzip, gzip_bytes, public_base_url
 
 
 def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
@@ -76,7 +76,7 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         query = parse_items_query(table, cid, params)
         here = f"{api_base(request)}/collections/{cid}/items"
         body = await run_in_threadpool(items_json, table, query, params, here, datetime.now(UTC))
-        return geojson(body, query.crs)
+        return await run_in_threadpool(geojson, request, body, query.crs)
 
     async def item(request: Request) -> Response:
         store = holder.current().store
@@ -87,7 +87,7 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         body = feature_json(table, code, crs, f"{api_base(request)}/collections/{cid}/items/{code}")
         if body is None:
             raise UnknownRegion("featureId", f"no region {code!r} in collection {cid}")
-        return geojson(body, crs)
+        return geojson(request, body, crs)
 
     return [
         Route("/ogc", landing),
@@ -109,7 +109,9 @@ def item_crs(params: Mapping[str, str]) -> str:
     return crs_param(params, "crs")
 
 
-def geojson(body: str, crs: str) -> Response:
-    return Response(body, media_type=GEOJSON, headers=content_crs(crs))
-
-
+def geojson(request: Request, body: str, crs: str) -> Response:
+    """Features with their Content-Crs; gzip when accepted (a page of national wijken is megabytes of coordinates)."""
+    headers = {**content_crs(crs), "Vary": "Accept-Encoding"}
+    if accepts_gzip(request):
+        return Response(gzip_bytes(body.encode()), media_type=GEOJSON, headers={**headers, "Content-Encoding": "gzip"})
+    return Response(body, media_type=GEOJSON, headers=headers)

@@ -14,8 +14,10 @@ from starlette.testclient import TestClient
 
 from geodata.regions import Level
 from ogc.crs import CRS84, RD_NEW
+from settings import Settings
 from store import Store
 from tests.conftest import error_of, kwb_rows
+from web.app import create_app
 
 ITEMS = "/ogc/collections/{}/items"
 
@@ -115,6 +117,7 @@ def test_crs_rd_new_gives_the_stores_coordinates(client: TestClient, demo_store:
     response = client.get(ITEMS.format("buurt_2023") + f"?limit=1000&crs={quote(RD_NEW)}")
     assert response.headers["content-crs"] == f"<{RD_NEW}>"
     assert response.headers["content-type"] == "application/geo+json"
+    assert response.headers["content-encoding"] == "gzip"  # the test client accepts it, as QGIS and GDAL do
     codes, geometry = regions_in(demo_store, 2023, RD_NEW)
     features = response.json()["features"]
     assert [f["id"] for f in features] == codes
@@ -178,3 +181,15 @@ def test_datetime_selects_the_collections_year(client: TestClient) -> None:
 )
 def test_bad_requests_name_the_parameter(client: TestClient, url: str, status: int, parameter: str) -> None:
     assert error_of(client, url) == (status, parameter)
+
+
+def test_links_use_the_configured_public_url(demo_build: tuple, demo_store: Store) -> None:
+    settings = Settings(dataset=demo_build[0], reload_check_seconds=-1, public_url="https://kaart.example.nl/wijkmonitor/")
+    behind_proxy = TestClient(create_app(settings, demo_store))  # no lifespan: no analysis workers needed
+    api = "https://kaart.example.nl/wijkmonitor/ogc"
+    assert {link["href"] for link in behind_proxy.get("/ogc").json()["links"]} == {
+        api, f"{api}/api", f"{api}/conformance", f"{api}/collections"}
+    assert behind_proxy.get("/ogc/api").json()["servers"] == [{"url": api}]
+    page = behind_proxy.get(ITEMS.format("buurt_2023") + "?limit=50").json()
+    assert next(link["href"] for link in page["links"] if link["rel"] == "next") == (
+        f"{api}/collections/buurt_2023/items?limit=50&offset=50")
