@@ -1,7 +1,9 @@
 #!/bin/sh
 # Debian packages beyond Python and npm, by group: `test` (the default) for the test suite
-# (Chromium for the browser test), `bench` for `make load` (wrk, its HTTP load generator).
-# Usage: sh scripts/system-packages.sh [test|bench ...]
+# (Chromium for the browser test), `qgis` for the OGC API Features test with headless QGIS
+# (python3-qgis for Debian's /usr/bin/python3, qgis-providers for its OAPIF provider), `bench`
+# for `make load` (wrk, its HTTP load generator).
+# Usage: sh scripts/system-packages.sh [test|qgis|bench ...]
 # Idempotent: installs only what is missing (apt-get update only then).
 set -eu
 [ $# -eq 0 ] && set -- test
@@ -9,8 +11,9 @@ PACKAGES=""
 for group in "$@"; do
   case "$group" in
     test) PACKAGES="$PACKAGES chromium fonts-dejavu-core" ;;
+    qgis) PACKAGES="$PACKAGES python3-qgis qgis-providers" ;;
     bench) PACKAGES="$PACKAGES wrk" ;;
-    *) echo "unknown package group: $group (test, bench)" >&2; exit 2 ;;
+    *) echo "unknown package group: $group (test, qgis, bench)" >&2; exit 2 ;;
   esac
 done
 missing=""

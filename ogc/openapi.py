@@ -1,0 +1,151 @@
+"""The OpenAPI 3.0 document of /ogc (conformance class oas30): what QGIS reads its paging limits
+from, and what the schemathesis tests check every response against."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ogc.collections import GEOJSON, JSON, SCHEMA
+from ogc.crs import CRS84, SUPPORTED
+from ogc.features import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
+
+REF = "#/components/schemas/"
+
+
+def _query(name: str, schema: dict[str, Any], description: str, explode: bool = False) -> dict[str, Any]:
+    # style form + explode false is how OGC API Features writes its parameters (and what QGIS reads)
+    return {"name": name, "in": "query", "required": False, "style": "form", "explode": explode,
+            "schema": schema, "description": description}
+
+
+def _response(description: str, media_type: str, schema: str) -> dict[str, Any]:
+    return {"description": description, "content": {media_type: {"schema": {"$ref": REF + schema}}}}
+
+
+ERRORS = {
+    "400": _response("Een parameter is ongeldig; `parameter` noemt welke", JSON, "Error"),
+    "404": _response("Onbekende collectie of feature", JSON, "Error"),
+}
+
+
+def _get(summary: str, ok: dict[str, Any], parameters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    operation: dict[str, Any] = {"summary": summary, "responses": {"200": ok, **ERRORS}}
+    if parameters:
+        operation["parameters"] = parameters
+    return {"get": operation}
+
+
+def openapi(title: str, base: str, collection_ids: list[str]) -> dict[str, Any]:
+    """`base` is the API's root URL (ending in /ogc); paths are relative to it."""
+    collection_id = {"name": "collectionId", "in": "path", "required": True,
+                     "schema": {"type": "string", "enum": collection_ids}, "description": "niveau_jaar, bv. buurt_2024"}
+    feature_id = {"name": "featureId", "in": "path", "required": True, "schema": {"type": "string"},
+                  "description": "CBS-code van het gebied, bv. BU03440111"}
+    crs = {"$ref": "#/components/parameters/crs"}
+    region_filters = [
+        _query(name, {"type": "string"}, f"alleen features met deze {name} (gelijkheid)")
+        for name in ("code", "name", "gemeente_code", "wijk_code")
+    ]
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": f"{title}: OGC API Features",
+            "version": "1.0.0",
+            "description": "Collecties per niveau (gemeente, wijk, buurt) en jaar. Elke feature heeft per indicator en "
+            "groep `<indicator>__<groep>` (de waarde, null als die niet gepubliceerd is) en "
+            "`<indicator>__<groep>__status` (waarom er geen waarde is, anders null). Elke eigenschap uit "
+            "/collections/{collectionId}/queryables kan als parameter dienen: gelijkheid, bv. "
+            "`?bijstand_per_1000__totaal__status=withheld`.",
+        },
+        "servers": [{"url": base}],
+        "paths": {
+            "/": _get("Startpagina", _response("Links naar API, conformiteit en collecties", JSON, "LandingPage")),
+            "/api": _get("Deze API-beschrijving", {"description": "OpenAPI 3.0",
+                                                 "content": {"application/vnd.oai.openapi+json;version=3.0": {"schema": {"type": "object"}}}}),
+            "/conformance": _get("Conformiteitsklassen", _response("De klassen", JSON, "Conformance")),
+            "/collections": _get("De collecties", _response("Alle collecties", JSON, "Collections")),
+            "/collections/{collectionId}": _get("Een collectie", _response("De collectie", JSON, "Collection"), [collection_id]),
+            "/collections/{collectionId}/queryables": _get(
+                "Eigenschappen om op te filteren", _response("JSON Schema", SCHEMA, "Queryables"), [collection_id]),
+            "/collections/{collectionId}/items": _get(
+                "Features van een collectie",
+                _with_crs_header(_response("Een pagina features", GEOJSON, "FeatureCollection")),
+                [collection_id, {"$ref": "#/components/parameters/limit"}, {"$ref": "#/components/parameters/offset"},
+                 {"$ref": "#/components/parameters/bbox"}, {"$ref": "#/components/parameters/bbox-crs"}, crs,
+                 {"$ref": "#/components/parameters/datetime"}, *region_filters],
+            ),
+            "/collections/{collectionId}/items/{featureId}": _get(
+                "Een feature", _with_crs_header(_response("De feature", GEOJSON, "Feature")), [collection_id, feature_id, crs]),
+        },
+        "components": {"parameters": PARAMETERS, "schemas": SCHEMAS},
+    }
+
+
+def _with_crs_header(response: dict[str, Any]) -> dict[str, Any]:
+    response["headers"] = {"Content-Crs": {"description": "CRS van de coördinaten, als <URI>", "schema": {"type": "string"}}}
+    return response
+
+
+CRS_SCHEMA = {"type": "string", "enum": list(SUPPORTED), "default": CRS84}
+PARAMETERS: dict[str, Any] = {
+    # QGIS 3.22 takes its page size from limit's default and maximum here
+    "limit": _query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+                    "features per pagina"),
+    "offset": _query("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+                     "features overslaan (de next-link zet dit)"),
+    "bbox": _query("bbox", {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+                   "minx,miny,maxx,maxy in bbox-crs (standaard CRS84: lengte, breedte); features die hem snijden"),
+    "bbox-crs": _query("bbox-crs", CRS_SCHEMA, "CRS van bbox"),
+    "crs": _query("crs", CRS_SCHEMA, "CRS van de geometrie in het antwoord"),
+    "datetime": _query("datetime", {"type": "string"},
+                       "RFC 3339-tijdstip of -interval; features gelden het hele jaar van hun collectie"),
+}
+
+LINK = {"type": "object", "required": ["href", "rel"],
+        "properties": {"href": {"type": "string"}, "rel": {"type": "string"}, "type": {"type": "string"},
+                       "title": {"type": "string"}}}
+LINKS = {"type": "array", "items": {"$ref": REF + "Link"}}
+GEOMETRY = {"type": "object", "required": ["type", "coordinates"], "nullable": True,
+            "properties": {"type": {"type": "string", "enum": ["Polygon", "MultiPolygon"]},
+                           "coordinates": {"type": "array"}}}
+SCHEMAS: dict[str, Any] = {
+    "Link": LINK,
+    "Error": {"type": "object", "required": ["error", "detail"],
+              "properties": {"error": {"type": "string"}, "parameter": {"type": "string"}, "detail": {}}},
+    "LandingPage": {"type": "object", "required": ["links"],
+                    "properties": {"title": {"type": "string"}, "description": {"type": "string"}, "links": LINKS}},
+    "Conformance": {"type": "object", "required": ["conformsTo"],
+                    "properties": {"conformsTo": {"type": "array", "items": {"type": "string"}}}},
+    "Collection": {
+        "type": "object", "required": ["id", "links"],
+        "properties": {
+            "id": {"type": "string"}, "title": {"type": "string"}, "description": {"type": "string"},
+            "itemType": {"type": "string"}, "links": LINKS,
+            "extent": {"type": "object", "properties": {
+                "spatial": {"type": "object", "properties": {
+                    "bbox": {"type": "array", "items": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}}},
+                    "crs": {"type": "string"}}},
+                "temporal": {"type": "object", "properties": {
+                    "interval": {"type": "array", "items": {"type": "array", "minItems": 2, "maxItems": 2,
+                                                            "items": {"type": "string", "format": "date-time", "nullable": True}}},
+                    "trs": {"type": "string"}}}}},
+            "crs": {"type": "array", "items": {"type": "string"}}, "storageCrs": {"type": "string"},
+        },
+    },
+    "Collections": {"type": "object", "required": ["links", "collections"],
+                    "properties": {"links": LINKS, "collections": {"type": "array", "items": {"$ref": REF + "Collection"}}}},
+    "Queryables": {"type": "object", "required": ["type", "properties"],
+                   "properties": {"type": {"type": "string"}, "properties": {"type": "object"}}},
+    "Feature": {
+        "type": "object", "required": ["type", "geometry", "properties"],
+        "properties": {"type": {"type": "string", "enum": ["Feature"]}, "id": {"type": "string"},
+                       "geometry": GEOMETRY, "properties": {"type": "object", "nullable": True}, "links": LINKS},
+    },
+    "FeatureCollection": {
+        "type": "object", "required": ["type", "features"],
+        "properties": {"type": {"type": "string", "enum": ["FeatureCollection"]},
+                       "features": {"type": "array", "items": {"$ref": REF + "Feature"}}, "links": LINKS,
+                       "numberMatched": {"type": "integer", "minimum": 0}, "numberReturned": {"type": "integer", "minimum": 0},
+                       "timeStamp": {"type": "string", "format": "date-time"}},
+    },
+}
