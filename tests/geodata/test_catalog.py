@@ -5,6 +5,16 @@ import pytest
 from geodata.catalog import DEFAULT_CATALOG, load_catalog
 from geodata.errors import InputError, UnknownIndicator
 
+
+def builtin_with(folder: Path, old: str, new: str) -> Path:
+    """The built-in catalog with one passage (found exactly once) replaced, written into folder."""
+    text = DEFAULT_CATALOG.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    path = folder / "catalog.toml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
+
+
 THEMES = {"zorg en welzijn", "demografie", "onderwijs", "arbeid en inkomen", "wonen en leefomgeving", "veiligheid"}
 
 
@@ -53,10 +63,7 @@ def test_bad_catalog_names_file_and_entry(tmp_path: Path) -> None:
     ],
 )
 def test_a_break_must_name_known_dimensions_and_region_facts(tmp_path: Path, old: str, new: str, named: str) -> None:
-    text = DEFAULT_CATALOG.read_text(encoding="utf-8")
-    assert text.count(old) == 1
-    path = tmp_path / "catalog.toml"
-    path.write_text(text.replace(old, new), encoding="utf-8")
+    path = builtin_with(tmp_path, old, new)
     with pytest.raises(InputError) as err:
         load_catalog(path)
     message = str(err.value)
@@ -89,10 +96,7 @@ def test_counts_name_the_rate_they_are_compared_as() -> None:
     ],
 )
 def test_a_bad_compare_names_the_entry(tmp_path: Path, old: str, new: str, why: str) -> None:
-    text = DEFAULT_CATALOG.read_text(encoding="utf-8")
-    assert text.count(old) == 1
-    path = tmp_path / "catalog.toml"
-    path.write_text(text.replace(old, new), encoding="utf-8")
+    path = builtin_with(tmp_path, old, new)
     with pytest.raises(InputError, match=why) as err:
         load_catalog(path)
     assert str(path) in str(err.value) and "indicators." in str(err.value)
