@@ -19,11 +19,11 @@ from analysis.workers import AnalysisWorkers
 from geodata.errors import RequestError
 from settings import Settings
 from store import Store
-from web import analysis, health, ogc, regions, styles, tiles, viewer
+from web import analysis, health, maps, ogc, regions, styles, tiles, viewer
 from web.holder import DatasetHolder
 from web.http import SecurityHeaders, error_response
 
-ROUTE_GROUPS = (viewer, health, tiles, styles, regions, analysis, ogc)
+ROUTE_GROUPS = (viewer, health, tiles, styles, regions, maps, analysis, ogc)
 
 
 def create_app(settings: Settings, store: Store | None = None) -> Starlette:

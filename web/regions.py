@@ -1,5 +1,5 @@
 """Regions and their figures: /regions/{code} (a profile), /regions?q= (search), /figures (the rows of
-a map, profile or comparison, as JSON or CSV) and /regions/{code}/map.svg (a static map for reports)."""
+a map, profile or comparison, as JSON or CSV) and /regions/{code}/map.svg|png (a static map for reports)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from profiles.search import search_regions
 from profiles.table import figure_table, parse_table_request, table_csv, table_json
 from settings import Settings
 from styles.request import parse_thematic_request
-from styles.static_map import region_map_svg
+from styles.static_map import DEFAULT_WIDTH, MAX_WIDTH, MIN_WIDTH, region_map_png, region_map_svg
 from web.holder import DatasetHolder
 from web.http import public_base_url
 
@@ -78,12 +78,18 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         indicator = request.query_params.get("indicator")
         if not indicator:
             raise RequestError("indicator", "a map needs indicator=<id>")
+        png = request.url.path.endswith(".png")
+        if png:
+            width = bounded_int_param(request.query_params, "width", MIN_WIDTH, DEFAULT_WIDTH, MAX_WIDTH, "width (pixels)")
         params = dict(request.query_params)
         params["level"] = level.value
         if level is not Level.gemeente:
             params["within"] = str(history.sort_values("year")["gemeente_code"].iloc[-1])
         selection = parse_figure(store.availability, store.catalog, indicator, params)
         chosen = await run_in_threadpool(served.thematic, parse_thematic_request(store.catalog, selection, params))
+        if png:
+            image = await run_in_threadpool(region_map_png, store, chosen, code, width)
+            return Response(image, media_type="image/png", headers={"Cache-Control": "no-cache"})
         svg = await run_in_threadpool(region_map_svg, store, chosen, code)
         return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-cache"})
 
@@ -91,6 +97,7 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         Route("/regions", regions),
         Route("/regions/{code}", region),
         Route("/regions/{code}/map.svg", region_map),
+        Route("/regions/{code}/map.png", region_map),
         Route("/figures", figures),
         Route("/figures.csv", figures),
     ]
