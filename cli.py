@@ -1,12 +1,13 @@
-"""wijkmonitor command line: build a dataset, serve it."""
+"""wijkmonitor command line: build a dataset, serve it, export it."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
-from geodata.errors import WijkmonitorError
+from geodata.errors import RequestError, WijkmonitorError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,13 +47,41 @@ def main(argv: list[str] | None = None) -> int:
     styles.add_argument("-o", "--output", type=Path, default=Path("styles/ready"), help="folder (default: %(default)s)")
     styles.add_argument("--base-url", default="http://127.0.0.1:8000", help="server address the styles point at (default: %(default)s)")
 
+    export = sub.add_parser(
+        "export",
+        help="export a level's tiles (PMTiles, MBTiles) or figures (GeoPackage, CSV) to a file",
+        description=(
+            "Export one level and year with the figures the server serves (suppression included: a withheld or "
+            "protected figure has no value, only its status). pmtiles/mbtiles: the vector tiles of the zoom range, "
+            "byte for byte the server's, gzip-compressed, with TileJSON metadata and vector_layers (static hosting, "
+            "QGIS). gpkg: the regions in RD New (EPSG:28992) with <indicator>__<group> and "
+            "<indicator>__<group>__status columns, as /ogc. csv: the rows of /figures.csv. The output is written "
+            "only when the export succeeds."
+        ),
+    )
+    export.add_argument("dataset", type=Path, help="dataset .gpkg")
+    export.add_argument("--level", required=True, help="gemeente, wijk or buurt")
+    export.add_argument("--year", help="year (default: the latest with boundaries)")
+    export.add_argument("--indicators", help="comma-separated indicator ids (default: all with figures)")
+    export.add_argument("--group", help="comma-separated population groups (default: totaal)")
+    export.add_argument("--minzoom", type=int, default=0, help="tiles: lowest zoom (default: %(default)s)")
+    export.add_argument("--maxzoom", type=int, default=14, help="tiles: highest zoom (default: %(default)s)")
+    export.add_argument("--format", choices=["pmtiles", "mbtiles", "gpkg", "csv"], help="default: from the output's suffix")
+    export.add_argument("-o", "--output", type=Path, required=True, help="file to write (.pmtiles, .mbtiles, .gpkg, .csv)")
+
     args = parser.parse_args(argv)
     try:
         if args.command == "build":
             return _build(args)
         if args.command == "styles":
             return _styles(args)
+        if args.command == "export":
+            return _export(args)
         return _serve(args)
+    except RequestError as exc:
+        # A bad argument: the parameter at fault by its option name, exit code 2 like argparse's usage errors.
+        print(f"wijkmonitor {args.command}: error: {OPTION.get(exc.parameter, '--' + exc.parameter)}: {exc.message}", file=sys.stderr)
+        return 2
     except WijkmonitorError as exc:
         print(f"wijkmonitor {args.command}: error: {exc}", file=sys.stderr)
         return 1
@@ -86,6 +115,50 @@ def _styles(args: argparse.Namespace) -> int:
     written = write_ready_made_styles(open_store(args.dataset), args.output, args.base_url.rstrip("/"), settings.max_zoom)
     print(f"wrote {len(written)} style files to {args.output}")
     return 0
+
+
+OPTION = {"output": "-o/--output", "indicators": "--indicators", "indicator": "--indicators"}
+
+
+def _export(args: argparse.Namespace) -> int:
+    from exports.export import parse_export_request, run_export
+    from settings import Settings
+    from store import open_store
+    from tiles.region_tiles import RegionTiles
+
+    settings = Settings.from_env()
+    store = open_store(args.dataset)
+    params = {name: value for name in ("year", "group", "indicators") if (value := getattr(args, name)) is not None}
+    request = parse_export_request(
+        store, args.level, params, args.output, args.format, args.minzoom, args.maxzoom, settings.max_zoom
+    )
+    started = time.monotonic()
+    tiles = RegionTiles(store, settings.tile_extent, settings.tile_buffer)  # the server's tile settings
+    result = run_export(store, tiles, request, TextProgress())
+    seconds = time.monotonic() - started
+    size = result.output.stat().st_size
+    print(f"wrote {result.output}: {result.items:,} {result.what}, {size:,} bytes, {seconds:.1f} s")
+    return 0
+
+
+class TextProgress:
+    """Tiles done on stderr: rewritten in place on a terminal, a line per tenth of the work otherwise."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.terminal = sys.stderr.isatty()
+        self.shown = -1
+
+    def __call__(self, done: int, total: int, z: int) -> None:
+        tenth = done * 10 // total
+        if not self.terminal and tenth == self.shown:
+            return
+        if self.terminal and done % 50 and done != total:
+            return
+        self.shown = tenth
+        rate = done / max(time.monotonic() - self.started, 1e-9)
+        line = f"tiles {done:,}/{total:,} ({done * 100 // total} %), z{z}, {rate:,.0f}/s"
+        print(f"\r{line}" if self.terminal else line, end="\n" if not self.terminal or done == total else "", file=sys.stderr, flush=True)
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -1,1 +1,1 @@
-"""Exports of a built dataset: archives, tables and rasters."""
+"""Exports of a built dataset: tile archives (PMTiles, MBTiles), tables (GeoPackage, CSV) and rasters (GeoTIFF)."""

@@ -1,0 +1,75 @@
+"""The figures of a selection as tables: a GeoPackage of the regions with a column per figure, or CSV rows.
+
+Both carry what the server serves. The GeoPackage has /ogc's properties (ogc.table): `<indicator>__<group>`
+holds a published value only, `<indicator>__<group>__status` says why a figure is not published, as in the
+tiles. The CSV is /figures.csv's table for the same level, year, indicators and groups.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geodata.selection import Selection
+from ogc.crs import DECIMALS, RD_NEW
+from ogc.table import PARENTS, FigureColumn, figure_columns, rounded
+from profiles.table import TableRequest, figure_table, table_csv
+from store import Store
+
+GPKG_CRS = "EPSG:28992"  # RD New: the store's own coordinates
+
+
+def region_figures(store: Store, selection: Selection) -> gpd.GeoDataFrame:
+    """One row per region of the level and year, with the figures of the selection as columns."""
+    level, year = selection.level, selection.year
+    regions = store.regions(level, year)
+    columns: dict[str, object] = {"code": regions["code"].to_numpy(dtype=object), "name": regions["name"].to_numpy(dtype=object)}
+    for parent in PARENTS[level]:
+        columns[parent] = regions[parent].astype(object).where(regions[parent].notna(), None).to_numpy()
+    columns["year"] = np.full(len(regions), year, dtype=np.int64)
+    for group in selection.groups:
+        for indicator in selection.indicators:
+            column = FigureColumn(indicator, group, breaks=False)
+            values, statuses = figure_columns(store, level, year, group, indicator)
+            columns[column.value] = typed(values)
+            columns[column.status] = statuses
+            breaks = store.figure_breaks(level, year, group, indicator)
+            if breaks is not None:
+                columns[f"{column.value}__breuk"] = breaks
+    geometry = rounded(np.asarray(regions.geometry.array), DECIMALS[RD_NEW])  # as /ogc serves RD New
+    return gpd.GeoDataFrame(columns, geometry=geometry, crs=GPKG_CRS)
+
+
+def typed(values: np.ndarray) -> pd.Series:
+    """A value column with one field type: integers when every published value is whole (counts), else reals;
+    an unpublished figure is NULL."""
+    present = [v for v in values if v is not None]
+    if present and all(isinstance(v, int) for v in present):
+        return pd.Series(values, dtype="Int64")
+    return pd.Series(values, dtype="Float64")
+
+
+def write_geopackage(path: Path, store: Store, selection: Selection) -> int:
+    """One layer named after the level and year (`wijk_2024`, like the /ogc collection); returns the row count."""
+    frame = region_figures(store, selection)
+    frame.to_file(path, driver="GPKG", layer=f"{selection.level.value}_{selection.year}", engine="pyogrio")
+    return len(frame)
+
+
+def figures_csv(store: Store, selection: Selection) -> tuple[str, int]:
+    """/figures.csv?level=...&year=...&indicator=...&group=... for the selection, byte for byte (BOM included),
+    and its number of rows. The server caps a map table at 10 indicators to bound a request; an export may hold
+    them all."""
+    request = TableRequest((), selection.indicators, selection.groups, (selection.year,), selection.level.value)
+    rows = figure_table(store, request)
+    return "\ufeff" + table_csv(rows), len(rows)
+
+
+def write_csv(path: Path, store: Store, selection: Selection) -> int:
+    """Returns the number of rows (figures) written."""
+    text, rows = figures_csv(store, selection)
+    path.write_bytes(text.encode("utf-8"))  # bytes: no newline translation, the rows end in CRLF already
+    return rows
