@@ -49,14 +49,15 @@ def main(argv: list[str] | None = None) -> int:
 
     export = sub.add_parser(
         "export",
-        help="export a level's tiles (PMTiles, MBTiles) or figures (GeoPackage, CSV) to a file",
+        help="export a level's tiles (PMTiles, MBTiles), figures (GeoPackage, CSV) or one figure as a raster (GeoTIFF)",
         description=(
             "Export one level and year with the figures the server serves (suppression included: a withheld or "
             "protected figure has no value, only its status). pmtiles/mbtiles: the vector tiles of the zoom range, "
             "byte for byte the server's, gzip-compressed, with TileJSON metadata and vector_layers (static hosting, "
             "QGIS). gpkg: the regions in RD New (EPSG:28992) with <indicator>__<group> and "
-            "<indicator>__<group>__status columns, as /ogc. csv: the rows of /figures.csv. The output is written "
-            "only when the export succeeds."
+            "<indicator>__<group>__status columns, as /ogc. csv: the rows of /figures.csv. geotiff: one indicator "
+            "and group on an RD New grid of --resolution metres, nodata where no figure is published, with the "
+            "definition and source as tags. The output is written only when the export succeeds."
         ),
     )
     export.add_argument("dataset", type=Path, help="dataset .gpkg")
@@ -66,8 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     export.add_argument("--group", help="comma-separated population groups (default: totaal)")
     export.add_argument("--minzoom", type=int, default=0, help="tiles: lowest zoom (default: %(default)s)")
     export.add_argument("--maxzoom", type=int, default=14, help="tiles: highest zoom (default: %(default)s)")
-    export.add_argument("--format", choices=["pmtiles", "mbtiles", "gpkg", "csv"], help="default: from the output's suffix")
-    export.add_argument("-o", "--output", type=Path, required=True, help="file to write (.pmtiles, .mbtiles, .gpkg, .csv)")
+    export.add_argument("--resolution", type=int, default=100, help="geotiff: cell size in metres, 25 or 100 (default: %(default)s)")
+    export.add_argument(
+        "--format", choices=["pmtiles", "mbtiles", "gpkg", "csv", "geotiff"], help="default: from the output's suffix"
+    )
+    export.add_argument("-o", "--output", type=Path, required=True, help="file to write (.pmtiles, .mbtiles, .gpkg, .csv, .tif)")
 
     args = parser.parse_args(argv)
     try:
@@ -130,7 +134,7 @@ def _export(args: argparse.Namespace) -> int:
     store = open_store(args.dataset)
     params = {name: value for name in ("year", "group", "indicators") if (value := getattr(args, name)) is not None}
     request = parse_export_request(
-        store, args.level, params, args.output, args.format, args.minzoom, args.maxzoom, settings.max_zoom
+        store, args.level, params, args.output, args.format, args.minzoom, args.maxzoom, settings.max_zoom, args.resolution
     )
     started = time.monotonic()
     tiles = RegionTiles(store, settings.tile_extent, settings.tile_buffer)  # the server's tile settings

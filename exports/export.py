@@ -9,14 +9,16 @@ from pathlib import Path
 from exports.mbtiles import write_mbtiles
 from exports.output import replacing
 from exports.pmtiles import write_pmtiles
+from exports.raster import RESOLUTIONS, write_geotiff
 from exports.tables import write_csv, write_geopackage
 from exports.tileset import Progress, archive_metadata, rendered, tile_addresses
+from geodata.cells import Status
 from geodata.errors import RequestError
 from geodata.selection import Selection, parse_selection
 from store import Store
 from tiles.region_tiles import RegionTiles
 
-FORMATS = {".pmtiles": "pmtiles", ".mbtiles": "mbtiles", ".gpkg": "gpkg", ".csv": "csv"}
+FORMATS = {".pmtiles": "pmtiles", ".mbtiles": "mbtiles", ".gpkg": "gpkg", ".csv": "csv", ".tif": "geotiff", ".tiff": "geotiff"}
 TILE_FORMATS = ("pmtiles", "mbtiles")
 
 
@@ -27,6 +29,7 @@ class ExportRequest:
     output: Path
     minzoom: int
     maxzoom: int
+    resolution: int = 100  # geotiff: metres a cell
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ def parse_export_request(
     minzoom: int,
     maxzoom: int,
     max_zoom: int,
+    resolution: int = 100,
 ) -> ExportRequest:
     """The selection as the tiles parse it (`year`, `group`, `indicators`), the format (given, or from the
     output's suffix) and the zoom range (within the server's 0..max_zoom)."""
@@ -62,7 +66,12 @@ def parse_export_request(
         raise RequestError("minzoom", f"minzoom must be between 0 and {max_zoom}, not {minzoom}")
     if not minzoom <= maxzoom <= max_zoom:
         raise RequestError("maxzoom", f"maxzoom must be between minzoom ({minzoom}) and {max_zoom}, not {maxzoom}")
-    return ExportRequest(selection, chosen, output, minzoom, maxzoom)
+    if chosen == "geotiff":
+        if len(selection.indicators) != 1 or len(selection.groups) != 1:
+            raise RequestError("indicators", "a GeoTIFF holds one figure: give one indicator (--indicators) and one --group")
+        if resolution not in RESOLUTIONS:
+            raise RequestError("resolution", f"resolution must be {' or '.join(map(str, RESOLUTIONS))} metres, not {resolution}")
+    return ExportRequest(selection, chosen, output, minzoom, maxzoom, resolution)
 
 
 def run_export(store: Store, tiles: RegionTiles, request: ExportRequest, progress: Progress | None = None) -> ExportResult:
@@ -78,6 +87,13 @@ def run_export(store: Store, tiles: RegionTiles, request: ExportRequest, progres
             if count == 0:
                 raise RequestError("level", f"no {selection.level.value} tiles from z{request.minzoom} to z{request.maxzoom}")
             return ExportResult(request.format, request.output, count, "tiles")
+        if request.format == "geotiff":
+            write_geotiff(
+                store, selection.level, selection.year, selection.indicator, selection.group, request.resolution, temporary
+            )
+            return ExportResult("geotiff", request.output, int(store.figures(
+                selection.level, selection.year, selection.group, selection.indicator
+            ).count(Status.ok)), "published figures")
         if request.format == "gpkg":
             return ExportResult("gpkg", request.output, write_geopackage(temporary, store, selection), "regions")
         return ExportResult("csv", request.output, write_csv(temporary, store, selection), "figures")

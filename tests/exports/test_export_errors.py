@@ -42,14 +42,14 @@ def test_bad_argument_exits_2_naming_it(
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("place", ["missing/out.pmtiles", "a_file/out.pmtiles", "a_folder", "out.tiff"])
+@pytest.mark.parametrize("place", ["missing/out.pmtiles", "a_file/out.pmtiles", "a_folder", "out.png"])
 def test_bad_output_exits_2_naming_it(demo_build: tuple[Path, object], tmp_path: Path, capsys: pytest.CaptureFixture[str], place: str) -> None:
     (tmp_path / "a_file").write_text("not a folder")
     (tmp_path / "a_folder").mkdir()
     before = sorted(tmp_path.rglob("*"))
     assert main(export_args(demo_build[0], tmp_path / place)) == 2
     err = capsys.readouterr().err
-    assert ("--format" if place.endswith(".tiff") else "-o/--output") in err
+    assert ("--format" if place.endswith(".png") else "-o/--output") in err
     assert sorted(tmp_path.rglob("*")) == before
 
 
@@ -71,3 +71,18 @@ def test_a_failed_export_leaves_the_old_output(
     with pytest.raises(OSError, match="disk full"):
         main(export_args(demo_build[0], output))
     assert [p.name for p in tmp_path.iterdir()] == ["out.pmtiles"] and output.read_bytes() == b"the previous export"
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [((), "--indicators"), (("--indicators", "inwoners", "--group", "totaal", "--resolution", "50"), "--resolution")],
+)
+def test_a_geotiff_holds_one_figure_at_25_or_100_m(
+    demo_build: tuple[Path, object], tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: tuple[str, ...], named: str
+) -> None:
+    args = export_args(demo_build[0], tmp_path / "out.tif")
+    for option, value in zip(extra[::2], extra[1::2]):
+        args = replace_arg(args, option, value) if option in args else [*args, option, value]
+    assert main(args) == 2
+    assert f"error: {named}" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

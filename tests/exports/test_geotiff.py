@@ -13,6 +13,7 @@ import rasterio
 import shapely
 import shapely.ops
 
+from cli import main
 from exports.raster import NODATA, write_geotiff
 from geodata.cells import Status
 from geodata.errors import RequestError
@@ -112,3 +113,12 @@ def test_resolution_and_selection_errors_name_the_parameter(demo_store: Store, t
             write_geotiff(demo_store, indicator="inwoners", path=tmp_path / "x.tif", **args)
         assert caught.value.parameter == parameter
     assert not list(tmp_path.iterdir())
+
+
+def test_the_export_command_writes_the_same_geotiff(demo_build: tuple[Path, object], bijstand: Path, tmp_path: Path) -> None:
+    output = tmp_path / "bijstand.tif"
+    args = ["export", str(demo_build[0]), "--level", "buurt", "--year", "2023", "--indicators", "bijstand_per_1000", "--resolution", "25", "-o", str(output)]
+    assert main(args) == 0
+    with rasterio.open(output) as made, rasterio.open(bijstand) as direct:
+        assert made.crs.to_epsg() == 28992 and made.res == direct.res == (25.0, 25.0)
+        assert (made.read(1) == direct.read(1)).all()
