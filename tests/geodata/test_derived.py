@@ -67,7 +67,7 @@ def test_no_nederland_sum_when_a_gemeente_is_secret_missing_or_absent(two_gemeen
         assert "NL00" not in set(out["code"])
     out = derived.add_computed(figures(("GM0001", 2023, "inwoners", "totaal", 100.0, "ok")), {}, CATALOG, report)
     assert "NL00" not in set(out["code"])
-    assert "1 van de 2 gemeenten van 2023" in report.national[2023]
+    assert "alle 2 gemeenten van 2023 een gepubliceerd cijfer (hoogstens 1)" in report.national[2023]
 
 
 def test_a_national_row_of_the_source_is_kept(two_gemeenten: None) -> None:
