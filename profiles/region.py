@@ -71,7 +71,7 @@ def region_profile(store: Store, code: str) -> dict[str, Any]:
             figure["breaks"] = [b.as_json() for b in breaks]
         figures.append(figure)
 
-    names = _names(store)
+    names = region_names(store)
     return {
         "code": code,
         "name": latest["name"],
@@ -130,6 +130,7 @@ def _ranks_within_gemeente(store: Store, level: Level, gemeente: str, years: pd.
     }
 
 
-def _names(store: Store) -> dict[str, str]:
+def region_names(store: Store) -> dict[str, str]:
+    """Code -> name of every region, at its latest year."""
     index = store.region_index()
     return dict(zip(index["code"], index["name"]))

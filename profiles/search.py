@@ -7,6 +7,7 @@ from typing import Any
 
 from geodata.errors import RequestError
 from geodata.regions import NATIONAL_CODE
+from profiles.region import region_names
 from store import Store
 
 
@@ -25,8 +26,7 @@ def search_regions(store: Store, level: str | None, within: str | None, q: str |
     index = index[index["level"].isin([lvl.value for lvl in levels])]
     if within:
         index = index[index["gemeente_code"] == within]
-    everywhere = store.region_index()
-    gemeenten = dict(zip(everywhere["code"], everywhere["name"]))
+    gemeenten = region_names(store)
     found = []
     for row in index.itertuples(index=False):
         folded = _fold(row.name or "")

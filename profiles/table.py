@@ -25,6 +25,7 @@ from geodata.params import list_param
 from geodata.regions import NATIONAL_CODE, level_of_code
 from geodata.report import national_notes
 from geodata.selection import DEFAULT_GROUP, parse_selection
+from profiles.region import region_names
 from store import Store
 
 MAX_REGIONS = 100  # a comparison shows 8, a profile 4 (region, wijk, gemeente, Nederland)
@@ -90,8 +91,7 @@ def figure_table(store: Store, request: TableRequest) -> pd.DataFrame:
     rows = _map_rows(store, request) if request.level else _region_rows(store, request)
     if rows.empty:
         return pd.DataFrame(columns=COLUMNS)
-    names = _names(store)
-    rows["gemeente_name"] = rows["gemeente_code"].map(names)
+    rows["gemeente_name"] = rows["gemeente_code"].map(region_names(store))
     catalog = store.catalog
     indicators = {i: catalog.indicators[i] for i in rows["indicator"].unique() if i in catalog.indicators}
     rows = rows[rows["indicator"].isin(indicators)].copy()
@@ -102,11 +102,15 @@ def figure_table(store: Store, request: TableRequest) -> pd.DataFrame:
     rows["source"] = rows["indicator"].map(lambda i: indicators[i].source)
     rows["group_title"] = rows["group"].map(lambda g: catalog.groups[g].title["nl"] if g in catalog.groups else g)
     notes = national_notes(store.metadata)  # why a year has no Nederland figures
-    rows["status_text"] = [
-        None if ok else notes.get(str(y), indicators[i].status_text(s)) if c == NATIONAL_CODE and s == Status.missing.value
-        else indicators[i].status_text(s)
-        for ok, c, i, y, s in zip(published, rows["code"], rows["indicator"], rows["year"], rows["status"])
-    ]
+
+    def why(code: str, indicator: str, year: int, status: str) -> str | None:
+        if status == Status.ok.value:
+            return None
+        if code == NATIONAL_CODE and status == Status.missing.value and str(year) in notes:
+            return notes[str(year)]
+        return indicators[indicator].status_text(status)
+
+    rows["status_text"] = [why(*row) for row in zip(rows["code"], rows["indicator"], rows["year"], rows["status"])]
     rows["method"] = rows["method"].where(rows["method"].map(lambda m: isinstance(m, str)))
     rows["year"] = rows["year"].astype(int)
     return rows[COLUMNS].reset_index(drop=True)
@@ -152,11 +156,6 @@ def _map_rows(store: Store, request: TableRequest) -> pd.DataFrame:
                 "status": figures.statuses.to_numpy(), "method": methods.to_numpy(),
             }))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-
-
-def _names(store: Store) -> dict[str, str]:
-    index = store.region_index()
-    return dict(zip(index["code"], index["name"]))
 
 
 def table_json(rows: pd.DataFrame) -> list[dict[str, Any]]:
