@@ -30,6 +30,9 @@ from store import Store
 
 MAX_REGIONS = 100  # a comparison shows 8, a profile 4 (region, wijk, gemeente, Nederland)
 MAX_MAP_INDICATORS = 10
+# A table is read by people and spreadsheets: a bound keeps one request from holding the server
+# (national buurten x 10 indicators x 2 groups fit; every figure of 100 gemeenten does not).
+MAX_ROWS = 300_000
 COLUMNS = [
     "code", "name", "level", "gemeente_code", "gemeente_name", "indicator", "title", "group", "group_title", "year",
     "value", "unit", "status", "status_text", "method", "source",
@@ -89,6 +92,11 @@ def parse_table_request(store: Store, params: Mapping[str, str]) -> TableRequest
 def figure_table(store: Store, request: TableRequest) -> pd.DataFrame:
     """The rows (COLUMNS), sorted by region (in the order asked), indicator, group and year."""
     rows = _map_rows(store, request) if request.level else _region_rows(store, request)
+    if len(rows) > MAX_ROWS:
+        raise RequestError(
+            "regions" if request.regions else "indicator",
+            f"{len(rows):,} figures is more than one table holds ({MAX_ROWS:,}); ask for fewer regions, indicators, groups or years",
+        )
     if rows.empty:
         return pd.DataFrame(columns=COLUMNS)
     rows["gemeente_name"] = rows["gemeente_code"].map(region_names(store))
@@ -144,6 +152,11 @@ def _map_rows(store: Store, request: TableRequest) -> pd.DataFrame:
     level = store.availability.level(request.level)
     year = request.years[0]
     regions = store.regions(level, year, request.within)
+    if len(regions) * len(request.indicators) * len(request.groups) > MAX_ROWS:
+        raise RequestError(
+            "group", f"{len(regions):,} regions x {len(request.indicators)} indicators x {len(request.groups)} groups is more "
+            f"than one table holds ({MAX_ROWS:,} figures); ask for fewer indicators or groups, or use within"
+        )
     parts = []
     for indicator in request.indicators:
         for group in request.groups:

@@ -128,3 +128,11 @@ def test_report_map_colours_the_buurten_of_the_gemeente_as_the_legend(client: Te
         assert fills.count(colour) == entry["count"], f"class {entry['label']}"
     assert fills.count(WITHHELD) == legend["withheld"]["count"]
     assert 'stroke="#000000"' in svg and "Welgelegen" in svg
+
+
+def test_a_table_too_large_is_refused_naming_what_to_narrow(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("profiles.table.MAX_ROWS", 100)  # 111 Utrecht buurten, 45 figures of the gemeente in 2024
+    response = client.get("/figures?level=buurt&indicator=inwoners&year=2024&within=GM0344")
+    assert response.status_code == 400 and response.json()["parameter"] == "group"
+    assert client.get("/figures?regions=GM0344&year=2024").json()["parameter"] == "regions"
+    assert client.get("/figures?regions=GM0344&year=2024&indicator=inwoners").status_code == 200
