@@ -179,13 +179,21 @@ def table_json(rows: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def table_csv(rows: pd.DataFrame) -> str:
-    """RFC 4180 CSV with a header, numbers as in the JSON (a point for decimals); every row names its source."""
+CSV_DIALECTS = ("rfc4180", "excel-nl")
+
+
+def table_csv(rows: pd.DataFrame, dialect: str = "rfc4180") -> str:
+    """CSV with a header; every row names its source. rfc4180: commas, numbers as in the JSON (a point
+    for decimals). excel-nl: what a spreadsheet set to Dutch opens in columns: semicolons and a decimal comma."""
+    dutch = dialect == "excel-nl"
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv.writer(out, delimiter=";" if dutch else ",", lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for row in table_json(rows):
-        writer.writerow(["" if row[c] is None else _number(row[c]) if c == "value" else row[c] for c in COLUMNS])
+        cells = ["" if row[c] is None else _number(row[c]) if c == "value" else row[c] for c in COLUMNS]
+        if dutch and row["value"] is not None:
+            cells[COLUMNS.index("value")] = cells[COLUMNS.index("value")].replace(".", ",")
+        writer.writerow(cells)
     return out.getvalue()
 
 

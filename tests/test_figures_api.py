@@ -136,3 +136,15 @@ def test_a_table_too_large_is_refused_naming_what_to_narrow(client: TestClient, 
     assert response.status_code == 400 and response.json()["parameter"] == "group"
     assert client.get("/figures?regions=GM0344&year=2024").json()["parameter"] == "regions"
     assert client.get("/figures?regions=GM0344&year=2024&indicator=inwoners").status_code == 200
+
+
+def test_csv_for_a_dutch_spreadsheet_has_semicolons_and_decimal_commas(client: TestClient) -> None:
+    query = "regions=WK034401,GM0344&indicator=huishoudensgrootte,inwoners&year=2024"
+    rows = client.get(f"/figures?{query}").json()["figures"]
+    text = client.get(f"/figures.csv?{query}&dialect=excel-nl").content.decode("utf-8-sig")
+    table = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+    assert [line["code"] for line in table] == [row["code"] for row in rows]
+    for line, row in zip(table, rows):
+        assert (float(line["value"].replace(",", ".")) if line["value"] else None) == row["value"]
+    assert any("," in line["value"] for line in table), "huishoudensgrootte has decimals: 1,9"
+    assert error_of(client, f"/figures.csv?{query}&dialect=excel") == (400, "dialect")

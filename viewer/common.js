@@ -146,8 +146,19 @@
     list.hidden = true;
   }
 
+  // A view's CSV link, and beside it (id + "-nl") the same table for a spreadsheet set to Dutch
+  // (semicolons, decimal comma), which opens the plain CSV in one column.
+  function setCsv(link, url) {
+    link.href = url;
+    const dutch = document.getElementById(link.id + "-nl");
+    if (dutch) {
+      dutch.href = url + (url.includes("?") ? "&" : "?") + "dialect=excel-nl";
+      dutch.hidden = link.hidden;
+    }
+  }
+
   window.WM = {
     LEVEL_TITLES, LEVEL_PLURALS, SHORT_STATUS, GROUP_NOTE_TEXT,
-    fmt, withUnit, signed, esc, getJSON, figureCell, regionSearch,
+    fmt, withUnit, signed, esc, getJSON, figureCell, regionSearch, setCsv,
   };
 })();

@@ -40,7 +40,7 @@
 
     async function load(next) {
       view = next;
-      csv.href = "/figures.csv?" + params().toString();
+      window.WM.setCsv(csv, "/figures.csv?" + params().toString());
       const body = await getJSON("/figures?" + params().toString());
       const classes = !view.legend.analysis;  // a hotspot map's classes are not the figure's
       rows = body.figures.map((f, i) => {

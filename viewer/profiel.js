@@ -242,7 +242,7 @@
     $("link-map").href = mapUrl(region, state);
     $("link-report").href = `/rapport/${encodeURIComponent(region.code)}?` + new URLSearchParams({ group: state.group, year: state.year, indicator: state.indicator });
     $("link-compare").href = `/vergelijk?regions=${encodeURIComponent(region.code)}`;
-    $("link-csv").href = csvUrl(region, state.group);
+    window.WM.setCsv($("link-csv"), csvUrl(region, state.group));
     writeState();
   }
 

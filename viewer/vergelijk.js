@@ -246,7 +246,7 @@
     const csv = $("csv");
     csv.hidden = !state.regions.length;
     const params = new URLSearchParams({ regions: state.regions.join(","), indicator: state.indicator, group: state.groups.join(","), year: state.year });
-    csv.href = "/figures.csv?" + params.toString().replace(/%2C/g, ",");
+    window.WM.setCsv(csv, "/figures.csv?" + params.toString().replace(/%2C/g, ","));
     const ind = catalog.indicators[state.indicator];
     $("result-title").textContent = `${ind.title.nl}, ${state.year}`;
   }

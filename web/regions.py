@@ -18,7 +18,7 @@ from geodata.regions import Level, level_of_code
 from geodata.selection import parse_figure
 from profiles.region import region_profile
 from profiles.search import search_regions
-from profiles.table import figure_table, parse_table_request, table_csv, table_json
+from profiles.table import CSV_DIALECTS, figure_table, parse_table_request, table_csv, table_json
 from settings import Settings
 from styles.request import parse_thematic_request
 from styles.static_map import DEFAULT_WIDTH, MAX_WIDTH, MIN_WIDTH, region_map_png, region_map_svg
@@ -57,12 +57,15 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         wanted = "csv" if request.url.path.endswith(".csv") else request.query_params.get("format", "json")
         if wanted not in TABLE_FORMATS:
             raise RequestError("format", f"format must be one of {', '.join(TABLE_FORMATS)}, not {wanted!r}")
+        dialect = request.query_params.get("dialect", CSV_DIALECTS[0])
+        if dialect not in CSV_DIALECTS:
+            raise RequestError("dialect", f"dialect must be one of {', '.join(CSV_DIALECTS)}, not {dialect!r}")
         table = parse_table_request(store, request.query_params)
         rows = await run_in_threadpool(figure_table, store, table)
         if wanted == "csv":
             name = "wijkmonitor-" + ("-".join(table.regions[:3]) if table.regions else f"{table.level}-{table.years[0]}")
             return Response(
-                "\ufeff" + table_csv(rows),  # the BOM makes spreadsheet programs read UTF-8 (Zuilen, Overvecht, ë)
+                "\ufeff" + table_csv(rows, dialect),  # the BOM makes spreadsheet programs read UTF-8 (Zuilen, Overvecht, ë)
                 media_type="text/csv; charset=utf-8",
                 headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
             )
