@@ -61,10 +61,10 @@ def write_geopackage(path: Path, store: Store, selection: Selection) -> int:
 
 def figures_csv(store: Store, selection: Selection) -> tuple[str, int]:
     """/figures.csv?level=...&year=...&indicator=...&group=... for the selection, byte for byte (BOM included),
-    and its number of rows. The server caps a map table at 10 indicators to bound a request; an export may hold
-    them all."""
+    and its number of rows. The server bounds a map table (10 indicators, MAX_ROWS figures) to bound a request;
+    an export may hold them all."""
     request = TableRequest((), selection.indicators, selection.groups, (selection.year,), selection.level.value)
-    rows = figure_table(store, request)
+    rows = figure_table(store, request, bounded=False)
     return "\ufeff" + table_csv(rows), len(rows)
 
 

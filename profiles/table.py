@@ -89,10 +89,11 @@ def parse_table_request(store: Store, params: Mapping[str, str]) -> TableRequest
     return TableRequest((), selection.indicators, selection.groups, (selection.year,), selection.level.value, within)
 
 
-def figure_table(store: Store, request: TableRequest) -> pd.DataFrame:
-    """The rows (COLUMNS), sorted by region (in the order asked), indicator, group and year."""
-    rows = _map_rows(store, request) if request.level else _region_rows(store, request)
-    if len(rows) > MAX_ROWS:
+def figure_table(store: Store, request: TableRequest, bounded: bool = True) -> pd.DataFrame:
+    """The rows (COLUMNS), sorted by region (in the order asked), indicator, group and year. `bounded`: at
+    most MAX_ROWS, the bound of an HTTP request (an export written to a file is not bounded)."""
+    rows = _map_rows(store, request, bounded) if request.level else _region_rows(store, request)
+    if bounded and len(rows) > MAX_ROWS:
         raise RequestError(
             "regions" if request.regions else "indicator",
             f"{len(rows):,} figures is more than one table holds ({MAX_ROWS:,}); ask for fewer regions, indicators, groups or years",
@@ -148,11 +149,11 @@ def _region_rows(store: Store, request: TableRequest) -> pd.DataFrame:
     return rows.sort_values(["order", "indicator", "group", "year"]).drop(columns="order")
 
 
-def _map_rows(store: Store, request: TableRequest) -> pd.DataFrame:
+def _map_rows(store: Store, request: TableRequest, bounded: bool) -> pd.DataFrame:
     level = store.availability.level(request.level)
     year = request.years[0]
     regions = store.regions(level, year, request.within)
-    if len(regions) * len(request.indicators) * len(request.groups) > MAX_ROWS:
+    if bounded and len(regions) * len(request.indicators) * len(request.groups) > MAX_ROWS:
         raise RequestError(
             "group", f"{len(regions):,} regions x {len(request.indicators)} indicators x {len(request.groups)} groups is more "
             f"than one table holds ({MAX_ROWS:,} figures); ask for fewer indicators or groups, or use within"

@@ -6,10 +6,12 @@ import math
 from pathlib import Path
 
 import pyogrio
+import pytest
 from starlette.testclient import TestClient
 
+from cli import main
 from tests.conftest import kwb_rows
-from tests.exports.conftest import GROUPS, INDICATORS, LEVEL, YEAR
+from tests.exports.conftest import GROUPS, INDICATORS, LEVEL, YEAR, export_args
 
 BUURT = "BU03440111"
 WITHHELD = "BU03441011"
@@ -65,3 +67,13 @@ def test_csv_is_the_servers_figures_csv(exported: dict[str, Path], client: TestC
     lines = exported["csv"].read_text(encoding="utf-8-sig").splitlines()
     withheld = [line for line in lines if line.startswith(f"{WITHHELD},") and ",aandeel_inwoners," in line and ",herkomst_buiten_europa," in line]
     assert len(withheld) == 1 and ",,%,withheld," in withheld[0]  # an empty value, then the unit and the status
+
+
+def test_an_exported_csv_is_not_bounded_like_a_request(
+    demo_build: tuple[Path, object], client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("profiles.table.MAX_ROWS", 100)  # 111 buurten x 3 indicators x 2 groups is more
+    assert client.get(f"/figures.csv?level={LEVEL}&year={YEAR}&indicator={INDICATORS}&group={GROUPS}").status_code == 400
+    output = tmp_path / "buurten.csv"
+    assert main(export_args(demo_build[0], output)) == 0
+    assert len(output.read_text(encoding="utf-8-sig").splitlines()) == 1 + 111 * 3 * 2
