@@ -2,13 +2,12 @@
 
 Tiles come from `RegionTiles.tile`, the call behind /tiles/{level}/{z}/{x}/{y}.mvt, so an archive
 holds the bytes the server sends. Tiles without regions (the server's 204) are left out. Each tile
-is gzipped as the server gzips it (level 6, no timestamp: web.http.gzip_bytes), so both archive
+is gzipped as the server gzips it (tiles.encode.gzip_bytes), so both archive
 formats declare gzip tile compression.
 """
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ from pmtiles.tile import zxy_to_tileid
 
 from geodata.selection import Selection
 from store import Store
+from tiles.encode import gzip_bytes
 from tiles.region_tiles import RegionTiles
 from tiles.tilejson import tilejson
 from tiles.tilemath import TMS, WORLD_SIZE
@@ -31,11 +31,6 @@ class Tile:
     x: int
     y: int
     data: bytes  # gzipped MVT
-
-
-def gzip_tile(body: bytes) -> bytes:
-    """The server's gzip of a tile, byte for byte (web.http.gzip_bytes)."""
-    return gzip.compress(body, 6, mtime=0)
 
 
 def tile_addresses(tiles: RegionTiles, selection: Selection, minzoom: int, maxzoom: int) -> list[tuple[int, int, int]]:
@@ -61,7 +56,7 @@ def rendered(
     for done, (z, x, y) in enumerate(addresses, 1):
         body = tiles.tile(selection, z, x, y)
         if body:
-            yield Tile(z, x, y, gzip_tile(body))
+            yield Tile(z, x, y, gzip_bytes(body))
         if progress is not None:
             progress(done, len(addresses), z)
 

@@ -8,6 +8,7 @@ coordinates (clockwise on screen); QGIS draws nothing otherwise.
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -85,3 +86,9 @@ def encode_tile(layers: list[TileLayer], extent: int) -> bytes:
             body = encode_layer(layer.name, layer.geometry_type, layer.commands, layer.columns, layer.ids, extent)
             parts.append(bytes([TILE_LAYER]) + varint(len(body)) + body)
     return b"".join(parts)
+
+
+def gzip_bytes(body: bytes) -> bytes:
+    """A tile (or any body) gzipped as the server sends it and the exports store it: no timestamp, so the
+    same tile gives the same bytes."""
+    return gzip.compress(body, 6, mtime=0)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import logging
 from urllib.parse import urlsplit
 
@@ -33,10 +32,6 @@ def accepts_gzip(request: Request) -> bool:
                 q = 0.0  # an unreadable weight is no permission
         weights[coding.strip()] = q
     return weights.get("gzip", weights.get("x-gzip", weights.get("*", 0.0))) > 0
-
-
-def gzip_bytes(body: bytes) -> bytes:
-    return gzip.compress(body, 6, mtime=0)  # no timestamp: the same tile gives the same bytes
 
 
 def if_none_match(request: Request) -> set[str]:

@@ -30,8 +30,9 @@ from ogc.queryables import queryables
 from ogc.table import FeatureTable, FeatureTables
 from settings import Settings
 from store import Store
+from tiles.encode import gzip_bytes
 from web.holder import DatasetHolder
-from web.http import accepts_gzip, gzip_bytes, public_base_url
+from web.http import accepts_gzip, public_base_url
 
 
 def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:

@@ -17,9 +17,10 @@ from styles.legend import legend
 from styles.request import parse_thematic_request
 from styles.style_json import style_json
 from styles.thematic import ThematicMap
+from tiles.encode import gzip_bytes
 from web.analysis import analysed
 from web.holder import DatasetHolder, Served
-from web.http import accepts_gzip, gzip_bytes, public_base_url
+from web.http import accepts_gzip, public_base_url
 
 
 def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:

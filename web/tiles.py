@@ -21,11 +21,12 @@ from geodata.selection import Selection, parse_selection
 from settings import Settings
 from styles.hotspot_style import hotspot_tilejson
 from tiles.cache import CachedTile
+from tiles.encode import gzip_bytes
 from tiles.tilejson import tilejson
 from tiles.tilemath import check_tile
 from web.analysis import analysed
 from web.holder import DatasetHolder, Served
-from web.http import accepts_gzip, gzip_bytes, if_none_match, public_base_url
+from web.http import accepts_gzip, if_none_match, public_base_url
 
 MVT_TYPE = "application/vnd.mapbox-vector-tile"
 

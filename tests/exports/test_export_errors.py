@@ -67,7 +67,7 @@ def test_a_failed_export_leaves_the_old_output(
             raise OSError("disk full")
         return body
 
-    monkeypatch.setattr(exports.tileset, "gzip_tile", failing)
+    monkeypatch.setattr(exports.tileset, "gzip_bytes", failing)
     with pytest.raises(OSError, match="disk full"):
         main(export_args(demo_build[0], output))
     assert [p.name for p in tmp_path.iterdir()] == ["out.pmtiles"] and output.read_bytes() == b"the previous export"

@@ -18,8 +18,8 @@ from geodata.regions import Level
 from geodata.selection import Selection
 from store import Store
 from tests.exports.conftest import GROUPS, INDICATORS, LEVEL, MAXZOOM, MINZOOM, QUERY, YEAR
+from tiles.encode import gzip_bytes
 from tiles.region_tiles import RegionTiles
-from web.http import gzip_bytes
 
 SELECTION = Selection(Level(LEVEL), YEAR, tuple(GROUPS.split(",")), tuple(INDICATORS.split(",")))
 
