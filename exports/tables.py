@@ -15,7 +15,7 @@ import pandas as pd
 
 from geodata.selection import Selection
 from ogc.crs import DECIMALS, RD_NEW
-from ogc.table import PARENTS, FigureColumn, figure_columns, rounded
+from ogc.table import figure_property_columns, region_columns, rounded
 from profiles.table import TableRequest, figure_table, table_csv
 from store import Store
 
@@ -26,19 +26,12 @@ def region_figures(store: Store, selection: Selection) -> gpd.GeoDataFrame:
     """One row per region of the level and year, with the figures of the selection as columns."""
     level, year = selection.level, selection.year
     regions = store.regions(level, year)
-    columns: dict[str, object] = {"code": regions["code"].to_numpy(dtype=object), "name": regions["name"].to_numpy(dtype=object)}
-    for parent in PARENTS[level]:
-        columns[parent] = regions[parent].astype(object).where(regions[parent].notna(), None).to_numpy()
-    columns["year"] = np.full(len(regions), year, dtype=np.int64)
-    for group in selection.groups:
-        for indicator in selection.indicators:
-            column = FigureColumn(indicator, group, breaks=False)
-            values, statuses = figure_columns(store, level, year, group, indicator)
-            columns[column.value] = typed(values)
-            columns[column.status] = statuses
-            breaks = store.figure_breaks(level, year, group, indicator)
-            if breaks is not None:
-                columns[f"{column.value}__breuk"] = breaks
+    columns: dict[str, object] = {**region_columns(regions, level), "year": np.full(len(regions), year, dtype=np.int64)}
+    pairs = [(indicator, group) for group in selection.groups for indicator in selection.indicators]
+    figures, figure_values = figure_property_columns(store, level, year, pairs)
+    columns.update(figure_values)
+    for column in figures:
+        columns[column.value] = typed(figure_values[column.value])  # one field type per column in the file
     geometry = rounded(np.asarray(regions.geometry.array), DECIMALS[RD_NEW])  # as /ogc serves RD New
     return gpd.GeoDataFrame(columns, geometry=geometry, crs=GPKG_CRS)
 

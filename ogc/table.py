@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import shapely
 
 from geodata.cells import Status
@@ -48,21 +50,13 @@ class FeatureTable:
     def __init__(self, store: Store, level: Level, year: int) -> None:
         self.level, self.year = level, year
         regions = store.regions(level, year)
-        self.codes: np.ndarray = regions["code"].to_numpy(dtype=object)
+        self.columns: dict[str, np.ndarray] = region_columns(regions, level)
+        self.codes: np.ndarray = self.columns["code"]
         self.position = {code: i for i, code in enumerate(self.codes)}
-        self.columns: dict[str, np.ndarray] = {"code": self.codes, "name": regions["name"].to_numpy(dtype=object)}
-        for parent in PARENTS[level]:
-            self.columns[parent] = regions[parent].astype(object).where(regions[parent].notna(), None).to_numpy()
         self.columns["year"] = np.full(len(regions), year, dtype=object)
-        self.figures: list[FigureColumn] = []
-        for indicator, groups in store.availability.indicators_with_data(level, year).items():
-            for group in groups:
-                breaks = store.figure_breaks(level, year, group, indicator)
-                column = FigureColumn(indicator, group, breaks is not None)
-                self.figures.append(column)
-                self.columns[column.value], self.columns[column.status] = figure_columns(store, level, year, group, indicator)
-                if breaks is not None:
-                    self.columns[f"{column.value}__breuk"] = breaks
+        pairs = [(i, g) for i, groups in store.availability.indicators_with_data(level, year).items() for g in groups]
+        self.figures, figures = figure_property_columns(store, level, year, pairs)
+        self.columns.update(figures)
         in_crs84 = regions.to_crs(PYPROJ_NAME[CRS84]).geometry.array
         self.geometry: dict[str, np.ndarray] = {
             RD_NEW: rounded(np.asarray(regions.geometry.array), DECIMALS[RD_NEW]),  # the store keeps RD New
@@ -80,6 +74,30 @@ class FeatureTable:
 
     def properties(self, i: int) -> dict[str, object]:
         return {name: column[i] for name, column in self.columns.items()}
+
+
+def region_columns(regions: pd.DataFrame, level: Level) -> dict[str, np.ndarray]:
+    """code, name and the parent codes of a level's regions, as object columns (None where absent)."""
+    columns = {"code": regions["code"].to_numpy(dtype=object), "name": regions["name"].to_numpy(dtype=object)}
+    for parent in PARENTS[level]:
+        columns[parent] = regions[parent].astype(object).where(regions[parent].notna(), None).to_numpy()
+    return columns
+
+
+def figure_property_columns(
+    store: Store, level: Level, year: int, pairs: Iterable[tuple[str, str]]
+) -> tuple[list[FigureColumn], dict[str, np.ndarray]]:
+    """For each (indicator, group): its value and status columns, and `__breuk` where its series has a break."""
+    figures: list[FigureColumn] = []
+    columns: dict[str, np.ndarray] = {}
+    for indicator, group in pairs:
+        breaks = store.figure_breaks(level, year, group, indicator)
+        column = FigureColumn(indicator, group, breaks is not None)
+        figures.append(column)
+        columns[column.value], columns[column.status] = figure_columns(store, level, year, group, indicator)
+        if breaks is not None:
+            columns[f"{column.value}__breuk"] = breaks
+    return figures, columns
 
 
 def figure_columns(store: Store, level: Level, year: int, group: str, indicator: str) -> tuple[np.ndarray, np.ndarray]:
