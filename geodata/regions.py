@@ -23,9 +23,15 @@ class Level(str, Enum):
     def digits(self) -> int:
         return _DIGITS[self]
 
+    @property
+    def plural(self) -> str:
+        """The Dutch plural, for titles and messages: gemeenten, wijken, buurten."""
+        return _PLURAL[self]
+
 
 _PREFIX = {Level.gemeente: "GM", Level.wijk: "WK", Level.buurt: "BU"}
 _DIGITS = {Level.gemeente: 4, Level.wijk: 6, Level.buurt: 8}
+_PLURAL = {Level.gemeente: "gemeenten", Level.wijk: "wijken", Level.buurt: "buurten"}
 # The gemeente number is 4 digits; since the 2022 indeling, wijk and buurt parts may hold capitals
 # (Amsterdam: WK0363AA, BU0363AA01).
 _CODE = re.compile(r"^(GM|WK|BU)(\d{4}[0-9A-Z]*)$")

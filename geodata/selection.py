@@ -122,6 +122,11 @@ def parse_figure(
     if within is not None:
         if level is Level.gemeente:
             raise RequestError("within", "within selects wijken or buurten of one gemeente; use level=wijk or level=buurt")
-        if not availability.has_gemeente(level, year, within):
-            raise UnknownRegion("within", f"no {level.value}en of gemeente {within!r} in {year}")
+        check_within(availability, level, year, within)
     return Selection(level, year, (group,), (indicator.id,), within)
+
+
+def check_within(availability: Availability, level: Level, year: int, within: str) -> None:
+    """`within` names a gemeente whose regions of the level the dataset has in that year."""
+    if not availability.has_gemeente(level, year, within):
+        raise UnknownRegion("within", f"no {level.plural} of gemeente {within!r} in {year}")

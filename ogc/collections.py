@@ -22,7 +22,6 @@ CONFORMANCE = (
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
 )
-PLURAL = {Level.gemeente: "Gemeenten", Level.wijk: "Wijken", Level.buurt: "Buurten"}
 
 
 class UnknownCollection(RequestError):
@@ -39,7 +38,7 @@ class CollectionId:
 
     @property
     def title(self) -> str:
-        return f"{PLURAL[self.level]} {self.year}"
+        return f"{self.level.plural.capitalize()} {self.year}"
 
     @property
     def interval(self) -> tuple[str, str]:

@@ -45,7 +45,7 @@ def queryables(table: FeatureTable, catalog: Catalog, here: str) -> dict[str, An
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": here,
         "type": "object",
-        "title": f"Eigenschappen van {table.level.value}en {table.year}",
+        "title": f"Eigenschappen van {table.level.plural} {table.year}",
         "properties": properties,
         "additionalProperties": False,
     }

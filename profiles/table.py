@@ -24,7 +24,7 @@ from geodata.errors import RequestError, UnknownRegion
 from geodata.params import list_param
 from geodata.regions import NATIONAL_CODE, level_of_code
 from geodata.report import national_notes
-from geodata.selection import DEFAULT_GROUP, parse_selection
+from geodata.selection import DEFAULT_GROUP, check_within, parse_selection
 from profiles.region import region_names
 from store import Store
 
@@ -84,8 +84,8 @@ def parse_table_request(store: Store, params: Mapping[str, str]) -> TableRequest
         {"year": str(years[0]) if years else "", "group": ",".join(groups) or DEFAULT_GROUP, "indicators": ",".join(indicators)},
     )
     within = params.get("within") or None
-    if within is not None and not store.availability.has_gemeente(selection.level, selection.year, within):
-        raise UnknownRegion("within", f"no {selection.level.value}en of gemeente {within!r} in {selection.year}")
+    if within is not None:
+        check_within(store.availability, selection.level, selection.year, within)
     return TableRequest((), selection.indicators, selection.groups, (selection.year,), selection.level.value, within)
 
 

@@ -19,12 +19,10 @@ from rasterio.io import MemoryFile
 
 from geodata.cells import NOT_PUBLISHED, Status
 from geodata.errors import RequestError
-from geodata.regions import Level
 from store import Store
 from styles.palettes import WITHHELD
 from styles.thematic import ThematicMap
 
-PLURAL = {Level.gemeente: "gemeenten", Level.wijk: "wijken", Level.buurt: "buurten"}
 NO_VALUE = "#ffffff"
 OUTLINE = "#636363"
 HALO, CHOSEN = "#ffffff", "#000000"
@@ -55,8 +53,7 @@ def region_map_svg(store: Store, m: ThematicMap, code: str, width: int = 640) ->
     regions, fills = region_fills(store, m)
 
     west, south, east, north = regions.total_bounds
-    scale = width / max(east - west, 1.0)
-    height = max(int(round((north - south) * scale)), 1)
+    scale, height = _frame((west, south, east, north), width)
     # Half a pixel of detail is all a printed map can show.
     shapes = shapely.simplify(regions.geometry.to_numpy(), 0.5 / scale, preserve_topology=True)
 
@@ -78,8 +75,8 @@ def region_map_svg(store: Store, m: ThematicMap, code: str, width: int = 640) ->
         elements.append(f'<path d="{d}" fill="{fill}"><title>{escape(str(name))}</title></path>')
         if region_code == code:
             # A white halo keeps the black outline visible on the darkest class.
-            chosen = f'<path d="{d}" fill="none" stroke="#ffffff" stroke-width="5"/><path d="{d}" fill="none" stroke="#000000" stroke-width="2.5"/>'
-    title = f"Kaart: {m.indicator.title['nl']}, {PLURAL[request.level]}, {request.year}"
+            chosen = f'<path d="{d}" fill="none" stroke="{HALO}" stroke-width="5"/><path d="{d}" fill="none" stroke="{CHOSEN}" stroke-width="2.5"/>'
+    title = f"Kaart: {m.indicator.title['nl']}, {request.level.plural}, {request.year}"
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
         f'role="img" aria-label={quoteattr(title)}><title>{escape(title)}</title>'
@@ -108,8 +105,7 @@ def map_png(
         raise RequestError("width", f"width must be between {MIN_WIDTH} and {MAX_WIDTH} pixels, not {width}")
     regions, fills = region_fills(store, m)
     west, south, east, north = bbox if bbox is not None else regions.total_bounds
-    scale = width / max(east - west, 1.0)  # pixels a metre
-    height = max(int(round((north - south) * scale)), 1)
+    scale, height = _frame((west, south, east, north), width)
     if height > MAX_HEIGHT:
         raise RequestError(
             "bbox" if bbox is not None else "width",
@@ -158,6 +154,13 @@ def map_png(
     rgba[1:, :3] = [[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in palette]
     rgba[1:, 3] = 255
     return _png(_average(paint, rgba, factor))
+
+
+def _frame(bounds: tuple[float, float, float, float], width: int) -> tuple[float, int]:
+    """(pixels a metre, height in pixels) of a map `width` pixels wide showing `bounds` (RD New metres)."""
+    west, south, east, north = bounds
+    scale = width / max(east - west, 1.0)
+    return scale, max(int(round((north - south) * scale)), 1)
 
 
 def _average(paint: np.ndarray, rgba: np.ndarray, factor: int) -> np.ndarray:

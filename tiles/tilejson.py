@@ -47,7 +47,7 @@ def tilejson(
     return {
         "tilejson": "3.0.0",
         "name": f"{store.title}: {level.value} {query.year}",
-        "description": f"CBS-{level.value}en {query.year} met indicatoren per groep",
+        "description": f"CBS-{level.plural} {query.year} met indicatoren per groep",
         "attribution": store.attribution,
         "scheme": "xyz",
         "tiles": [f"{base_url}/tiles/{level.value}/{{z}}/{{x}}/{{y}}.mvt?{query.query_string()}{extra_query}"],
@@ -58,14 +58,14 @@ def tilejson(
         "vector_layers": [
             {
                 "id": level.value,
-                "description": f"{level.value}en (vlakken) met waarden voor {query.year}",
+                "description": f"{level.plural} (vlakken) met waarden voor {query.year}",
                 "minzoom": 0,
                 "maxzoom": max_zoom,
                 "fields": fields,
             },
             {
                 "id": label_layer_name(level),
-                "description": f"labelpunten (pool van ontoegankelijkheid) van de {level.value}en",
+                "description": f"labelpunten (pool van ontoegankelijkheid) van de {level.plural}",
                 "minzoom": LABEL_MIN_ZOOM[level],
                 "maxzoom": max_zoom,
                 "fields": {key: fields[key] for key in ("code", "name", "gemeente_code") if key in fields},
