@@ -146,6 +146,31 @@
     list.hidden = true;
   }
 
+  function capitalise(text) {
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  }
+
+  // A page's one message box (#message): an error in words, or hidden when `text` is empty.
+  function showMessage(text) {
+    const box = document.getElementById("message");
+    box.textContent = text;
+    box.hidden = !text;
+  }
+
+  // Fill a select with [value, label] items; keep `selected` when offered, else the first. Returns the value.
+  function options(select, items, selected) {
+    select.innerHTML = "";
+    items.forEach(([value, label]) => {
+      const option = document.createElement("option");
+      option.value = value;
+      option.textContent = label;
+      select.appendChild(option);
+    });
+    const values = items.map((i) => String(i[0]));
+    select.value = values.includes(String(selected)) ? String(selected) : (values[0] || "");
+    return select.value;
+  }
+
   // A view's CSV link, and beside it (id + "-nl") the same table for a spreadsheet set to Dutch
   // (semicolons, decimal comma), which opens the plain CSV in one column.
   function setCsv(link, url) {
@@ -159,6 +184,6 @@
 
   window.WM = {
     LEVEL_TITLES, LEVEL_PLURALS, SHORT_STATUS, GROUP_NOTE_TEXT,
-    fmt, withUnit, signed, esc, getJSON, figureCell, regionSearch, setCsv,
+    fmt, withUnit, signed, esc, getJSON, figureCell, regionSearch, setCsv, capitalise, showMessage, options,
   };
 })();

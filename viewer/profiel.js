@@ -7,11 +7,8 @@
 (function () {
   "use strict";
 
-  const { esc, fmt, withUnit, signed, figureCell, getJSON, LEVEL_TITLES, LEVEL_PLURALS, SHORT_STATUS, GROUP_NOTE_TEXT } = window.WM;
+  const { esc, fmt, withUnit, signed, figureCell, getJSON, LEVEL_TITLES, LEVEL_PLURALS, SHORT_STATUS, GROUP_NOTE_TEXT, capitalise, showMessage } = window.WM;
   const COMPARE_TITLES = { wijk: "Wijk", gemeente: "Gemeente", nederland: "Nederland" };
-  function capitalise(text) {
-    return text.charAt(0).toUpperCase() + text.slice(1);
-  }
 
   function dimensionTitle(catalog, dimension) {
     return (((catalog.dimensions || {})[dimension] || {}).title || {}).nl || capitalise(dimension.replace(/_/g, " "));
@@ -216,10 +213,6 @@
     history.replaceState(null, "", location.pathname + "?" + p);
   }
 
-  function showMessage(text) {
-    $("message").textContent = text;
-    $("message").hidden = !text;
-  }
 
   function fillControls() {
     const groups = groupsOf(region, catalog);

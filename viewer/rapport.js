@@ -105,8 +105,7 @@
   }
 
   start().catch((error) => {
-    $("message").textContent = "Het rapport kan niet worden getoond: " + error.message;
-    $("message").hidden = false;
+    window.WM.showMessage("Het rapport kan niet worden getoond: " + error.message);
     document.body.dataset.ready = "error";
   });
 })();

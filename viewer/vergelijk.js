@@ -5,7 +5,7 @@
 (function () {
   "use strict";
 
-  const { fmt, esc, getJSON, figureCell, withUnit, LEVEL_TITLES } = window.WM;
+  const { fmt, esc, getJSON, figureCell, withUnit, LEVEL_TITLES, capitalise, showMessage, options } = window.WM;
   const MAX_REGIONS = 8;
   const MAX_GROUPS = 8;
   const NEDERLAND = "NL00";
@@ -44,10 +44,6 @@
     $("permalink").href = url;
   }
 
-  function showMessage(text) {
-    $("message").textContent = text;
-    $("message").hidden = !text;
-  }
 
   // ---- what the catalog offers ---------------------------------------------------------
   // Every level's published figures: an indicator, year or group is offered when any level has it.
@@ -67,18 +63,12 @@
     return Object.keys(catalog.groups).filter((g) => groups.has(g));
   }
 
-  function options(select, items, selected) {
-    select.innerHTML = items.map(([v, label]) => `<option value="${esc(v)}">${esc(label)}</option>`).join("");
-    const values = items.map((i) => String(i[0]));
-    select.value = values.includes(String(selected)) ? String(selected) : (values[0] || "");
-    return select.value;
-  }
 
   function fillControls() {
     const offered = Object.keys(catalog.indicators).filter((i) => yearsOf(i).length);
     if (!offered.includes(state.indicator)) state.indicator = offered.includes("inwoners") ? "inwoners" : offered[0];
     const themes = catalog.themes.filter((t) => offered.some((i) => catalog.indicators[i].theme === t));
-    const theme = options($("theme"), themes.map((t) => [t, t.charAt(0).toUpperCase() + t.slice(1)]), catalog.indicators[state.indicator].theme);
+    const theme = options($("theme"), themes.map((t) => [t, capitalise(t)]), catalog.indicators[state.indicator].theme);
     state.indicator = options($("indicator"), offered.filter((i) => catalog.indicators[i].theme === theme).map((i) => [i, catalog.indicators[i].title.nl]), state.indicator);
     state.year = options($("year"), yearsOf(state.indicator).map((y) => [y, y]), state.year);
     const groups = groupsOf(state.indicator, state.year);

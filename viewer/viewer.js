@@ -8,7 +8,7 @@
 
   const EMBED = location.pathname.replace(/\/+$/, "").endsWith("/embed");
   const STATE_KEYS = ["indicator", "group", "year", "level", "method", "k", "fixed", "analysis", "within", "code", "z", "lat", "lng"];
-  const { LEVEL_TITLES, LEVEL_PLURALS, fmt, withUnit, signed, esc, getJSON } = window.WM;
+  const { LEVEL_TITLES, LEVEL_PLURALS, fmt, withUnit, signed, esc, getJSON, capitalise, showMessage, options } = window.WM;
   const GROUP_NOTE = `<p class="small group-note">${esc(window.WM.GROUP_NOTE_TEXT)} <a href="#definitie">Wat betekent dit cijfer?</a></p>`;
   const COMPARE_TITLES = { wijk: "Wijk", gemeente: "Gemeente", nederland: "Nederland" };
   const $ = (id) => document.getElementById(id);
@@ -50,11 +50,6 @@
     return location.origin + path + location.search;
   }
 
-  function showMessage(text) {
-    const box = $("message");
-    box.textContent = text;
-    box.hidden = !text;
-  }
 
   // ---- style expressions (the subset our styles use) ---------------------------------
   function evaluate(expr, props) {
@@ -92,18 +87,6 @@
   }
 
   // ---- controls ----------------------------------------------------------------------
-  function options(select, items, selected) {
-    select.innerHTML = "";
-    items.forEach(([value, label]) => {
-      const option = document.createElement("option");
-      option.value = value;
-      option.textContent = label;
-      select.appendChild(option);
-    });
-    const values = items.map((i) => String(i[0]));
-    select.value = values.includes(String(selected)) ? String(selected) : (values[0] || "");
-    return select.value;
-  }
 
   function published(level, year) {
     return ((catalog.levels[level] || {}).published || {})[String(year)] || {};
@@ -118,7 +101,7 @@
     const ids = Object.keys(catalog.indicators).filter((i) => available[i]);
     const themes = catalog.themes.filter((t) => ids.some((i) => catalog.indicators[i].theme === t));
     const currentTheme = state.indicator && catalog.indicators[state.indicator] ? catalog.indicators[state.indicator].theme : null;
-    const theme = options($("theme"), themes.map((t) => [t, t.charAt(0).toUpperCase() + t.slice(1)]), $("theme").dataset.chosen || currentTheme);
+    const theme = options($("theme"), themes.map((t) => [t, capitalise(t)]), $("theme").dataset.chosen || currentTheme);
     const inTheme = ids.filter((i) => catalog.indicators[i].theme === theme);
     state.indicator = options($("indicator"), inTheme.map((i) => [i, catalog.indicators[i].title.nl]), state.indicator);
     const groups = available[state.indicator] || [];
