@@ -16,14 +16,21 @@ from geodata.report import national_notes
 from store import Store
 
 
-def region_profile(store: Store, code: str) -> dict[str, Any]:
+def known_region(store: Store, code: str) -> tuple[Level, pd.DataFrame]:
+    """The region's level and its rows by year (the latest last); UnknownRegion naming `code` when the
+    dataset has no such region."""
     level = level_of_code(code)
     if level is None or level not in store.availability.years:
         raise UnknownRegion("code", f"{code!r} is not a gemeente, wijk or buurt code of this dataset")
     history = store.region_history(code)
     if history.empty:
         raise UnknownRegion("code", f"no region {code!r} in this dataset")
-    latest = history.sort_values("year").iloc[-1]
+    return level, history.sort_values("year")
+
+
+def region_profile(store: Store, code: str) -> dict[str, Any]:
+    level, history = known_region(store, code)
+    latest = history.iloc[-1]
     comparisons = dict(parent_codes(code))
     comparisons["nederland"] = NATIONAL_CODE
     own = store.region_figures([code])

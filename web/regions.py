@@ -12,11 +12,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from geodata.errors import RequestError, UnknownRegion
+from geodata.errors import RequestError
 from geodata.params import bounded_int_param
-from geodata.regions import Level, level_of_code
+from geodata.regions import Level
 from geodata.selection import parse_figure
-from profiles.region import region_profile
+from profiles.region import known_region, region_profile
 from profiles.search import search_regions
 from profiles.table import CSV_DIALECTS, figure_table, parse_table_request, table_csv, table_json
 from settings import Settings
@@ -74,10 +74,7 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
     async def region_map(request: Request) -> Response:
         served = holder.current()
         store, code = served.store, request.path_params["code"]
-        level = level_of_code(code)
-        history = store.region_history(code) if level in store.availability.years else None
-        if history is None or history.empty:
-            raise UnknownRegion("code", f"no region {code!r} in this dataset")
+        level, history = known_region(store, code)
         indicator = request.query_params.get("indicator")
         if not indicator:
             raise RequestError("indicator", "a map needs indicator=<id>")
@@ -87,7 +84,7 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         params = dict(request.query_params)
         params["level"] = level.value
         if level is not Level.gemeente:
-            params["within"] = str(history.sort_values("year")["gemeente_code"].iloc[-1])
+            params["within"] = str(history["gemeente_code"].iloc[-1])
         selection = parse_figure(store.availability, store.catalog, indicator, params)
         chosen = await run_in_threadpool(served.thematic, parse_thematic_request(store.catalog, selection, params))
         if png:

@@ -4,6 +4,7 @@ report (/rapport/{code}), the free comparison (/vergelijk); their config, and th
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -19,16 +20,10 @@ VIEWER_DIR = ROOT / "viewer"
 
 
 def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
-    async def viewer(request: Request) -> Response:
-        # One page; /embed gets the same page, which hides its chrome when loaded under /embed.
-        return FileResponse(
-            VIEWER_DIR / "index.html",
-            headers={"Cache-Control": "no-cache", "Content-Security-Policy": viewer_csp(settings.basemap_url)},
-        )
-
-    def page(name: str):
+    def page(name: str) -> Callable[[Request], Awaitable[Response]]:
         async def serve(request: Request) -> Response:
-            # The profile, comparison and report pages read their region and group from the URL.
+            # Each page reads its state (region, group, ...) from the URL. /embed gets the viewer's page,
+            # which hides its chrome when loaded under /embed.
             return FileResponse(
                 VIEWER_DIR / name,
                 headers={"Cache-Control": "no-cache", "Content-Security-Policy": viewer_csp(settings.basemap_url)},
@@ -48,8 +43,8 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
     if not (settings.frontend_modules / "leaflet").is_dir():
         log.warning("%s has no leaflet: run `make install` (npm ci) for the viewer", settings.frontend_modules)
     return [
-        Route("/", viewer),
-        Route("/embed", viewer),
+        Route("/", page("index.html")),
+        Route("/embed", page("index.html")),
         Route("/profiel/{code}", page("profiel.html")),
         Route("/vergelijk", page("vergelijk.html")),
         Route("/rapport/{code}", page("rapport.html")),
