@@ -81,7 +81,7 @@ sys.path.insert(0, str(ROOT))
 
 from analysis.request import METHODS, WEIGHTS  # noqa: E402
 from bench.wrk import STOP_WAIT, Figures, Wrk, WrkFailed  # noqa: E402
-from tiles.tilemath import tiles_covering  # noqa: E402
+from tiles.tilemath import WEB_MERCATOR  # noqa: E402
 
 HOST = "127.0.0.1"  # loopback only
 MANIFEST = ROOT / "demo" / "wijkmonitor.toml"
@@ -202,7 +202,7 @@ def never_asked(urls: Iterator[str]) -> Iterator[str]:
 
 def cold_tiles(catalog: dict, bounds: Bounds, rng: random.Random) -> Iterator[str]:
     """Tile URLs: z10-16 in bounds, any level and year, 1-3 indicators and a group the first one has."""
-    covering = {z: tiles_covering(bounds, z) for z in range(10, 17)}
+    covering = {z: WEB_MERCATOR.tiles_covering(bounds, z) for z in range(10, 17)}
     figures = [(level, year, by_indicator) for level, info in catalog["levels"].items()
                for year, by_indicator in info["indicators"].items() if by_indicator]
     while True:
@@ -348,7 +348,7 @@ def report(title: str, rows: dict[str, Figures], before: Usage, after: Usage, cp
 
 async def warm_up(client: httpx.AsyncClient, rng: random.Random, bounds: Bounds, timeout: float) -> list[str]:
     """Cache the cached-tile set (tiles with regions, gzipped) and compile PySAL's kernels; returns the set."""
-    candidates = [f"/tiles/buurt/{z}/{x}/{y}.mvt" for z, x, y in tiles_covering(bounds, 14)]
+    candidates = [f"/tiles/buurt/{z}/{x}/{y}.mvt" for z, x, y in WEB_MERCATOR.tiles_covering(bounds, 14)]
     tiles = [url for url in rng.sample(candidates, 4 * CACHED_TILES)
              if (await client.get(url, headers=TILE_HEADERS)).raise_for_status().status_code == 200]
     began = time.monotonic()

@@ -50,7 +50,7 @@ from geodata.selection import Selection, parse_selection  # noqa: E402
 from settings import Settings  # noqa: E402
 from store import Store, open_store  # noqa: E402
 from tiles.region_tiles import RegionTiles  # noqa: E402
-from tiles.tilemath import TMS  # noqa: E402
+from tiles.tilemath import WEB_MERCATOR  # noqa: E402
 from web.app import create_app  # noqa: E402
 
 GZIP = {"accept-encoding": "gzip"}
@@ -90,7 +90,7 @@ def rss_mb() -> tuple[float, float]:
 def sample_tiles(labels_3857: np.ndarray, z: int, n: int, rng: random.Random) -> list[tuple[int, int, int]]:
     """Tiles where regions are: the tiles of the regions' label points, n at random."""
     lon, lat = TO_LONLAT.transform(*shapely.get_coordinates(labels_3857).T)
-    tiles = sorted({(z, t.x, t.y) for t in (TMS.tile(x, y, z) for x, y in zip(lon, lat))})
+    tiles = sorted({(z, t.x, t.y) for t in (WEB_MERCATOR.tms.tile(x, y, z) for x, y in zip(lon, lat))})
     return rng.sample(tiles, min(n, len(tiles)))
 
 

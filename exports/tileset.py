@@ -20,7 +20,7 @@ from store import Store
 from tiles.encode import gzip_bytes
 from tiles.region_tiles import RegionTiles
 from tiles.tilejson import tilejson
-from tiles.tilemath import TMS, WORLD_SIZE
+from tiles.tilemath import WEB_MERCATOR
 
 Progress = Callable[[int, int, int], None]  # tiles done, tiles in all, zoom at hand
 
@@ -41,10 +41,10 @@ def tile_addresses(tiles: RegionTiles, selection: Selection, minzoom: int, maxzo
     west, south, east, north = shapely.total_bounds(geometry.geoms)  # EPSG:3857, what the tiles are cut from
     addresses = []
     for z in range(minzoom, maxzoom + 1):
-        pad = WORLD_SIZE / 2**z * tiles.buffer / tiles.extent
-        lower_left = TMS.lnglat(west - pad, south - pad)
-        upper_right = TMS.lnglat(east + pad, north + pad)
-        covering = TMS.tiles(lower_left.x, lower_left.y, upper_right.x, upper_right.y, zooms=[z])
+        pad = WEB_MERCATOR.unit_size(z, tiles.extent) * tiles.buffer
+        lower_left = WEB_MERCATOR.tms.lnglat(west - pad, south - pad)
+        upper_right = WEB_MERCATOR.tms.lnglat(east + pad, north + pad)
+        covering = WEB_MERCATOR.tms.tiles(lower_left.x, lower_left.y, upper_right.x, upper_right.y, zooms=[z])
         addresses.extend((t.z, t.x, t.y) for t in covering)
     return sorted(addresses, key=lambda a: zxy_to_tileid(*a))
 

@@ -14,6 +14,8 @@ JSON, GEOJSON = "application/json", "application/geo+json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"  # the exact type QGIS 3.22 looks for
 SCHEMA = "application/schema+json"
 QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+TILESETS_REL = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
+TILING_SCHEMES_REL = "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes"
 CONFORMANCE = (
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
@@ -21,6 +23,16 @@ CONFORMANCE = (
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
+    "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
+    "http://www.opengis.net/spec/tms/2.0/conf/tilesetmetadata",
+    "http://www.opengis.net/spec/tms/2.0/conf/json-tilesetmetadata",
 )
 
 
@@ -70,14 +82,16 @@ def landing_page(store: Store, base: str) -> dict[str, Any]:
     """`base` is the API's root URL (ending in /ogc)."""
     return {
         "title": store.title,
-        "description": "CBS-cijfers per gemeente, wijk en buurt als OGC API Features: een collectie per niveau en jaar, "
-        "met per indicator en groep de waarde of waarom die ontbreekt.",
+        "description": "CBS-cijfers per gemeente, wijk en buurt als OGC API Features en Tiles: een collectie per niveau "
+        "en jaar, met per indicator en groep de waarde of waarom die ontbreekt, als features of als vectortegels "
+        "in Web Mercator en RD New.",
         "attribution": store.attribution,
         "links": [
             link(base, "self", JSON, "Deze pagina"),
             link(f"{base}/api", "service-desc", OPENAPI, "De API-beschrijving (OpenAPI 3.0)"),
             link(f"{base}/conformance", "conformance", JSON, "Ondersteunde OGC-conformiteitsklassen"),
             link(f"{base}/collections", "data", JSON, "De collecties"),
+            link(f"{base}/tileMatrixSets", TILING_SCHEMES_REL, JSON, "De tegelschema's (WebMercatorQuad, NetherlandsRDNewQuad)"),
         ],
     }
 
@@ -103,6 +117,7 @@ def collection(store: Store, cid: CollectionId, base: str) -> dict[str, Any]:
             link(here, "self", JSON, cid.title),
             link(f"{here}/items", "items", GEOJSON, f"{cid.title} als GeoJSON"),
             link(f"{here}/queryables", QUERYABLES_REL, SCHEMA, "Eigenschappen om op te filteren"),
+            link(f"{here}/tiles", TILESETS_REL, JSON, f"{cid.title} als vectortegels"),
         ],
     }
 

@@ -8,6 +8,8 @@ from typing import Any
 from ogc.collections import GEOJSON, JSON, SCHEMA
 from ogc.crs import CRS84, SUPPORTED
 from ogc.features import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
+from tiles.encode import MVT_TYPE
+from tiles.tilemath import PYRAMIDS
 
 REF = "#/components/schemas/"
 
@@ -42,6 +44,16 @@ def openapi(title: str, base: str, collection_ids: list[str]) -> dict[str, Any]:
     feature_id = {"name": "featureId", "in": "path", "required": True, "schema": {"type": "string"},
                   "description": "CBS-code van het gebied, bv. BU03440111"}
     crs = {"$ref": "#/components/parameters/crs"}
+    tms_id = {"name": "tileMatrixSetId", "in": "path", "required": True,
+              "schema": {"type": "string", "enum": [p.id for p in PYRAMIDS]}, "description": "het tegelschema"}
+    tile_address = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 0}, "description": text}
+        for name, text in (("tileMatrix", "zoomniveau"), ("tileRow", "rij, van boven"), ("tileCol", "kolom, van links"))
+    ]
+    figure_choice = [
+        _query("indicators", {"type": "string"}, "indicatoren in de tegels, met komma's (standaard: alle met cijfers)"),
+        _query("group", {"type": "string"}, "bevolkingsgroep(en), met komma's (standaard: totaal)"),
+    ]
     region_filters = [
         _query(name, {"type": "string"}, f"alleen features met deze {name} (gelijkheid)")
         for name in ("code", "name", "gemeente_code", "wijk_code")
@@ -76,6 +88,23 @@ def openapi(title: str, base: str, collection_ids: list[str]) -> dict[str, Any]:
             ),
             "/collections/{collectionId}/items/{featureId}": _get(
                 "Een feature", _with_crs_header(_response("De feature", GEOJSON, "Feature")), [collection_id, feature_id, crs]),
+            "/tileMatrixSets": _get("De tegelschema's", _response("De tegelschema's", JSON, "TileMatrixSets")),
+            "/tileMatrixSets/{tileMatrixSetId}": _get(
+                "Een tegelschema (OGC Tile Matrix Set 2.0)", _response("Het tegelschema", JSON, "TileMatrixSet"), [tms_id]),
+            "/collections/{collectionId}/tiles": _get(
+                "De vectortegelsets van een collectie", _response("De tegelsets", JSON, "TileSets"), [collection_id]),
+            "/collections/{collectionId}/tiles/{tileMatrixSetId}": _get(
+                "Een vectortegelset: de URL van de tegels, zoomniveaus, grenzen en lagen",
+                _response("De tegelset", JSON, "TileSet"), [collection_id, tms_id, *figure_choice]),
+            "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}": {"get": {
+                "summary": "Een vectortegel (Mapbox Vector Tile) met de gebieden en hun cijfers",
+                "parameters": [collection_id, tms_id, *tile_address, *figure_choice],
+                "responses": {
+                    "200": {"description": "De tegel", "content": {MVT_TYPE: {"schema": {"type": "string", "format": "binary"}}}},
+                    "204": {"description": "Geen gebied in deze tegel"},
+                    **ERRORS,
+                },
+            }},
         },
         "components": {"parameters": PARAMETERS, "schemas": SCHEMAS},
     }
@@ -134,6 +163,23 @@ SCHEMAS: dict[str, Any] = {
     },
     "Collections": {"type": "object", "required": ["links", "collections"],
                     "properties": {"links": LINKS, "collections": {"type": "array", "items": {"$ref": REF + "Collection"}}}},
+    "TileMatrixSets": {"type": "object", "required": ["tileMatrixSets"],
+                       "properties": {"links": LINKS, "tileMatrixSets": {"type": "array", "items": {
+                           "type": "object", "required": ["id", "links"],
+                           "properties": {"id": {"type": "string"}, "title": {"type": "string"}, "links": LINKS}}}}},
+    "TileMatrixSet": {"type": "object", "required": ["crs", "tileMatrices"],
+                      "properties": {"id": {"type": "string"}, "crs": {"type": "string"}, "tileMatrices": {"type": "array", "items": {
+                          "type": "object",
+                          "required": ["id", "scaleDenominator", "cellSize", "pointOfOrigin", "tileWidth", "tileHeight",
+                                       "matrixWidth", "matrixHeight"]}}}},
+    "TileSets": {"type": "object", "required": ["tilesets"],
+                 "properties": {"links": LINKS, "tilesets": {"type": "array", "items": {"$ref": REF + "TileSetSummary"}}}},
+    "TileSetSummary": {"type": "object", "required": ["dataType", "crs", "links"],
+                       "properties": {"title": {"type": "string"}, "dataType": {"type": "string", "enum": ["vector"]},
+                                      "crs": {"type": "string"}, "tileMatrixSetURI": {"type": "string"}, "links": LINKS}},
+    "TileSet": {"type": "object", "required": ["dataType", "crs", "links", "tileMatrixSetLimits", "layers"],
+                "properties": {"dataType": {"type": "string", "enum": ["vector"]}, "crs": {"type": "string"}, "links": LINKS,
+                               "tileMatrixSetLimits": {"type": "array"}, "layers": {"type": "array"}}},
     "Queryables": {"type": "object", "required": ["type", "properties"],
                    "properties": {"type": {"type": "string"}, "properties": {"type": "object"}}},
     "Feature": {

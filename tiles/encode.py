@@ -19,6 +19,8 @@ import shapely.errors
 
 from tiles.mvt import TILE_LAYER, encode_layer, varint
 
+MVT_TYPE = "application/vnd.mapbox-vector-tile"
+
 
 @dataclass
 class TileLayer:

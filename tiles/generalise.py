@@ -14,43 +14,45 @@ import shapely
 import shapely.ops
 
 from tiles.grid import ZoomGrid, zoom_grid
-from tiles.tilemath import unit_size
+from tiles.tilemath import Pyramid
 
 # Simplify away detail smaller than this many tile units (a 4096 tile shown at 512 px has 8 units per pixel).
 TOLERANCE_UNITS = 4.0
 
 
-def simplify_coverage(geoms: np.ndarray, z: int, extent: int) -> np.ndarray:
-    """The coverage simplified for display at zoom z (EPSG:3857 metres in, out)."""
-    return shapely.coverage_simplify(geoms, unit_size(z, extent) * TOLERANCE_UNITS, simplify_boundary=True)
+def simplify_coverage(geoms: np.ndarray, pyramid: Pyramid, z: int, extent: int) -> np.ndarray:
+    """The coverage simplified for display at zoom z of the pyramid (in its CRS, in and out)."""
+    return shapely.coverage_simplify(geoms, pyramid.unit_size(z, extent) * TOLERANCE_UNITS, simplify_boundary=True)
 
 
 class LevelGeometry:
-    """Regions of one level and year in EPSG:3857 with a spatial index and per-zoom versions."""
+    """Regions of one level and year in a pyramid's CRS with a spatial index and per-zoom versions.
+    `exact_from_zoom` is a Web Mercator zoom (see Pyramid.web_mercator_zoom)."""
 
-    def __init__(self, geoms_3857: np.ndarray, extent: int, exact_from_zoom: int) -> None:
-        self.geoms = geoms_3857
+    def __init__(self, geoms: np.ndarray, pyramid: Pyramid, extent: int, exact_from_zoom: int) -> None:
+        self.geoms = geoms
+        self.pyramid = pyramid
         self.extent = extent
         self.exact_from_zoom = exact_from_zoom
-        self.tree = shapely.STRtree(geoms_3857)
-        self.labels = _label_points(geoms_3857)
+        self.tree = shapely.STRtree(geoms)
+        self.labels = _label_points(geoms)
         self._by_zoom: dict[int, np.ndarray] = {}
         self._grids: dict[int, ZoomGrid] = {}
         self._lock = threading.RLock()
 
     def at_zoom(self, z: int) -> np.ndarray:
-        if z >= self.exact_from_zoom:
+        if self.pyramid.web_mercator_zoom(z) >= self.exact_from_zoom:
             return self.geoms
         with self._lock:  # one thread simplifies, the others wait for its result
             if z not in self._by_zoom:
-                self._by_zoom[z] = simplify_coverage(self.geoms, z, self.extent)
+                self._by_zoom[z] = simplify_coverage(self.geoms, self.pyramid, z, self.extent)
             return self._by_zoom[z]
 
     def grid(self, z: int) -> ZoomGrid:
         """The zoom's regions snapped to the world tile grid and encoded once (see tiles.grid)."""
         with self._lock:
             if z not in self._grids:
-                self._grids[z] = zoom_grid(self.at_zoom(z), z, self.extent)
+                self._grids[z] = zoom_grid(self.at_zoom(z), self.pyramid, z, self.extent)
             return self._grids[z]
 
     def query(self, bounds: tuple[float, float, float, float]) -> np.ndarray:

@@ -18,7 +18,7 @@ import shapely
 
 from tiles.encode import snap_to_grid
 from tiles.mvt import polygon_commands, ranges, zigzag
-from tiles.tilemath import WORLD_SIZE
+from tiles.tilemath import Pyramid
 
 Commands = tuple[np.ndarray, np.ndarray]  # concatenated command streams, length per region
 
@@ -34,10 +34,11 @@ class ZoomGrid:
     bounds: np.ndarray  # (n, 4) on the world grid
 
 
-def zoom_grid(geoms_3857: np.ndarray, z: int, extent: int) -> ZoomGrid:
-    scale = extent * 2**z / WORLD_SIZE
-    half = WORLD_SIZE / 2
-    on_grid = snap_to_grid(geoms_3857, lambda c: np.column_stack(((c[:, 0] + half) * scale, (half - c[:, 1]) * scale)))
+def zoom_grid(geoms: np.ndarray, pyramid: Pyramid, z: int, extent: int) -> ZoomGrid:
+    """`geoms` in the pyramid's CRS."""
+    scale = extent * 2**z / pyramid.span
+    left, top = pyramid.origin
+    on_grid = snap_to_grid(geoms, lambda c: np.column_stack(((c[:, 0] - left) * scale, (top - c[:, 1]) * scale)))
     commands, lengths = polygon_commands(on_grid)
     starts = np.cumsum(lengths) - lengths
     first = np.zeros((len(lengths), 2), dtype=np.int64)

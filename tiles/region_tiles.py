@@ -16,49 +16,63 @@ from tiles.encode import TileLayer, encode_tile, to_tile_coords, to_tile_points
 from tiles.generalise import LevelGeometry
 from tiles.grid import tile_commands
 from tiles.mvt import POINT, POLYGON, point_commands, polygon_commands
-from tiles.tilemath import tile_bounds
+from tiles.tilemath import WEB_MERCATOR, Pyramid
 
+# Zooms here are Web Mercator zooms; another pyramid compares its own through Pyramid.web_mercator_zoom.
 EXACT_FROM_ZOOM = 15  # below a metre per tolerance: show the geometry as built
 # Names become readable (and label points worth their bytes) from these zooms on.
 LABEL_MIN_ZOOM = {Level.gemeente: 7, Level.wijk: 10, Level.buurt: 12}
+LABEL_FIELDS = ("code", "name", "gemeente_code")  # what a label point carries
 
 
 def label_layer_name(level: Level) -> str:
     return f"{level.value}_label"
 
 
+def label_min_zoom(level: Level, pyramid: Pyramid = WEB_MERCATOR) -> int:
+    return max(LABEL_MIN_ZOOM[level] - pyramid.zoom_offset, 0)
+
+
 class RegionTiles:
-    """Tiles for every level and year of one dataset; geometry prepared once, lazily per zoom."""
+    """Tiles for every level and year of one dataset, in any pyramid; geometry prepared once, lazily per zoom."""
 
     def __init__(self, store: Store, extent: int = 4096, buffer: int = 64) -> None:
         self.store = store
         self.extent = extent
         self.buffer = buffer
-        self._geometry: dict[tuple[Level, int], tuple[LevelGeometry, pd.DataFrame]] = {}
+        self._geometry: dict[tuple[str, Level, int], tuple[LevelGeometry, pd.DataFrame]] = {}
         self._figure_columns: dict[tuple[Level, int, str, str], tuple[np.ndarray, np.ndarray]] = {}
         self._lock = threading.Lock()
 
-    def geometry(self, level: Level, year: int) -> tuple[LevelGeometry, pd.DataFrame]:
-        key = (level, year)
+    def geometry(self, level: Level, year: int, pyramid: Pyramid = WEB_MERCATOR) -> tuple[LevelGeometry, pd.DataFrame]:
+        key = (pyramid.id, level, year)
         if key in self._geometry:
             return self._geometry[key]
         with self._lock:  # made once: the tile threads would otherwise both make it
             if key not in self._geometry:
                 regions = self.store.regions(level, year)  # sorted by code, like the store's figures
-                in_3857 = regions.to_crs("EPSG:3857")
+                projected = regions.to_crs(pyramid.crs)
                 attributes = regions.drop(columns="geometry").reset_index(drop=True)
                 attributes["feature_id"] = [feature_id(c) for c in attributes["code"]]
                 self._geometry[key] = (
-                    LevelGeometry(np.asarray(in_3857.geometry.array), self.extent, EXACT_FROM_ZOOM),
+                    LevelGeometry(np.asarray(projected.geometry.array), pyramid, self.extent, EXACT_FROM_ZOOM),
                     attributes,
                 )
         return self._geometry[key]
 
-    def tile(self, query: Selection, z: int, x: int, y: int, extra: Mapping[str, pd.Series] | None = None) -> bytes:
+    def tile(
+        self,
+        query: Selection,
+        z: int,
+        x: int,
+        y: int,
+        extra: Mapping[str, pd.Series] | None = None,
+        pyramid: Pyramid = WEB_MERCATOR,
+    ) -> bytes:
         """The encoded tile, or b'' when no region touches it. `extra`: more attributes, by region code
         (e.g. hotspot classes); the caller keys its cache on whatever produced them."""
-        geometry, attributes = self.geometry(query.level, query.year)
-        bounds = tile_bounds(z, x, y)
+        geometry, attributes = self.geometry(query.level, query.year, pyramid)
+        bounds = pyramid.tile_bounds(z, x, y)
         pad = (bounds[2] - bounds[0]) * self.buffer / self.extent
         hits = geometry.query((bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad))
         if len(hits) == 0:
@@ -78,14 +92,14 @@ class RegionTiles:
             columns[name] = values.where(values.notna(), None).to_numpy()
         ids = attributes["feature_id"].to_numpy()[hits]
         polygons = TileLayer(query.level.value, columns, ids, POLYGON, (commands, lengths))
-        if z < LABEL_MIN_ZOOM[query.level]:
+        if z < label_min_zoom(query.level, pyramid):
             return encode_tile([polygons], self.extent)
 
         label_xy = to_tile_points(geometry.labels[hits], bounds, self.extent)
         inside = np.all((label_xy >= 0) & (label_xy < self.extent), axis=1)
         label_points = TileLayer(
             label_layer_name(query.level),
-            {key: columns[key][inside] for key in ("code", "name", "gemeente_code") if key in columns},
+            {key: columns[key][inside] for key in LABEL_FIELDS if key in columns},
             ids[inside],
             POINT,
             point_commands(label_xy[inside]),

@@ -8,22 +8,14 @@ from geodata.cells import STATUS_TEXT, Status
 from geodata.regions import Level
 from geodata.selection import Selection
 from store import Store
-from tiles.region_tiles import LABEL_MIN_ZOOM, label_layer_name
+from tiles.region_tiles import LABEL_FIELDS, LABEL_MIN_ZOOM, label_layer_name
 
 STATUS_HELP = "; ".join(f"{status} = {text}" for status, text in STATUS_TEXT.items() if status != Status.ok.value)
 
 
-def tilejson(
-    store: Store,
-    query: Selection,
-    base_url: str,
-    max_zoom: int,
-    extra_query: str = "",
-    extra_fields: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    """TileJSON 3.0.0; `extra_query`/`extra_fields` add parameters and attributes beyond the figures (analysis)."""
+def layer_fields(store: Store, query: Selection) -> dict[str, str]:
+    """Attribute -> description (with its type in brackets, as TileJSON writes it) of the polygon layer."""
     level = query.level
-    west, south, east, north = store.bounds_lonlat(level, query.year)
     fields: dict[str, str] = {
         "code": "CBS-code (String)",
         "name": "Naam (String)",
@@ -43,6 +35,21 @@ def tilejson(
             fields[f"{name}__status"] = f"Waarom {name} ontbreekt: {STATUS_HELP} (String)"
             if breaks_help:
                 fields[f"{name}__breuk"] = f"Breuk in de reeks vóór {name}, alleen waar er een is (soorten met komma's): {breaks_help} (String)"
+    return fields
+
+
+def tilejson(
+    store: Store,
+    query: Selection,
+    base_url: str,
+    max_zoom: int,
+    extra_query: str = "",
+    extra_fields: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """TileJSON 3.0.0; `extra_query`/`extra_fields` add parameters and attributes beyond the figures (analysis)."""
+    level = query.level
+    west, south, east, north = store.bounds_lonlat(level, query.year)
+    fields = layer_fields(store, query)
     fields.update(extra_fields or {})
     return {
         "tilejson": "3.0.0",
@@ -68,7 +75,7 @@ def tilejson(
                 "description": f"labelpunten (pool van ontoegankelijkheid) van de {level.plural}",
                 "minzoom": LABEL_MIN_ZOOM[level],
                 "maxzoom": max_zoom,
-                "fields": {key: fields[key] for key in ("code", "name", "gemeente_code") if key in fields},
+                "fields": {key: fields[key] for key in LABEL_FIELDS if key in fields},
             },
         ],
     }

@@ -1,5 +1,6 @@
-"""OGC API - Features at /ogc: landing page, OpenAPI document, conformance, a collection per level
-and year, its queryables, its items (paged GeoJSON) and single features."""
+"""OGC API - Features and Tiles at /ogc: landing page, OpenAPI document, conformance, a collection per
+level and year, its queryables, its items (paged GeoJSON) and single features, the tile matrix sets and
+each collection's tilesets. The tiles themselves are served by web.tiles, with the other tiles."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from ogc.features import feature_json, items_json, parse_items_query
 from ogc.openapi import openapi
 from ogc.queryables import queryables
 from ogc.table import FeatureTable, FeatureTables
+from ogc.tilesets import pyramid_of, tile_matrix_set, tile_matrix_sets, tile_selection, tileset, tilesets
 from settings import Settings
 from store import Store
 from tiles.encode import gzip_bytes
@@ -90,6 +92,23 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
             raise UnknownRegion("featureId", f"no region {code!r} in collection {cid}")
         return geojson(request, body, crs)
 
+    def matrix_sets(request: Request) -> Response:
+        return JSONResponse(tile_matrix_sets(api_base(request)))
+
+    def matrix_set(request: Request) -> Response:
+        return JSONResponse(tile_matrix_set(pyramid_of(request.path_params["tileMatrixSetId"]), api_base(request)))
+
+    def collection_tilesets(request: Request) -> Response:
+        store = holder.current().store
+        return JSONResponse(tilesets(parse_collection_id(store, request.path_params["collectionId"]), api_base(request)))
+
+    def collection_tileset(request: Request) -> Response:
+        store = holder.current().store
+        cid = parse_collection_id(store, request.path_params["collectionId"])
+        pyramid = pyramid_of(request.path_params["tileMatrixSetId"])
+        selection = tile_selection(store, cid, request.query_params)
+        return JSONResponse(tileset(store, cid, selection, pyramid, api_base(request), pyramid.max_zoom(settings.max_zoom)))
+
     return [
         Route("/ogc", landing),
         Route("/ogc/", landing),
@@ -100,6 +119,10 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         Route("/ogc/collections/{collectionId}/queryables", collection_queryables),
         Route("/ogc/collections/{collectionId}/items", items),
         Route("/ogc/collections/{collectionId}/items/{featureId}", item),
+        Route("/ogc/tileMatrixSets", matrix_sets),
+        Route("/ogc/tileMatrixSets/{tileMatrixSetId}", matrix_set),
+        Route("/ogc/collections/{collectionId}/tiles", collection_tilesets),
+        Route("/ogc/collections/{collectionId}/tiles/{tileMatrixSetId}", collection_tileset),
     ]
 
 

@@ -1,4 +1,5 @@
-"""Vector tiles and their TileJSON: /tiles/{level}/{z}/{x}/{y}.mvt and /tiles/{level}.json.
+"""Vector tiles and their TileJSON: /tiles/{level}/{z}/{x}/{y}.mvt and /tiles/{level}.json, and the same
+tiles as OGC API Tiles, in Web Mercator or RD New: /ogc/collections/{level_year}/tiles/{tms}/{z}/{row}/{col}.
 
 A cache hit is answered on the event loop without leaving it: parsing the request (dict
 lookups against the dataset's availability), one cache lookup and the response. Only a tile
@@ -18,28 +19,31 @@ from starlette.routing import BaseRoute, Route
 from analysis.request import AnalysisRequest, parse_analysis_request
 from geodata.errors import RequestError, TileOutOfRange
 from geodata.selection import Selection, parse_selection
+from ogc.collections import parse_collection_id
+from ogc.tilesets import pyramid_of, tile_selection
 from settings import Settings
 from styles.hotspot_style import hotspot_tilejson
 from tiles.cache import CachedTile
-from tiles.encode import gzip_bytes
+from tiles.encode import MVT_TYPE, gzip_bytes
 from tiles.tilejson import tilejson
-from tiles.tilemath import check_tile
+from tiles.tilemath import WEB_MERCATOR, Pyramid
 from web.analysis import analysed
 from web.holder import DatasetHolder, Served
 from web.http import accepts_gzip, if_none_match, public_base_url
 
-MVT_TYPE = "application/vnd.mapbox-vector-tile"
 
-
-def parse_tile(z: str, x: str, y: str, max_zoom: int) -> tuple[int, int, int]:
-    """z/x/y from the URL path, each checked by name: not a whole number or out of range is a TileOutOfRange."""
+def parse_tile(
+    z: str, x: str, y: str, max_zoom: int, pyramid: Pyramid = WEB_MERCATOR, names: tuple[str, str, str] = ("z", "x", "y")
+) -> tuple[int, int, int]:
+    """z/x/y from the URL path, each checked by the name the path gives it: not a whole number or out
+    of range is a TileOutOfRange."""
     numbers = []
-    for name, raw in (("z", z), ("x", x), ("y", y)):
+    for name, raw in zip(names, (z, x, y)):
         # Short strings only: no tile number has more than 10 digits, and int() refuses 4,300.
         if not (raw.isascii() and raw.isdigit() and len(raw) <= 10):
             raise TileOutOfRange(name, f"{name} must be a whole number of 0 or more, not {raw[:20]!r}")
         numbers.append(int(raw))
-    check_tile(*numbers, max_zoom)
+    pyramid.check_tile(*numbers, max_zoom, names)
     return numbers[0], numbers[1], numbers[2]
 
 
@@ -64,8 +68,10 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
             return JSONResponse(tilejson(store, selection, base_url, settings.max_zoom))
         return JSONResponse(hotspot_tilejson(store, analysis, base_url, settings.max_zoom))
 
-    def make_tile(served: Served, selection: Selection, z: int, x: int, y: int, key: str, extra: Any) -> CachedTile:
-        body = served.tiles.tile(selection, z, x, y, extra)
+    def make_tile(
+        served: Served, selection: Selection, pyramid: Pyramid, z: int, x: int, y: int, key: str, extra: Any
+    ) -> CachedTile:
+        body = served.tiles.tile(selection, z, x, y, extra, pyramid)
         made = CachedTile(body, hashlib.sha1(body).hexdigest()[:24])
         served.cache.put(key, made)
         return made
@@ -82,7 +88,27 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         cached = served.cache.get(key)
         if cached is None:
             extra = (await analysed(served, analysis)).tile_attributes if analysis else None
-            made = holder.render.submit(make_tile, served, selection, z, x, y, key, extra)
+            made = holder.render.submit(make_tile, served, selection, WEB_MERCATOR, z, x, y, key, extra)
+            cached = await asyncio.wrap_future(made)
+        return await tile_response(request, served, key, cached)
+
+    async def ogc_tile(request: Request) -> Response:
+        served = holder.current()
+        p = request.path_params
+        store = served.store
+        cid = parse_collection_id(store, p["collectionId"])
+        pyramid = pyramid_of(p["tileMatrixSetId"])
+        z, y, x = parse_tile(
+            p["tileMatrix"], p["tileRow"], p["tileCol"], pyramid.max_zoom(settings.max_zoom), pyramid,
+            ("tileMatrix", "tileRow", "tileCol"),
+        )
+        selection = tile_selection(store, cid, request.query_params)
+        # Web Mercator tiles share their entries with /tiles: the same bytes.
+        prefix = "" if pyramid is WEB_MERCATOR else f"{pyramid.id}:"
+        key = f"{prefix}{selection.level.value}/{z}/{x}/{y}?{selection.query_string()}"
+        cached = served.cache.get(key)
+        if cached is None:
+            made = holder.render.submit(make_tile, served, selection, pyramid, z, x, y, key, None)
             cached = await asyncio.wrap_future(made)
         return await tile_response(request, served, key, cached)
 
@@ -110,4 +136,5 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         Route("/tiles/{level}.json", tile_json),
         Route("/tiles/{level}/{z}/{x}/{y}.mvt", tile),
         Route("/tiles/{level}/{z}/{x}/{y}.pbf", tile),
+        Route("/ogc/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}", ogc_tile),
     ]

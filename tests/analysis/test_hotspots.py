@@ -17,7 +17,7 @@ from geodata.regions import Level
 from store import Store
 from tests.conftest import error_of, kwb_rows
 from tests.styles.test_style_endpoint import UTRECHT, bijstand_2023, validate
-from tiles.tilemath import tiles_covering
+from tiles.tilemath import WEB_MERCATOR
 
 API = "/analysis/hotspots?indicator=bijstand_per_1000&year=2023"
 
@@ -103,7 +103,7 @@ def test_tiles_and_style_carry_the_analysis(client: TestClient, tmp_path: Path) 
     assert validate(tmp_path, [style]) == []
     template = style["sources"]["wijkmonitor"]["tiles"][0].replace("http://testserver", "")
     seen = {}
-    for z, x, y in tiles_covering(UTRECHT, 12):
+    for z, x, y in WEB_MERCATOR.tiles_covering(UTRECHT, 12):
         response = client.get(template.format(z=z, x=x, y=y))
         if response.status_code == 200:
             for f in mapbox_vector_tile.decode(response.content)["buurt"]["features"]:

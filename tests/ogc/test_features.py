@@ -188,7 +188,7 @@ def test_links_use_the_configured_public_url(demo_build: tuple, demo_store: Stor
     behind_proxy = TestClient(create_app(settings, demo_store))  # no lifespan: no analysis workers needed
     api = "https://kaart.example.nl/wijkmonitor/ogc"
     assert {link["href"] for link in behind_proxy.get("/ogc").json()["links"]} == {
-        api, f"{api}/api", f"{api}/conformance", f"{api}/collections"}
+        api, f"{api}/api", f"{api}/conformance", f"{api}/collections", f"{api}/tileMatrixSets"}
     assert behind_proxy.get("/ogc/api").json()["servers"] == [{"url": api}]
     page = behind_proxy.get(ITEMS.format("buurt_2023") + "?limit=50").json()
     assert next(link["href"] for link in page["links"] if link["rel"] == "next") == (

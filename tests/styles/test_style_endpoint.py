@@ -20,7 +20,7 @@ from settings import Settings
 from store import Store
 from styles.ready_made import DEFAULT_BASE_URL, ready_made_styles
 from tests.conftest import DEMO, ROOT, app_on, build_from_manifest, error_of, kwb_rows
-from tiles.tilemath import tiles_covering
+from tiles.tilemath import WEB_MERCATOR
 
 VALIDATOR = ROOT / "node_modules" / ".bin" / "gl-style-validate"
 UTRECHT = (4.97, 52.026, 5.195, 52.142)
@@ -155,7 +155,7 @@ def test_style_filters_colour_every_buurt_by_its_class(client: TestClient, demo_
     fills = [layer for layer in style["layers"] if layer["type"] == "fill"]
     source = bijstand_2023(demo_store)
     coloured: dict[str, str] = {}
-    for z, x, y in tiles_covering(UTRECHT, 12):
+    for z, x, y in WEB_MERCATOR.tiles_covering(UTRECHT, 12):
         response = client.get(template.format(z=z, x=x, y=y))
         if response.status_code == 204:
             continue

@@ -13,7 +13,7 @@ from tiles.encode import to_tile_coords
 from tiles.grid import tile_commands, zoom_grid
 from tiles.mvt import polygon_commands
 from tiles.region_tiles import RegionTiles
-from tiles.tilemath import tile_bounds, tiles_covering
+from tiles.tilemath import WEB_MERCATOR
 
 UTRECHT = (4.97, 52.026, 5.195, 52.142)
 EXTENT, BUFFER = 4096, 64
@@ -24,8 +24,8 @@ def test_grid_streams_equal_clipping_every_tile_from_scratch(demo_store: Store, 
     geometry, _ = RegionTiles(demo_store).geometry(Level.buurt, 2024)
     grid = geometry.grid(z)
     compared = 0
-    for _, x, y in tiles_covering(UTRECHT, z):
-        bounds = tile_bounds(z, x, y)
+    for _, x, y in WEB_MERCATOR.tiles_covering(UTRECHT, z):
+        bounds = WEB_MERCATOR.tile_bounds(z, x, y)
         pad = (bounds[2] - bounds[0]) * BUFFER / EXTENT
         hits = geometry.query((bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad))
         if len(hits) == 0:
@@ -55,7 +55,7 @@ def test_only_regions_crossing_the_buffered_edge_are_clipped() -> None:
 
     o = 4096
     regions = np.array([square(o + 100, o + 100, 50), square(o + 4000, o + 100, 200), square(o + 4150, o + 300, 10)], dtype=object)
-    grid = zoom_grid(regions, z, extent)
+    grid = zoom_grid(regions, WEB_MERCATOR, z, extent)
     clipped: list[list[int]] = []
 
     def clip(crossing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from geodata.regions import Level
 from store import Store
 from tests.conftest import error_of, kwb_rows
-from tiles.tilemath import tile_bounds, tiles_covering
+from tiles.tilemath import WEB_MERCATOR
 
 UTRECHT = (4.97, 52.026, 5.195, 52.142)
 WELGELEGEN_Z13 = (13, 4211, 2702)  # holds BU03440111
@@ -63,7 +63,7 @@ def test_served_counts_equal_the_source_csv(client: TestClient, demo_store: Stor
 def test_every_utrecht_buurt_is_in_the_tiles_once_per_tile(client: TestClient, demo_store: Store, tmp_path: Path) -> None:
     expected = set(demo_store.regions(Level.buurt, 2023)["code"])
     seen: set[str] = set()
-    for z, x, y in tiles_covering(UTRECHT, 12):
+    for z, x, y in WEB_MERCATOR.tiles_covering(UTRECHT, 12):
         response = get_tile(client, "buurt", z, x, y, "?year=2023")
         if response.status_code == 204:
             continue
@@ -81,7 +81,7 @@ def test_every_utrecht_buurt_is_in_the_tiles_once_per_tile(client: TestClient, d
 
 
 def test_polygons_are_valid_and_wound_as_the_spec_says(client: TestClient) -> None:
-    for z, x, y in tiles_covering(UTRECHT, 11) + tiles_covering(UTRECHT, 14)[:12]:
+    for z, x, y in WEB_MERCATOR.tiles_covering(UTRECHT, 11) + WEB_MERCATOR.tiles_covering(UTRECHT, 14)[:12]:
         response = get_tile(client, "buurt", z, x, y, "?year=2023")
         if response.status_code == 204:
             continue
@@ -101,7 +101,7 @@ def test_polygons_are_valid_and_wound_as_the_spec_says(client: TestClient) -> No
 def test_feature_ids_are_stable_across_tiles_and_zooms(client: TestClient) -> None:
     ids = {}
     for z in (11, 13, 14):
-        for tile in tiles_covering((5.10, 52.09, 5.11, 52.095), z):
+        for tile in WEB_MERCATOR.tiles_covering((5.10, 52.09, 5.11, 52.095), z):
             response = get_tile(client, "buurt", *tile, "?year=2023")
             for feature in mapbox_vector_tile.decode(response.content)["buurt"]["features"]:
                 ids.setdefault(feature["properties"]["code"], set()).add(feature["id"])
@@ -113,7 +113,7 @@ def test_withheld_and_secret_values_are_explained_not_served(client: TestClient)
     # BU03440911 had 5 inhabitants in 2023; BU03441011 had 45
     query = "?year=2023&group=herkomst_buiten_europa&indicators=aandeel_inwoners,inwoners"
     found = {}
-    for tile in tiles_covering(UTRECHT, 11):
+    for tile in WEB_MERCATOR.tiles_covering(UTRECHT, 11):
         response = get_tile(client, "buurt", *tile, query)
         if response.status_code == 200:
             for f in mapbox_vector_tile.decode(response.content)["buurt"]["features"]:
@@ -126,7 +126,7 @@ def test_withheld_and_secret_values_are_explained_not_served(client: TestClient)
 
 def test_label_layer_has_one_point_per_region_inside_the_tile(client: TestClient) -> None:
     labels = []
-    for tile in tiles_covering(UTRECHT, 10):  # labels of wijken start at z10
+    for tile in WEB_MERCATOR.tiles_covering(UTRECHT, 10):  # labels of wijken start at z10
         decoded = mapbox_vector_tile.decode(get_tile(client, "wijk", *tile, "?year=2024").content)
         labels += decoded.get("wijk_label", {"features": []})["features"]
     utrecht = sorted(f["properties"]["code"] for f in labels if f["properties"]["code"].startswith("WK0344"))
@@ -134,7 +134,7 @@ def test_label_layer_has_one_point_per_region_inside_the_tile(client: TestClient
     codes = [f["properties"]["code"] for f in labels]
     assert len(codes) == len(set(codes))  # one point per region, also where tiles meet
     assert all(f["geometry"]["type"] == "Point" for f in labels)
-    [tile] = tiles_covering(UTRECHT, 8)
+    [tile] = WEB_MERCATOR.tiles_covering(UTRECHT, 8)
     assert "wijk_label" not in mapbox_vector_tile.decode(get_tile(client, "wijk", *tile, "?year=2024").content)
 
 
@@ -240,7 +240,7 @@ def test_catalog_lists_levels_years_indicators_groups(client: TestClient) -> Non
 def test_tile_bounds_match_gdal_georeferencing(client: TestClient, tmp_path: Path) -> None:
     frame = gdal_decode(tmp_path, get_tile(client, "buurt", *WELGELEGEN_Z13, "?year=2023").content, *WELGELEGEN_Z13, "buurt")
     assert frame.crs is not None and "3857" in frame.crs.to_string()
-    minx, miny, maxx, maxy = tile_bounds(*WELGELEGEN_Z13)
+    minx, miny, maxx, maxy = WEB_MERCATOR.tile_bounds(*WELGELEGEN_Z13)
     pad = (maxx - minx) * 64 / 4096 + 1
     x0, y0, x1, y1 = frame.total_bounds
     assert minx - pad <= x0 and x1 <= maxx + pad and miny - pad <= y0 and y1 <= maxy + pad
