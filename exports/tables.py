@@ -27,7 +27,7 @@ def region_figures(store: Store, selection: Selection) -> gpd.GeoDataFrame:
     level, year = selection.level, selection.year
     regions = store.regions(level, year)
     columns: dict[str, object] = {**region_columns(regions, level), "year": np.full(len(regions), year, dtype=np.int64)}
-    pairs = [(indicator, group) for group in selection.groups for indicator in selection.indicators]
+    pairs = selection.figures()
     figures, figure_values = figure_property_columns(store, level, year, pairs)
     columns.update(figure_values)
     for column in figures:

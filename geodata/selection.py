@@ -33,6 +33,15 @@ class Selection:
     groups: tuple[str, ...]
     indicators: tuple[str, ...]
     within: str | None = None  # a gemeente code: only its wijken or buurten
+    # (indicator, group) pairs that have figures, when a map of figures left out the others (parse_selection)
+    pairs: tuple[tuple[str, str], ...] | None = None
+
+    def figures(self) -> list[tuple[str, str]]:
+        """(indicator, group) of every figure carried, group by group: the pairs with figures at the level
+        and year for a map of figures; every pair asked for a single figure (a style, an analysis)."""
+        if self.pairs is not None:
+            return list(self.pairs)
+        return [(indicator, group) for group in self.groups for indicator in self.indicators]
 
     @property
     def indicator(self) -> str:
@@ -103,7 +112,9 @@ def parse_selection(availability: Availability, catalog: Catalog, level_name: st
         indicators = [i for i, g in available.items() if any(group in g for group in groups)]
     if available and not any(any(g in available.get(i, ()) for i in indicators) for g in groups):
         raise UnknownGroup("group", f"no {level.value} figures for group(s) {', '.join(groups)} in {year}")
-    return Selection(level, year, tuple(groups), tuple(indicators))
+    # A pair without a single figure would put `__status: missing` on every feature: bytes that say nothing.
+    pairs = tuple((i, g) for g in groups for i in indicators if g in available.get(i, ()))
+    return Selection(level, year, tuple(groups), tuple(indicators), pairs=pairs)
 
 
 def parse_figure(

@@ -118,16 +118,15 @@ class RegionTiles:
                 columns[parent] = regions[parent].astype(object).where(regions[parent].notna(), None).to_numpy()
         columns["year"] = np.full(n, query.year, dtype=object)
         positions = regions.index.to_numpy()
-        for group in query.groups:
-            for indicator in query.indicators:
-                shown, reason = self._figure_column(query.level, query.year, group, indicator)
-                name = query.attribute(indicator, group)
-                columns[name] = shown[positions]
-                columns[f"{name}__status"] = reason[positions]
-                # A break in the series before this figure (herkomst, indeling): absent on most features.
-                breaks = self.store.figure_breaks(query.level, query.year, group, indicator)
-                if breaks is not None:
-                    columns[f"{name}__breuk"] = breaks[positions]
+        for indicator, group in query.figures():
+            shown, reason = self._figure_column(query.level, query.year, group, indicator)
+            name = query.attribute(indicator, group)
+            columns[name] = shown[positions]
+            columns[f"{name}__status"] = reason[positions]
+            # A break in the series before this figure (herkomst, indeling): absent on most features.
+            breaks = self.store.figure_breaks(query.level, query.year, group, indicator)
+            if breaks is not None:
+                columns[f"{name}__breuk"] = breaks[positions]
         return columns
 
     def _figure_column(self, level: Level, year: int, group: str, indicator: str) -> tuple[np.ndarray, np.ndarray]:

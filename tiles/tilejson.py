@@ -26,16 +26,24 @@ def layer_fields(store: Store, query: Selection) -> dict[str, str]:
     if level is Level.buurt:
         fields["wijk_code"] = "CBS-code van de wijk (String)"
     breaks_help = "; ".join(f"{kind} = {rule.text.rstrip('.')}" for kind, rule in store.catalog.breaks.items())
-    for group in query.groups:
-        for indicator_id in query.indicators:
-            indicator = store.catalog.indicator(indicator_id)
-            name = query.attribute(indicator_id, group)
-            title = f"{indicator.title['nl']}, {store.catalog.group(group).title['nl']} ({indicator.unit})"
-            fields[name] = f"{title} (Number)"
-            fields[f"{name}__status"] = f"Waarom {name} ontbreekt: {STATUS_HELP} (String)"
-            if breaks_help:
-                fields[f"{name}__breuk"] = f"Breuk in de reeks vóór {name}, alleen waar er een is (soorten met komma's): {breaks_help} (String)"
+    for indicator_id, group in query.figures():
+        indicator = store.catalog.indicator(indicator_id)
+        name = query.attribute(indicator_id, group)
+        title = f"{indicator.title['nl']}, {store.catalog.group(group).title['nl']} ({indicator.unit})"
+        fields[name] = f"{title} (Number)"
+        fields[f"{name}__status"] = f"Waarom {name} ontbreekt: {STATUS_HELP} (String)"
+        if breaks_help:
+            fields[f"{name}__breuk"] = f"Breuk in de reeks vóór {name}, alleen waar er een is (soorten met komma's): {breaks_help} (String)"
     return fields
+
+
+def _description(query: Selection) -> str:
+    text = f"CBS-{query.level.plural} {query.year} met indicatoren per groep"
+    asked = len(query.groups) * len(query.indicators)
+    carried = len(query.figures())
+    if carried < asked:
+        text += f"; {carried} van de {asked} gevraagde combinaties van indicator en groep hebben cijfers, alleen die staan in de tegels"
+    return text
 
 
 def tilejson(
@@ -54,7 +62,7 @@ def tilejson(
     return {
         "tilejson": "3.0.0",
         "name": f"{store.title}: {level.value} {query.year}",
-        "description": f"CBS-{level.plural} {query.year} met indicatoren per groep",
+        "description": _description(query),
         "attribution": store.attribution,
         "scheme": "xyz",
         "tiles": [f"{base_url}/tiles/{level.value}/{{z}}/{{x}}/{{y}}.mvt?{query.query_string()}{extra_query}"],

@@ -169,6 +169,18 @@ def test_cache_key_includes_the_query(client: TestClient) -> None:
     assert a.headers["etag"] != b.headers["etag"]
 
 
+def test_pairs_without_figures_are_left_out_and_tilejson_says_so(client: TestClient) -> None:
+    # bijstand_per_1000 has figures for totaal only; inwoners for both groups
+    query = "?year=2023&group=totaal,man&indicators=inwoners,bijstand_per_1000"
+    features = mapbox_vector_tile.decode(get_tile(client, "buurt", *WELGELEGEN_Z13, query).content)["buurt"]["features"]
+    keys = set().union(*(f["properties"] for f in features))
+    assert {"inwoners__totaal", "inwoners__man", "bijstand_per_1000__totaal"} <= keys
+    assert not any(key.startswith("bijstand_per_1000__man") for key in keys)
+    document = client.get(f"/tiles/buurt.json{query}").json()
+    assert "bijstand_per_1000__man" not in document["vector_layers"][0]["fields"]
+    assert "3 van de 4 gevraagde combinaties" in document["description"]
+
+
 def test_empty_tile_outside_the_data_is_204(client: TestClient) -> None:
     response = get_tile(client, "buurt", 10, 0, 0)
     assert response.status_code == 204 and response.content == b""
