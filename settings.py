@@ -21,6 +21,10 @@ class Settings:
     # Threads that make tiles that are not in the cache. Few: making a tile holds the GIL most of the
     # time, and every extra thread takes GIL time from the event loop that answers cached tiles.
     tile_threads: int = 2
+    # Static maps and figure tables take 0.1-4 s of CPU each: this many at once, this many more waiting;
+    # one more gets 503 + Retry-After rather than taking the CPU that cached tiles are answered with.
+    heavy_requests: int = 2
+    heavy_queue: int = 4
     cache_max_age: int = 3600
     # Re-read the dataset when its file changes; a broken new file keeps the old one serving.
     reload_check_seconds: float = 2.0

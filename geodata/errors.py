@@ -89,11 +89,15 @@ class TileOutOfRange(RequestError):
     status_code = 400
 
 
-class AnalysisBusy(RequestError):
-    """Every analysis slot is taken (HTTP 503): the client may ask again after `retry_after` seconds."""
+class Busy(RequestError):
+    """Every slot for this kind of work is taken (HTTP 503): the client may ask again after `retry_after` seconds."""
 
     status_code = 503
 
     def __init__(self, parameter: str, message: str, retry_after: int) -> None:
         super().__init__(parameter, message)
         self.retry_after = retry_after
+
+
+class AnalysisBusy(Busy):
+    """Every analysis slot is taken."""

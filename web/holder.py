@@ -25,6 +25,7 @@ from styles.request import ThematicRequest
 from styles.thematic import ThematicMap, thematic_map
 from tiles.cache import TileCache
 from tiles.region_tiles import RegionTiles
+from web.heavy import HeavyWork
 
 log = logging.getLogger("wijkmonitor")
 
@@ -50,6 +51,7 @@ class DatasetHolder:
         self.settings = settings
         self.workers = workers
         self.render = ThreadPoolExecutor(settings.tile_threads, thread_name_prefix="tiles")
+        self.heavy = HeavyWork(settings.heavy_requests, settings.heavy_queue)
         self._served = self._prepare(store or open_store(settings.dataset))
         self._checked = time.monotonic()
         self._check_lock = threading.Lock()

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from geodata.errors import AnalysisBusy, RequestError
+from geodata.errors import Busy, RequestError
 
 log = logging.getLogger("wijkmonitor")
 
@@ -51,7 +51,7 @@ async def error_response(request: Request, exc: Exception) -> Response:
         return JSONResponse(
             {"error": type(exc).__name__, "parameter": exc.parameter, "detail": exc.message},
             status_code=exc.status_code,
-            headers={"Retry-After": str(exc.retry_after)} if isinstance(exc, AnalysisBusy) else None,
+            headers={"Retry-After": str(exc.retry_after)} if isinstance(exc, Busy) else None,
         )
     if isinstance(exc, HTTPException):
         return JSONResponse({"error": "HTTPError", "detail": exc.detail}, status_code=exc.status_code)

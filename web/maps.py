@@ -48,7 +48,7 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         bbox = bbox_param(params)
         selection = parse_figure(store.availability, store.catalog, request.path_params["indicator"], params)
         chosen = await run_in_threadpool(served.thematic, parse_thematic_request(store.catalog, selection, params))
-        image = await run_in_threadpool(map_png, store, chosen, width, bbox)
+        image = await holder.heavy.run("map", map_png, store, chosen, width, bbox)
         return Response(image, media_type="image/png", headers={"Cache-Control": "no-cache"})
 
     return [Route("/maps/{indicator}.png", indicator_map)]

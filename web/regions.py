@@ -61,7 +61,7 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         if dialect not in CSV_DIALECTS:
             raise RequestError("dialect", f"dialect must be one of {', '.join(CSV_DIALECTS)}, not {dialect!r}")
         table = parse_table_request(store, request.query_params)
-        rows = await run_in_threadpool(figure_table, store, table)
+        rows = await holder.heavy.run("figures", figure_table, store, table)
         if wanted == "csv":
             name = "wijkmonitor-" + ("-".join(table.regions[:3]) if table.regions else f"{table.level}-{table.years[0]}")
             return Response(
@@ -88,9 +88,9 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         selection = parse_figure(store.availability, store.catalog, indicator, params)
         chosen = await run_in_threadpool(served.thematic, parse_thematic_request(store.catalog, selection, params))
         if png:
-            image = await run_in_threadpool(region_map_png, store, chosen, code, width)
+            image = await holder.heavy.run("map", region_map_png, store, chosen, code, width)
             return Response(image, media_type="image/png", headers={"Cache-Control": "no-cache"})
-        svg = await run_in_threadpool(region_map_svg, store, chosen, code)
+        svg = await holder.heavy.run("map", region_map_svg, store, chosen, code)
         return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-cache"})
 
     return [
