@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from geodata.errors import RequestError, UnknownRegion
 from ogc.collections import (
     GEOJSON,
+    JSON,
     OPENAPI,
     SCHEMA,
     collection,
@@ -69,7 +70,7 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         store = holder.current().store
         table = await table_of(store, request.path_params["collectionId"])
         here = f"{api_base(request)}/collections/{request.path_params['collectionId']}/queryables"
-        return JSONResponse(queryables(table, store.catalog, here), media_type=SCHEMA)
+        return JSONResponse(queryables(table, store.catalog, here), media_type=schema_type(request))
 
     async def items(request: Request) -> Response:
         store = holder.current().store
@@ -131,6 +132,13 @@ def item_crs(params: Mapping[str, str]) -> str:
         if name != "crs":
             raise RequestError(name, f"unknown parameter {name!r}; a single feature takes only crs")
     return crs_param(params, "crs")
+
+
+def schema_type(request: Request) -> str:
+    """JSON Schema's own type, unless the client accepts only plain JSON (GDAL's OAPIF driver asks for
+    application/geo+json, application/json and refuses another type)."""
+    accept = request.headers.get("accept", "")
+    return JSON if "application/json" in accept and SCHEMA not in accept and "*/*" not in accept else SCHEMA
 
 
 def geojson(request: Request, body: str, crs: str) -> Response:
