@@ -25,7 +25,7 @@ from ogc.table import FeatureTable
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 MAX_OFFSET = 2**31
-PARAMETERS = ("limit", "offset", "bbox", "bbox-crs", "crs", "datetime", *FILTER_PARAMETERS)
+PARAMETERS = ("limit", "offset", "bbox", "bbox-crs", "crs", "datetime", *FILTER_PARAMETERS, "f")  # f: json or html
 LONLAT_RANGE = ((-180.0, 180.0), (-90.0, 90.0))
 
 
@@ -143,11 +143,11 @@ def features_json(table: FeatureTable, positions: np.ndarray, crs: str) -> list[
     ]
 
 
-def items_json(
-    table: FeatureTable, query: ItemsQuery, params: Mapping[str, str], here: str, now: datetime
-) -> str:
-    """The page of a FeatureCollection at `here` (the /items URL), with self, next and prev links
-    that keep every other parameter of the request."""
+def items_page(
+    table: FeatureTable, query: ItemsQuery, params: Mapping[str, str], here: str
+) -> tuple[np.ndarray, int, list[dict[str, str]]]:
+    """The positions on the page, how many regions matched, and the self, collection, next and prev links
+    (which keep every other parameter of the request) of /items at `here`."""
     matched = selected(table, query)
     page = matched[query.offset:query.offset + query.limit]
 
@@ -159,9 +159,17 @@ def items_json(
         links.append(link(at(query.offset + query.limit), "next", GEOJSON, "Volgende pagina"))
     if query.offset > 0:
         links.append(link(at(max(query.offset - query.limit, 0)), "prev", GEOJSON, "Vorige pagina"))
+    return page, len(matched), links
+
+
+def items_json(
+    table: FeatureTable, query: ItemsQuery, params: Mapping[str, str], here: str, now: datetime
+) -> str:
+    """The page of a FeatureCollection at `here` (the /items URL)."""
+    page, matched, links = items_page(table, query, params, here)
     head = {
         "type": "FeatureCollection",
-        "numberMatched": len(matched),
+        "numberMatched": matched,
         "numberReturned": len(page),
         "timeStamp": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "links": links,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import shapely
 
@@ -95,3 +95,15 @@ class Or:
 
 
 Condition = Compare | Between | In | Like | IsNull | Spatial | Not | And | Or | Literal  # a Literal here is TRUE/FALSE
+
+
+def property_names(node: object) -> list[str]:
+    """The properties a condition names, in order of appearance, each once."""
+    if isinstance(node, Property):
+        return [node.name]
+    found: list[str] = []
+    children = [getattr(node, f.name) for f in fields(node)] if hasattr(node, "__dataclass_fields__") else []
+    for child in children:
+        for item in child if isinstance(child, tuple) else [child]:
+            found += [name for name in property_names(item) if name not in found]
+    return found

@@ -32,6 +32,16 @@ ERRORS = {
 }
 
 
+HTML_PAGE = {"schema": {"type": "string"}}
+FORMAT = {"$ref": "#/components/parameters/f"}
+
+
+def _html_too(response: dict[str, Any]) -> dict[str, Any]:
+    """A response that is also a page for a browser (f=html or Accept: text/html)."""
+    response["content"]["text/html"] = HTML_PAGE
+    return response
+
+
 def _get(summary: str, ok: dict[str, Any], parameters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     operation: dict[str, Any] = {"summary": summary, "responses": {"200": ok, **ERRORS}}
     if parameters:
@@ -73,26 +83,29 @@ def openapi(title: str, base: str, collection_ids: list[str]) -> dict[str, Any]:
         },
         "servers": [{"url": base}],
         "paths": {
-            "/": _get("Startpagina", _response("Links naar API, conformiteit en collecties", JSON, "LandingPage")),
+            "/": _get("Startpagina", _html_too(_response("Links naar API, conformiteit en collecties", JSON, "LandingPage")),
+                      [FORMAT]),
             "/api": _get("Deze API-beschrijving", {"description": "OpenAPI 3.0",
                                                  "content": {"application/vnd.oai.openapi+json;version=3.0": {"schema": {"type": "object"}}}}),
             "/conformance": _get("Conformiteitsklassen", _response("De klassen", JSON, "Conformance")),
-            "/collections": _get("De collecties", _response("Alle collecties", JSON, "Collections")),
-            "/collections/{collectionId}": _get("Een collectie", _response("De collectie", JSON, "Collection"), [collection_id]),
+            "/collections": _get("De collecties", _html_too(_response("Alle collecties", JSON, "Collections")), [FORMAT]),
+            "/collections/{collectionId}": _get(
+                "Een collectie", _html_too(_response("De collectie", JSON, "Collection")), [collection_id, FORMAT]),
             "/collections/{collectionId}/queryables": _get(
                 "Eigenschappen om op te filteren", _response("JSON Schema (als application/json voor wie alleen dat "
                                                              "accepteert)", SCHEMA, "Queryables", JSON), [collection_id]),
             "/collections/{collectionId}/items": _get(
                 "Features van een collectie",
-                _with_crs_header(_response("Een pagina features", GEOJSON, "FeatureCollection")),
+                _html_too(_with_crs_header(_response("Een pagina features", GEOJSON, "FeatureCollection"))),
                 [collection_id, {"$ref": "#/components/parameters/limit"}, {"$ref": "#/components/parameters/offset"},
                  {"$ref": "#/components/parameters/bbox"}, {"$ref": "#/components/parameters/bbox-crs"}, crs,
                  {"$ref": "#/components/parameters/datetime"}, {"$ref": "#/components/parameters/filter"},
                  {"$ref": "#/components/parameters/filter-lang"}, {"$ref": "#/components/parameters/filter-crs"},
-                 *region_filters],
+                 FORMAT, *region_filters],
             ),
             "/collections/{collectionId}/items/{featureId}": _get(
-                "Een feature", _with_crs_header(_response("De feature", GEOJSON, "Feature")), [collection_id, feature_id, crs]),
+                "Een feature", _html_too(_with_crs_header(_response("De feature", GEOJSON, "Feature"))),
+                [collection_id, feature_id, crs, FORMAT]),
             "/tileMatrixSets": _get("De tegelschema's", _response("De tegelschema's", JSON, "TileMatrixSets")),
             "/tileMatrixSets/{tileMatrixSetId}": _get(
                 "Een tegelschema (OGC Tile Matrix Set 2.0)", _response("Het tegelschema", JSON, "TileMatrixSet"), [tms_id]),
@@ -141,6 +154,8 @@ PARAMETERS: dict[str, Any] = {
     "crs": _query("crs", CRS_SCHEMA, "CRS van de geometrie in het antwoord"),
     "datetime": _query("datetime", {"type": "string"},
                        "RFC 3339-tijdstip of -interval; features gelden het hele jaar van hun collectie"),
+    "f": _query("f", {"type": "string", "enum": ["json", "html"]},
+                "json (standaard) of html, een pagina voor de browser; zonder f beslist Accept"),
     "filter": _query("filter", {"type": "string", "maxLength": MAX_LENGTH}, FILTER_DESCRIPTION),
     "filter-lang": _query("filter-lang", {"type": "string", "enum": list(LANGUAGES), "default": "cql2-text"},
                           "taal van filter: CQL2-tekst of CQL2-JSON (cql-text: de naam uit het concept van deel 3, "
