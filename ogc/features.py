@@ -17,12 +17,15 @@ from geodata.errors import RequestError
 from geodata.params import bounded_int_param
 from ogc.collections import GEOJSON, JSON, CollectionId, link
 from ogc.crs import CRS84, crs_param
-from ogc.queryables import Filter, kind_of, matches, parse_filters
+from ogc.filter import PARAMETERS as FILTER_PARAMETERS
+from ogc.filter import Filter, parse_filter
+from ogc.filter_eval import matching
+from ogc.queryables import Equality, equal, kind_of, parse_equalities
 from ogc.table import FeatureTable
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 MAX_OFFSET = 2**31
-PARAMETERS = ("limit", "offset", "bbox", "bbox-crs", "crs", "datetime")
+PARAMETERS = ("limit", "offset", "bbox", "bbox-crs", "crs", "datetime", *FILTER_PARAMETERS, "f")  # f: json or html
 LONLAT_RANGE = ((-180.0, 180.0), (-90.0, 90.0))
 
 
@@ -34,7 +37,8 @@ class ItemsQuery:
     bbox_crs: str = CRS84
     crs: str = CRS84
     during: bool = True  # whether `datetime` overlaps the collection's year (every feature is of that year)
-    filters: tuple[Filter, ...] = ()
+    equalities: tuple[Equality, ...] = ()  # queryables as query parameters
+    filter: Filter | None = None  # CQL2
 
 
 def parse_items_query(table: FeatureTable, cid: CollectionId, params: Mapping[str, str]) -> ItemsQuery:
@@ -52,7 +56,8 @@ def parse_items_query(table: FeatureTable, cid: CollectionId, params: Mapping[st
         bbox_crs=bbox_crs,
         crs=crs_param(params, "crs"),
         during=overlaps(parse_datetime(params.get("datetime")), cid.interval),
-        filters=parse_filters(table, params, [n for n in params if n not in PARAMETERS]),
+        equalities=parse_equalities(table, params, [n for n in params if n not in PARAMETERS]),
+        filter=parse_filter(params),
     )
 
 
@@ -116,9 +121,11 @@ def overlaps(wanted: tuple[Instant, Instant] | None, interval: tuple[str, str]) 
 
 def selected(table: FeatureTable, query: ItemsQuery) -> np.ndarray:
     """Positions of the regions the query matches (before paging), in code order."""
+    keep = equal(table, query.equalities)
+    if query.filter is not None:  # before datetime: a filter naming an unknown property is an error in any year
+        keep &= matching(table, query.filter)
     if not query.during:
         return np.empty(0, dtype=np.int64)
-    keep = matches(table, query.filters)
     if query.bbox is not None:
         inside = np.zeros(len(table), dtype=bool)
         inside[table.intersecting(query.bbox, query.bbox_crs)] = True
@@ -136,11 +143,11 @@ def features_json(table: FeatureTable, positions: np.ndarray, crs: str) -> list[
     ]
 
 
-def items_json(
-    table: FeatureTable, query: ItemsQuery, params: Mapping[str, str], here: str, now: datetime
-) -> str:
-    """The page of a FeatureCollection at `here` (the /items URL), with self, next and prev links
-    that keep every other parameter of the request."""
+def items_page(
+    table: FeatureTable, query: ItemsQuery, params: Mapping[str, str], here: str
+) -> tuple[np.ndarray, int, list[dict[str, str]]]:
+    """The positions on the page, how many regions matched, and the self, collection, next and prev links
+    (which keep every other parameter of the request) of /items at `here`."""
     matched = selected(table, query)
     page = matched[query.offset:query.offset + query.limit]
 
@@ -152,9 +159,17 @@ def items_json(
         links.append(link(at(query.offset + query.limit), "next", GEOJSON, "Volgende pagina"))
     if query.offset > 0:
         links.append(link(at(max(query.offset - query.limit, 0)), "prev", GEOJSON, "Vorige pagina"))
+    return page, len(matched), links
+
+
+def items_json(
+    table: FeatureTable, query: ItemsQuery, params: Mapping[str, str], here: str, now: datetime
+) -> str:
+    """The page of a FeatureCollection at `here` (the /items URL)."""
+    page, matched, links = items_page(table, query, params, here)
     head = {
         "type": "FeatureCollection",
-        "numberMatched": len(matched),
+        "numberMatched": matched,
         "numberReturned": len(page),
         "timeStamp": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "links": links,

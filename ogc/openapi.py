@@ -8,6 +8,7 @@ from typing import Any
 from ogc.collections import GEOJSON, JSON, SCHEMA
 from ogc.crs import CRS84, SUPPORTED
 from ogc.features import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
+from ogc.filter import LANGUAGES, MAX_LENGTH
 from tiles.encode import MVT_TYPE
 from tiles.tilemath import PYRAMIDS
 
@@ -20,14 +21,25 @@ def _query(name: str, schema: dict[str, Any], description: str, explode: bool = 
             "schema": schema, "description": description}
 
 
-def _response(description: str, media_type: str, schema: str) -> dict[str, Any]:
-    return {"description": description, "content": {media_type: {"schema": {"$ref": REF + schema}}}}
+def _response(description: str, media_type: str, schema: str, *other_types: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {t: {"schema": {"$ref": REF + schema}} for t in (media_type, *other_types)}}
 
 
 ERRORS = {
     "400": _response("Een parameter is ongeldig; `parameter` noemt welke", JSON, "Error"),
     "404": _response("Onbekende collectie of feature", JSON, "Error"),
 }
+
+
+HTML_PAGE = {"schema": {"type": "string"}}
+FORMAT = {"$ref": "#/components/parameters/f"}
+
+
+def _html_too(response: dict[str, Any]) -> dict[str, Any]:
+    """A response that is also a page for a browser (f=html or Accept: text/html)."""
+    response["content"]["text/html"] = HTML_PAGE
+    return response
 
 
 def _get(summary: str, ok: dict[str, Any], parameters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -67,27 +79,33 @@ def openapi(title: str, base: str, collection_ids: list[str]) -> dict[str, Any]:
             "groep `<indicator>__<groep>` (de waarde, null als die niet gepubliceerd is) en "
             "`<indicator>__<groep>__status` (waarom er geen waarde is, anders null). Elke eigenschap uit "
             "/collections/{collectionId}/queryables kan als parameter dienen: gelijkheid, bv. "
-            "`?bijstand_per_1000__totaal__status=withheld`.",
+            "`?bijstand_per_1000__totaal__status=withheld`; voor bereiken en combinaties is er `filter` (CQL2).",
         },
         "servers": [{"url": base}],
         "paths": {
-            "/": _get("Startpagina", _response("Links naar API, conformiteit en collecties", JSON, "LandingPage")),
+            "/": _get("Startpagina", _html_too(_response("Links naar API, conformiteit en collecties", JSON, "LandingPage")),
+                      [FORMAT]),
             "/api": _get("Deze API-beschrijving", {"description": "OpenAPI 3.0",
                                                  "content": {"application/vnd.oai.openapi+json;version=3.0": {"schema": {"type": "object"}}}}),
             "/conformance": _get("Conformiteitsklassen", _response("De klassen", JSON, "Conformance")),
-            "/collections": _get("De collecties", _response("Alle collecties", JSON, "Collections")),
-            "/collections/{collectionId}": _get("Een collectie", _response("De collectie", JSON, "Collection"), [collection_id]),
+            "/collections": _get("De collecties", _html_too(_response("Alle collecties", JSON, "Collections")), [FORMAT]),
+            "/collections/{collectionId}": _get(
+                "Een collectie", _html_too(_response("De collectie", JSON, "Collection")), [collection_id, FORMAT]),
             "/collections/{collectionId}/queryables": _get(
-                "Eigenschappen om op te filteren", _response("JSON Schema", SCHEMA, "Queryables"), [collection_id]),
+                "Eigenschappen om op te filteren", _response("JSON Schema (als application/json voor wie alleen dat "
+                                                             "accepteert)", SCHEMA, "Queryables", JSON), [collection_id]),
             "/collections/{collectionId}/items": _get(
                 "Features van een collectie",
-                _with_crs_header(_response("Een pagina features", GEOJSON, "FeatureCollection")),
+                _html_too(_with_crs_header(_response("Een pagina features", GEOJSON, "FeatureCollection"))),
                 [collection_id, {"$ref": "#/components/parameters/limit"}, {"$ref": "#/components/parameters/offset"},
                  {"$ref": "#/components/parameters/bbox"}, {"$ref": "#/components/parameters/bbox-crs"}, crs,
-                 {"$ref": "#/components/parameters/datetime"}, *region_filters],
+                 {"$ref": "#/components/parameters/datetime"}, {"$ref": "#/components/parameters/filter"},
+                 {"$ref": "#/components/parameters/filter-lang"}, {"$ref": "#/components/parameters/filter-crs"},
+                 FORMAT, *region_filters],
             ),
             "/collections/{collectionId}/items/{featureId}": _get(
-                "Een feature", _with_crs_header(_response("De feature", GEOJSON, "Feature")), [collection_id, feature_id, crs]),
+                "Een feature", _html_too(_with_crs_header(_response("De feature", GEOJSON, "Feature"))),
+                [collection_id, feature_id, crs, FORMAT]),
             "/tileMatrixSets": _get("De tegelschema's", _response("De tegelschema's", JSON, "TileMatrixSets")),
             "/tileMatrixSets/{tileMatrixSetId}": _get(
                 "Een tegelschema (OGC Tile Matrix Set 2.0)", _response("Het tegelschema", JSON, "TileMatrixSet"), [tms_id]),
@@ -115,6 +133,14 @@ def _with_crs_header(response: dict[str, Any]) -> dict[str, Any]:
     return response
 
 
+FILTER_DESCRIPTION = (
+    "CQL2-filter op de queryables (/collections/{collectionId}/queryables), bv. "
+    "`inwoners__totaal > 2000 AND gemeente_code = 'GM0344'`: = <> < <= > >=, AND, OR, NOT, IS NULL, BETWEEN, IN, "
+    "LIKE ('%' willekeurige tekst, '_' één teken) en S_INTERSECTS (en de andere S_-functies) met de eigenschap "
+    "geometry en een BBOX(...), POINT(...) of POLYGON(...) in filter-crs. Een cijfer dat niet gepubliceerd is, is "
+    "null: een vergelijking ermee is niet waar, ook onder NOT, dus `inwoners__totaal < 100` geeft nooit gebieden "
+    "waarvan het cijfer geheim of afgeschermd is (vraag die op met `inwoners__totaal IS NULL` of de __status)."
+)
 CRS_SCHEMA = {"type": "string", "enum": list(SUPPORTED), "default": CRS84}
 PARAMETERS: dict[str, Any] = {
     # QGIS 3.22 takes its page size from limit's default and maximum here
@@ -128,6 +154,13 @@ PARAMETERS: dict[str, Any] = {
     "crs": _query("crs", CRS_SCHEMA, "CRS van de geometrie in het antwoord"),
     "datetime": _query("datetime", {"type": "string"},
                        "RFC 3339-tijdstip of -interval; features gelden het hele jaar van hun collectie"),
+    "f": _query("f", {"type": "string", "enum": ["json", "html"]},
+                "json (standaard) of html, een pagina voor de browser; zonder f beslist Accept"),
+    "filter": _query("filter", {"type": "string", "maxLength": MAX_LENGTH}, FILTER_DESCRIPTION),
+    "filter-lang": _query("filter-lang", {"type": "string", "enum": list(LANGUAGES), "default": "cql2-text"},
+                          "taal van filter: CQL2-tekst of CQL2-JSON (cql-text: de naam uit het concept van deel 3, "
+                          "die GDAL en QGIS sturen, is CQL2-tekst)"),
+    "filter-crs": _query("filter-crs", CRS_SCHEMA, "CRS van de geometrieën in filter (standaard CRS84: lengte, breedte)"),
 }
 
 LINK = {"type": "object", "required": ["href", "rel"],

@@ -22,9 +22,13 @@ REGION_PROPERTIES = {
     "wijk_code": ("string", "CBS-code van de wijk"),
     "year": ("integer", "Jaar van de indeling en de cijfers"),
 }
+NULL_FIGURES = (
+    "null als het cijfer niet gepubliceerd is (de __status zegt waarom); in een filter is een vergelijking met null "
+    "niet waar, ook onder NOT: `< 100` geeft nooit gebieden waarvan het cijfer niet gepubliceerd is"
+)
 STATUSES = [s.value for s in Status if s is not Status.ok]
 
-Filter = tuple[str, object]  # property, the value it must equal
+Equality = tuple[str, object]  # property, the value it must equal
 
 
 def queryables(table: FeatureTable, catalog: Catalog, here: str) -> dict[str, Any]:
@@ -37,7 +41,7 @@ def queryables(table: FeatureTable, catalog: Catalog, here: str) -> dict[str, An
     for figure in table.figures:
         indicator = catalog.indicator(figure.indicator)
         title = f"{indicator.title['nl']} ({catalog.group(figure.group).title['nl']})"
-        properties[figure.value] = {"type": "number", "title": title, "description": f"{indicator.unit}; {indicator.definition}"}
+        properties[figure.value] = {"type": "number", "title": title, "description": f"{indicator.unit}; {indicator.definition}; {NULL_FIGURES}"}
         properties[figure.status] = {"type": "string", "enum": STATUSES, "title": f"{title}: waarom er geen waarde is"}
         if figure.breaks:
             properties[f"{figure.value}__breuk"] = {"type": "string", "title": f"{title}: breuk in de reeks"}
@@ -48,6 +52,8 @@ def queryables(table: FeatureTable, catalog: Catalog, here: str) -> dict[str, An
         "title": f"Eigenschappen van {table.level.plural} {table.year}",
         "properties": properties,
         "additionalProperties": False,
+        # the list of Part 3's draft, from which GDAL's OAPIF driver (3.12) learns what it may put in a filter
+        "queryables": [{"id": name, "type": schema.get("type", "geometry")} for name, schema in properties.items()],
     }
 
 
@@ -64,9 +70,9 @@ def kind_of(table: FeatureTable, name: str) -> str | None:
     return "number"
 
 
-def parse_filters(table: FeatureTable, params: Mapping[str, str], names: list[str]) -> tuple[Filter, ...]:
+def parse_equalities(table: FeatureTable, params: Mapping[str, str], names: list[str]) -> tuple[Equality, ...]:
     """Each of `names` (query parameters that are queryables) with the value it must equal."""
-    found: list[Filter] = []
+    found: list[Equality] = []
     for name in names:
         raw, kind = params[name], kind_of(table, name)
         if kind in ("number", "integer"):
@@ -86,10 +92,10 @@ def parse_filters(table: FeatureTable, params: Mapping[str, str], names: list[st
     return tuple(found)
 
 
-def matches(table: FeatureTable, filters: tuple[Filter, ...]) -> np.ndarray:
-    """Which regions of the table pass every filter (a boolean per region)."""
+def equal(table: FeatureTable, equalities: tuple[Equality, ...]) -> np.ndarray:
+    """Which regions of the table have every property equal to its value (a boolean per region)."""
     keep = np.ones(len(table), dtype=bool)
-    for name, wanted in filters:
+    for name, wanted in equalities:
         column = table.columns[name]
         # Elementwise ==; a null never equals a value. Integers equal their float (1250 == 1250.0).
         keep &= np.fromiter((v is not None and v == wanted for v in column), dtype=bool, count=len(column))

@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from geodata.errors import RequestError, UnknownRegion
 from ogc.collections import (
     GEOJSON,
+    JSON,
     OPENAPI,
     SCHEMA,
     collection,
@@ -25,7 +26,9 @@ from ogc.collections import (
     parse_collection_id,
 )
 from ogc.crs import content_crs, crs_param
-from ogc.features import feature_json, items_json, parse_items_query
+from ogc.features import feature_json, items_json, items_page, parse_items_query
+from ogc.filter_ast import property_names
+from ogc.html import CSP, collection_html, collections_html, item_html, items_html, landing_html
 from ogc.openapi import openapi
 from ogc.queryables import queryables
 from ogc.table import FeatureTable, FeatureTables
@@ -48,7 +51,8 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         return await run_in_threadpool(tables.get, store, cid.level, cid.year)  # the first time: figures of every region
 
     def landing(request: Request) -> Response:
-        return JSONResponse(landing_page(holder.current().store, api_base(request)))
+        document = landing_page(holder.current().store, api_base(request))
+        return html(landing_html(document, api_base(request))) if wants_html(request) else JSONResponse(document)
 
     def api(request: Request) -> Response:
         store = holder.current().store
@@ -59,17 +63,24 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         return JSONResponse(conformance())
 
     def all_collections(request: Request) -> Response:
-        return JSONResponse(collections(holder.current().store, api_base(request)))
+        document = collections(holder.current().store, api_base(request))
+        if wants_html(request):
+            return html(collections_html(document, f"{api_base(request)}/collections", api_base(request)))
+        return JSONResponse(document)
 
     def one_collection(request: Request) -> Response:
         store = holder.current().store
-        return JSONResponse(collection(store, parse_collection_id(store, request.path_params["collectionId"]), api_base(request)))
+        cid = parse_collection_id(store, request.path_params["collectionId"])
+        document = collection(store, cid, api_base(request))
+        if wants_html(request):
+            return html(collection_html(document, f"{api_base(request)}/collections/{cid}", api_base(request)))
+        return JSONResponse(document)
 
     async def collection_queryables(request: Request) -> Response:
         store = holder.current().store
         table = await table_of(store, request.path_params["collectionId"])
         here = f"{api_base(request)}/collections/{request.path_params['collectionId']}/queryables"
-        return JSONResponse(queryables(table, store.catalog, here), media_type=SCHEMA)
+        return JSONResponse(queryables(table, store.catalog, here), media_type=schema_type(request))
 
     async def items(request: Request) -> Response:
         store = holder.current().store
@@ -78,6 +89,10 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         params = request.query_params
         query = parse_items_query(table, cid, params)
         here = f"{api_base(request)}/collections/{cid}/items"
+        if wants_html(request):
+            page, matched, links = await run_in_threadpool(items_page, table, query, params, here)
+            shown = property_names(query.filter.condition) if query.filter else []
+            return html(items_html(table, cid.title, page, matched, links, here, api_base(request), dict(params), shown))
         body = await run_in_threadpool(items_json, table, query, params, here, datetime.now(UTC))
         return await run_in_threadpool(geojson, request, body, query.crs)
 
@@ -87,10 +102,11 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         table = await table_of(store, str(cid))
         crs = item_crs(request.query_params)
         code = request.path_params["featureId"]
-        body = feature_json(table, code, crs, f"{api_base(request)}/collections/{cid}/items/{code}")
+        here = f"{api_base(request)}/collections/{cid}/items/{code}"
+        body = feature_json(table, code, crs, here)
         if body is None:
             raise UnknownRegion("featureId", f"no region {code!r} in collection {cid}")
-        return geojson(request, body, crs)
+        return html(item_html(table, code, cid.title, here, api_base(request))) if wants_html(request) else geojson(request, body, crs)
 
     def matrix_sets(request: Request) -> Response:
         return JSONResponse(tile_matrix_sets(api_base(request)))
@@ -128,9 +144,29 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
 
 def item_crs(params: Mapping[str, str]) -> str:
     for name in params:
-        if name != "crs":
-            raise RequestError(name, f"unknown parameter {name!r}; a single feature takes only crs")
+        if name not in ("crs", "f"):
+            raise RequestError(name, f"unknown parameter {name!r}; a single feature takes only crs and f")
     return crs_param(params, "crs")
+
+
+def wants_html(request: Request) -> bool:
+    """`f=html`, or no `f` and an Accept that names text/html (a browser). Clients such as QGIS and GDAL
+    send application/json or */*, and get JSON, the default."""
+    wanted = request.query_params.get("f")
+    if wanted is not None and wanted not in ("json", "html"):
+        raise RequestError("f", f"f must be json or html, not {wanted!r}")
+    return wanted == "html" if wanted else "text/html" in request.headers.get("accept", "")
+
+
+def html(text: str) -> Response:
+    return HTMLResponse(text, headers={"Content-Security-Policy": CSP, "Vary": "Accept", "Cache-Control": "no-cache"})
+
+
+def schema_type(request: Request) -> str:
+    """JSON Schema's own type, unless the client accepts only plain JSON (GDAL's OAPIF driver asks for
+    application/geo+json, application/json and refuses another type)."""
+    accept = request.headers.get("accept", "")
+    return JSON if "application/json" in accept and SCHEMA not in accept and "*/*" not in accept else SCHEMA
 
 
 def geojson(request: Request, body: str, crs: str) -> Response:
