@@ -144,7 +144,7 @@ def items_html(
     )
     body = f"""    <form method="get" action="{escape(here)}" class="controls">
       <input type="hidden" name="f" value="html">
-      <label>Filter (CQL2-tekst, bv. <code>inwoners__totaal &gt; 2000</code>)
+      <label><span>Filter (CQL2-tekst, bv. <code>inwoners__totaal &gt; 2000</code>)</span>
         <input name="filter" size="60" value="{escape(params.get('filter', ''))}"></label>
       <label>Per pagina <input name="limit" type="number" min="1" max="1000" value="{escape(params.get('limit', '100'))}"></label>
       <button type="submit">Toon</button>

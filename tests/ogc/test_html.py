@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from geodata.regions import Level
 from store import Store
-from tests.conftest import error_of, kwb_rows
+from tests.conftest import ROOT, error_of, kwb_rows, run_browser_check
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 PAGES = ["/ogc", "/ogc/collections", "/ogc/collections/buurt_2023", "/ogc/collections/buurt_2023/items",
@@ -64,3 +64,13 @@ def test_the_item_page_has_the_figures_of_the_region(client: TestClient) -> None
 
 def test_an_unknown_format_is_a_400(client: TestClient) -> None:
     assert error_of(client, "/ogc/collections/buurt_2023/items?f=xml") == (400, "f")
+
+
+def test_the_html_pages_pass_axe_in_chromium(live_server: str) -> None:
+    pages = ["/ogc?f=html", "/ogc/collections?f=html", "/ogc/collections/buurt_2023?f=html",
+             "/ogc/collections/buurt_2023/items?f=html&limit=10&filter=inwoners__totaal%20%3E%205000",
+             "/ogc/collections/buurt_2023/items/BU03440111?f=html"]
+    result = run_browser_check(ROOT / "tests" / "ogc" / "html_check.mjs", *(f"{live_server}{page}" for page in pages))
+    assert result["problems"] == []
+    assert [page["violations"] for page in result["pages"]] == [[]] * len(pages)
+    assert all(page["title"] for page in result["pages"])
