@@ -25,7 +25,7 @@ demo: build/demo.gpkg
 	$(VENV)/bin/wijkmonitor serve build/demo.gpkg --port $(PORT)
 
 test: install
-	sh scripts/system-packages.sh test qgis
+	sh scripts/system-packages.sh test qgis postgis
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 

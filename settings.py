@@ -11,7 +11,8 @@ ROOT = Path(__file__).resolve().parent
 
 @dataclass(frozen=True)
 class Settings:
-    dataset: Path = Path("build/demo.gpkg")
+    # A GeoPackage path or a postgresql:// address (store.open_store).
+    dataset: str = "build/demo.gpkg"
     host: str = "127.0.0.1"
     port: int = 8000
     tile_cache_mb: int = 256
