@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from geodata.errors import DatasetError, RequestError, WijkmonitorError
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8000)")
+    serve.add_argument(
+        "--workers", type=int,
+        help="server processes sharing the port, each with the dataset in memory and its own caches (default 1)",
+    )
 
     styles = sub.add_parser(
         "styles",
@@ -131,7 +140,7 @@ def _styles(args: argparse.Namespace) -> int:
     return 0
 
 
-OPTION = {"output": "-o/--output", "indicators": "--indicators", "indicator": "--indicators"}
+OPTION = {"output": "-o/--output", "workers": "--workers", "indicators": "--indicators", "indicator": "--indicators"}
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -181,11 +190,31 @@ def _serve(args: argparse.Namespace) -> int:
     from settings import Settings
     from web.app import create_app
 
-    settings = Settings.from_env(dataset=args.dataset, host=args.host, port=args.port)
-    uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_level="info", access_log=settings.access_log
-    )
+    overrides = {"dataset": args.dataset, "host": args.host, "port": args.port, "workers": args.workers}
+    settings = Settings.from_env(**overrides)
+    if settings.workers < 1:
+        raise RequestError("workers", f"{settings.workers}: at least 1 server process")
+    run = {"host": settings.host, "port": settings.port, "log_level": "info", "access_log": settings.access_log}
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), **run)
+        return 0
+    from store import open_store
+
+    open_store(settings.dataset)  # a bad dataset is said here, once, not as a traceback from every worker
+    # Each worker process builds its app from the environment, with the options given here.
+    for name, value in overrides.items():
+        if value is not None:
+            os.environ[f"WIJKMONITOR_{name.upper()}"] = str(value)
+    uvicorn.run("cli:worker_app", factory=True, workers=settings.workers, **run)
     return 0
+
+
+def worker_app() -> Starlette:
+    """The app of one `serve --workers N` process."""
+    from settings import Settings
+    from web.app import create_app
+
+    return create_app(Settings.from_env())
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ class Settings:
     dataset: str = "build/demo.gpkg"
     host: str = "127.0.0.1"
     port: int = 8000
+    # Server processes (`serve --workers`): each holds the dataset and its caches, all notice a rebuild.
+    workers: int = 1
     tile_cache_mb: int = 256
     tile_buffer: int = 64
     tile_extent: int = 4096
