@@ -2,7 +2,7 @@
 
 Layout: each build is a schema of its own (`wijkmonitor_<time>_<random>`: a table per level with
 every year's regions, `indicator_values`, `metadata`); the schema `wijkmonitor` holds the pointer
-table `dataset` (one row: the published build) and views for QGIS. Publishing swaps the pointer
+table `dataset` (one row: the published build) and views for QGIS (store/views.py). Publishing swaps the pointer
 (store/publish.py); a reader takes a share lock on the pointer row while it reads, so the build
 it read cannot be switched away and dropped under it. Reading loads the whole build into memory
 (store/memory.py), like the GeoPackage: tiles are made from memory, not by queries.
@@ -23,6 +23,7 @@ from psycopg import sql
 from geodata.errors import DatasetError
 from geodata.figures import STORED_COLUMNS
 from geodata.regions import LEVELS, REGION_COLUMNS, Level
+from store.copy import RD_NEW_SRID
 from store.memory import LoadedStore, parse_metadata
 
 PUBLISHED_SCHEMA = "wijkmonitor"
@@ -30,7 +31,6 @@ POINTER_TABLE = "dataset"
 BUILD_PREFIX = "wijkmonitor_"
 VALUES_TABLE = "indicator_values"
 METADATA_TABLE = "metadata"
-RD_NEW_SRID = 28992
 # Seconds to wait for the database before saying it cannot be reached (libpq's minimum is 2).
 CONNECT_TIMEOUT = 5
 PASSWORD = re.compile(r"^(postgres(?:ql)?://[^:@/]*):[^@]*@")

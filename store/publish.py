@@ -10,30 +10,29 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import psycopg
-import shapely
 from psycopg import sql
 
 from geodata.errors import DatasetError
 from geodata.figures import STORED_COLUMNS
-from geodata.regions import LEVELS, REGION_COLUMNS, REGION_FACTS
+from geodata.regions import LEVELS, REGION_COLUMNS, REGION_FACTS, Level
+from store.copy import RD_NEW_SRID, copy_rows, multipolygon_ewkb, plain_rows
+from store.memory import LoadedStore
 from store.postgis import (
     BUILD_PREFIX,
     METADATA_TABLE,
     POINTER_TABLE,
     PUBLISHED_SCHEMA,
-    RD_NEW_SRID,
     VALUES_TABLE,
     connect,
     shown,
 )
+from store.views import publish_views, write_figure_tables
 
 BUILD_LOCK = 0x77696A6B  # pg_advisory_lock key of wijkmonitor builds ("wijk")
 BUILD_PATTERN = f"^{BUILD_PREFIX}[0-9]{{8}}T[0-9]{{6}}_[0-9a-f]{{6}}$"
@@ -56,7 +55,13 @@ def write_postgis(dsn: str, regions: dict[str, gpd.GeoDataFrame], values: pd.Dat
                         _write_regions(connection, build, level.value, regions[level.value])
                 _write_values(connection, build, values)
                 _write_metadata(connection, build, metadata)
+                written = LoadedStore(
+                    metadata, {Level(k): v[REGION_COLUMNS].copy() for k, v in regions.items()},
+                    values[STORED_COLUMNS].copy(), f"{shown(dsn)} {build}",
+                )
+                tables = write_figure_tables(connection, build, written)
                 previous = _switch(connection, build)
+                publish_views(connection, build, tables)
             if previous is not None:
                 connection.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(previous)))
                 connection.commit()
@@ -105,11 +110,8 @@ def _write_regions(connection: psycopg.Connection, build: str, level: str, frame
         "geometry geometry(MultiPolygon, {}) NOT NULL, PRIMARY KEY (code, year))"
     ).format(table, facts, sql.Literal(RD_NEW_SRID)))
     columns = frame[REGION_COLUMNS[:-1]].astype({fact: "Int64" for fact in REGION_FACTS})
-    # Stored as MultiPolygon, as the GeoPackage's writer does (promote_to_multi): both stores read the same geometry.
-    geometry = [shapely.MultiPolygon([g]) if g.geom_type == "Polygon" else g for g in frame.geometry.array]
-    ewkb = shapely.to_wkb(shapely.set_srid(np.asarray(geometry, dtype=object), RD_NEW_SRID), hex=True, include_srid=True)
-    rows = (row + (geometry,) for row, geometry in zip(_rows(columns), ewkb))
-    _copy(connection, table, [*REGION_COLUMNS[:-1], "geometry"], rows)
+    rows = (row + (geometry,) for row, geometry in zip(plain_rows(columns), multipolygon_ewkb(frame.geometry.array)))
+    copy_rows(connection, table, [*REGION_COLUMNS[:-1], "geometry"], rows)
     connection.execute(sql.SQL("CREATE INDEX ON {} USING gist (geometry)").format(table))
     connection.execute(sql.SQL("ANALYZE {}").format(table))
 
@@ -121,27 +123,15 @@ def _write_values(connection: psycopg.Connection, build: str, values: pd.DataFra
         for c in STORED_COLUMNS
     )
     connection.execute(sql.SQL("CREATE TABLE {} (position bigint PRIMARY KEY, {})").format(table, columns))
-    rows = ((position, *row) for position, row in enumerate(_rows(values[STORED_COLUMNS])))
-    _copy(connection, table, ["position", *STORED_COLUMNS], rows)
+    rows = ((position, *row) for position, row in enumerate(plain_rows(values[STORED_COLUMNS])))
+    copy_rows(connection, table, ["position", *STORED_COLUMNS], rows)
     connection.execute(sql.SQL("CREATE INDEX ON {} (code)").format(table))
 
 
 def _write_metadata(connection: psycopg.Connection, build: str, metadata: dict[str, Any]) -> None:
     table = sql.Identifier(build, METADATA_TABLE)
     connection.execute(sql.SQL("CREATE TABLE {} (key text PRIMARY KEY, value text NOT NULL)").format(table))
-    _copy(connection, table, ["key", "value"], ((k, json.dumps(v, ensure_ascii=False)) for k, v in metadata.items()))
-
-
-def _rows(frame: pd.DataFrame) -> Iterator[tuple]:
-    """Rows of plain Python values, None where a value is missing (NULL)."""
-    return frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None)
-
-
-def _copy(connection: psycopg.Connection, table: sql.Composable, columns: list[str], rows: Iterable[tuple]) -> None:
-    query = sql.SQL("COPY {} ({}) FROM STDIN").format(table, sql.SQL(", ").join(map(sql.Identifier, columns)))
-    with connection.cursor().copy(query) as copy:
-        for row in rows:
-            copy.write_row(row)
+    copy_rows(connection, table, ["key", "value"], ((k, json.dumps(v, ensure_ascii=False)) for k, v in metadata.items()))
 
 
 def _switch(connection: psycopg.Connection, build: str) -> str | None:
