@@ -199,13 +199,14 @@ def _serve(args: argparse.Namespace) -> int:
         uvicorn.run(create_app(settings), **run)
         return 0
     from store import open_store
+    from web.processes import run_processes
 
     open_store(settings.dataset)  # a bad dataset is said here, once, not as a traceback from every worker
     # Each worker process builds its app from the environment, with the options given here.
     for name, value in overrides.items():
         if value is not None:
             os.environ[f"WIJKMONITOR_{name.upper()}"] = str(value)
-    uvicorn.run("cli:worker_app", factory=True, workers=settings.workers, **run)
+    run_processes("cli:worker_app", settings.workers, **run)
     return 0
 
 

@@ -36,7 +36,7 @@ from store.views import publish_views, write_figure_tables
 
 BUILD_LOCK = 0x77696A6B  # pg_advisory_lock key of wijkmonitor builds ("wijk")
 BUILD_PATTERN = f"^{BUILD_PREFIX}[0-9]{{8}}T[0-9]{{6}}_[0-9a-f]{{6}}$"
-TEXT_COLUMNS = {"code", "name", "gemeente_code", "wijk_code", "indicator", "group", "status", "source", "method"}
+VALUE_TYPES = {"year": "integer", "value": "double precision"}  # the other figure columns are text
 
 
 def write_postgis(dsn: str, regions: dict[str, gpd.GeoDataFrame], values: pd.DataFrame, metadata: dict[str, Any]) -> str:
@@ -62,13 +62,17 @@ def write_postgis(dsn: str, regions: dict[str, gpd.GeoDataFrame], values: pd.Dat
                 tables = write_figure_tables(connection, build, written)
                 previous = _switch(connection, build)
                 publish_views(connection, build, tables)
-            if previous is not None:
-                connection.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(previous)))
-                connection.commit()
         except psycopg.Error as exc:
             raise DatasetError(
                 f"{shown(dsn)}: writing the dataset failed, the published data is unchanged ({str(exc).strip()})"
             ) from None
+        if previous is not None:
+            try:  # waits for whoever still reads it (a QGIS session), not forever
+                connection.execute("SET lock_timeout = '60s'")
+                connection.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(previous)))
+                connection.commit()
+            except psycopg.Error:
+                pass  # published all the same; the next build drops it (_drop_leftovers)
     return build
 
 
@@ -119,7 +123,7 @@ def _write_regions(connection: psycopg.Connection, build: str, level: str, frame
 def _write_values(connection: psycopg.Connection, build: str, values: pd.DataFrame) -> None:
     table = sql.Identifier(build, VALUES_TABLE)
     columns = sql.SQL(", ").join(
-        sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL("text" if c in TEXT_COLUMNS else "integer" if c == "year" else "double precision"))
+        sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(VALUE_TYPES.get(c, "text")))
         for c in STORED_COLUMNS
     )
     connection.execute(sql.SQL("CREATE TABLE {} (position bigint PRIMARY KEY, {})").format(table, columns))
