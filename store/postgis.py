@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from typing import Any
 
 import geopandas as gpd
@@ -33,6 +34,7 @@ VALUES_TABLE = "indicator_values"
 METADATA_TABLE = "metadata"
 # Seconds to wait for the database before saying it cannot be reached (libpq's minimum is 2).
 CONNECT_TIMEOUT = 5
+RETRY_SECONDS = 30.0  # after the database could not be reached for a version check
 PASSWORD = re.compile(r"^(postgres(?:ql)?://[^:@/]*):[^@]*@")
 
 def shown(dsn: str) -> str:
@@ -77,6 +79,7 @@ class PostGISStore(LoadedStore):
         self.dsn = dsn
         self.build = build
         self._watch: psycopg.Connection | None = None  # kept for version_now, asked every few seconds
+        self._retry_at = 0.0  # time.monotonic() before which version_now does not try to reconnect
 
     @classmethod
     def open(cls, dsn: str) -> PostGISStore:
@@ -100,6 +103,9 @@ class PostGISStore(LoadedStore):
         return self.build.removeprefix(BUILD_PREFIX)
 
     def version_now(self) -> str | None:
+        # Asked on the request path (web.holder): a database that is away must not stall every check.
+        if time.monotonic() < self._retry_at:
+            return None
         try:
             if self._watch is None or self._watch.closed:
                 self._watch = connect(self.dsn, timeout=2, autocommit=True)
@@ -108,7 +114,8 @@ class PostGISStore(LoadedStore):
             if self._watch is not None:
                 self._watch.close()
             self._watch = None
-            return None  # the database is away or being rebuilt: ask again at the next check
+            self._retry_at = time.monotonic() + RETRY_SECONDS
+            return None  # unknown for now: the data at hand keeps serving
 
 
 def _metadata_rows(connection: psycopg.Connection, build: str) -> list[tuple[str, str]]:
