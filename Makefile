@@ -25,13 +25,21 @@ demo: build/demo.gpkg
 	$(VENV)/bin/wijkmonitor serve build/demo.gpkg --port $(PORT)
 
 test: install
-	sh scripts/system-packages.sh test qgis
+	sh scripts/system-packages.sh test qgis postgis
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
-bench: install
+# TiPg (bench/postgis.py compares it) in a venv of its own: its FastAPI and asyncpg stay out of ours.
+build/tipg-venv/.installed:
+	$(PYTHON) -m venv build/tipg-venv
+	build/tipg-venv/bin/pip install --quiet --disable-pip-version-check "tipg>=1.6" "uvicorn>=0.30"
+	touch $@
+
+bench: install build/tipg-venv/.installed
+	sh scripts/system-packages.sh postgis bench
 	$(PY) bench/demo_build.py
 	$(PY) bench/tiles.py
+	$(PY) bench/postgis.py
 
 # Tiles (by wrk) and hotspot analyses under load on 127.0.0.1, then the same while the dataset is rebuilt (issue 11).
 load: install

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from geodata.errors import RequestError, WijkmonitorError
+from geodata.errors import DatasetError, RequestError, WijkmonitorError
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,31 +24,41 @@ def main(argv: list[str] | None = None) -> int:
 
     build = sub.add_parser(
         "build",
-        help="join boundaries and indicator tables into a dataset (GeoPackage)",
+        help="join boundaries and indicator tables into a dataset (GeoPackage or PostGIS)",
         description=(
             "Build a dataset from a manifest (TOML, see demo/wijkmonitor.toml) or straight from "
             "one CBS/PDOK boundary file (GeoPackage, GeoJSON, Shapefile): the level, code, name and "
             "year columns are then detected, and the layer's CBS attributes become indicators. "
-            "The output is replaced only when the build succeeds."
+            "The output is replaced only when the build succeeds. With --to postgresql://... the dataset goes "
+            "into a PostGIS database instead: a new schema per build, published in one transaction (servers "
+            "reading that database pick it up), with a view per level and year for QGIS in the schema wijkmonitor."
         ),
     )
     build.add_argument("source", type=Path, help="manifest .toml, or a boundary file")
-    build.add_argument("-o", "--output", type=Path, default=Path("build/dataset.gpkg"), help="dataset to write (default: %(default)s)")
+    target = build.add_mutually_exclusive_group()
+    target.add_argument("-o", "--output", type=Path, default=Path("build/dataset.gpkg"), help="dataset to write (default: %(default)s)")
+    target.add_argument("--to", metavar="postgresql://USER@HOST:PORT/DATABASE", help="publish into a PostGIS database instead")
     build.add_argument("--year", type=int, help="year of a boundary file that carries none (no 'jaar' column)")
     build.add_argument("--crs", help="CRS of a boundary file that declares none, e.g. EPSG:28992")
     build.add_argument("--catalog", type=Path, help="indicator catalog TOML (default: the built-in one)")
 
     serve = sub.add_parser("serve", help="serve a built dataset over HTTP (tiles, TileJSON, catalog)")
-    serve.add_argument("dataset", type=Path, nargs="?", help="dataset .gpkg (default: $WIJKMONITOR_DATASET or build/demo.gpkg)")
+    serve.add_argument(
+        "dataset", nargs="?", help="dataset .gpkg or postgresql:// address (default: $WIJKMONITOR_DATASET or build/demo.gpkg)"
+    )
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8000)")
+    serve.add_argument(
+        "--workers", type=int,
+        help="server processes sharing the port, each with the dataset in memory and its own caches (default 1)",
+    )
 
     styles = sub.add_parser(
         "styles",
         help="write ready-made MapLibre style files (one per indicator and level, a folder per theme)",
         description="Classify every indicator (quantiles, 5 classes, group totaal, latest year) and write style JSON files.",
     )
-    styles.add_argument("dataset", type=Path, nargs="?", default=Path("build/demo.gpkg"), help="dataset .gpkg (default: %(default)s)")
+    styles.add_argument("dataset", nargs="?", default="build/demo.gpkg", help="dataset .gpkg or postgresql:// address (default: %(default)s)")
     styles.add_argument("-o", "--output", type=Path, default=Path("styles/ready"), help="folder (default: %(default)s)")
     styles.add_argument("--base-url", default="http://127.0.0.1:8000", help="server address the styles point at (default: %(default)s)")
 
@@ -60,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             "definition and source as tags. The output is written only when the export succeeds."
         ),
     )
-    export.add_argument("dataset", type=Path, help="dataset .gpkg")
+    export.add_argument("dataset", help="dataset .gpkg or postgresql:// address")
     export.add_argument("--level", required=True, help="gemeente, wijk or buurt")
     export.add_argument("--year", help="year (default: the latest with boundaries)")
     export.add_argument("--indicators", help="comma-separated indicator ids (default: all with figures)")
@@ -95,6 +110,7 @@ def _build(args: argparse.Namespace) -> int:
     from geodata.build import build_dataset
     from geodata.detect import manifest_for_file
     from geodata.manifest import load_manifest
+    from store import is_database, shown_location
 
     if args.source.suffix.lower() == ".toml":
         manifest = load_manifest(args.source)
@@ -104,9 +120,12 @@ def _build(args: argparse.Namespace) -> int:
         from dataclasses import replace
 
         manifest = replace(manifest, catalog=args.catalog)
-    report = build_dataset(manifest, args.output, progress=lambda m: print(f"- {m}", file=sys.stderr))
+    if args.to is not None and not is_database(args.to):
+        raise DatasetError(f"--to {args.to}: expected a postgresql://USER@HOST:PORT/DATABASE address")
+    output = args.to or args.output
+    report = build_dataset(manifest, output, progress=lambda m: print(f"- {m}", file=sys.stderr))
     print(report.as_text())
-    print(f"wrote {args.output}")
+    print(f"wrote {shown_location(output)}")
     return 0
 
 
@@ -121,7 +140,7 @@ def _styles(args: argparse.Namespace) -> int:
     return 0
 
 
-OPTION = {"output": "-o/--output", "indicators": "--indicators", "indicator": "--indicators"}
+OPTION = {"output": "-o/--output", "workers": "--workers", "indicators": "--indicators", "indicator": "--indicators"}
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -171,11 +190,32 @@ def _serve(args: argparse.Namespace) -> int:
     from settings import Settings
     from web.app import create_app
 
-    settings = Settings.from_env(dataset=args.dataset, host=args.host, port=args.port)
-    uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_level="info", access_log=settings.access_log
-    )
+    overrides = {"dataset": args.dataset, "host": args.host, "port": args.port, "workers": args.workers}
+    settings = Settings.from_env(**overrides)
+    if settings.workers < 1:
+        raise RequestError("workers", f"{settings.workers}: at least 1 server process")
+    run = {"host": settings.host, "port": settings.port, "log_level": "info", "access_log": settings.access_log}
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), **run)
+        return 0
+    from store import open_store
+    from web.processes import run_processes
+
+    open_store(settings.dataset)  # a bad dataset is said here, once, not as a traceback from every worker
+    # Each worker process builds its app from the environment, with the options given here.
+    for name, value in overrides.items():
+        if value is not None:
+            os.environ[f"WIJKMONITOR_{name.upper()}"] = str(value)
+    run_processes("cli:worker_app", settings.workers, **run)
     return 0
+
+
+def worker_app() -> Starlette:
+    """The app of one `serve --workers N` process."""
+    from settings import Settings
+    from web.app import create_app
+
+    return create_app(Settings.from_env())
 
 
 if __name__ == "__main__":

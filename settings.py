@@ -11,9 +11,12 @@ ROOT = Path(__file__).resolve().parent
 
 @dataclass(frozen=True)
 class Settings:
-    dataset: Path = Path("build/demo.gpkg")
+    # A GeoPackage path or a postgresql:// address (store.open_store).
+    dataset: str = "build/demo.gpkg"
     host: str = "127.0.0.1"
     port: int = 8000
+    # Server processes (`serve --workers`): each holds the dataset and its caches, all notice a rebuild.
+    workers: int = 1
     tile_cache_mb: int = 256
     tile_buffer: int = 64
     tile_extent: int = 4096

@@ -13,6 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geodata.regions import Level
 from geodata.selection import Selection
 from ogc.crs import DECIMALS, RD_NEW
 from ogc.table import figure_property_columns, region_columns, rounded
@@ -24,10 +25,13 @@ GPKG_CRS = "EPSG:28992"  # RD New: the store's own coordinates
 
 def region_figures(store: Store, selection: Selection) -> gpd.GeoDataFrame:
     """One row per region of the level and year, with the figures of the selection as columns."""
-    level, year = selection.level, selection.year
+    return figure_frame(store, selection.level, selection.year, selection.figures())
+
+
+def figure_frame(store: Store, level: Level, year: int, pairs: list[tuple[str, str]]) -> gpd.GeoDataFrame:
+    """The regions of a level and year with these (indicator, group) figures as columns, as /ogc has them."""
     regions = store.regions(level, year)
     columns: dict[str, object] = {**region_columns(regions, level), "year": np.full(len(regions), year, dtype=np.int64)}
-    pairs = selection.figures()
     figures, figure_values = figure_property_columns(store, level, year, pairs)
     columns.update(figure_values)
     for column in figures:

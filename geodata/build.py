@@ -1,6 +1,6 @@
 """Join boundaries and indicator tables into one dataset: regions per level and year in
 EPSG:28992, the long figure table, and metadata (catalog, attribution, build report).
-The store writes it atomically (see store/gpkg.py): a failed build leaves the previous
+The store writes it atomically (see store/gpkg.py, store/publish.py): a failed build leaves the previous
 dataset in place and serving."""
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from geodata.schemas import table_schema
 from geodata.sources import read_source_table
 from geodata.tidy import read_tidy_table
 from geodata.wide import REGION_FACT_COLUMNS, read_wide_table
-from store.gpkg import FORMAT_VERSION, write_dataset
+from store import shown_location, write_dataset
+from store.memory import FORMAT_VERSION
 
 
 def build_dataset(
@@ -46,8 +47,8 @@ def build_dataset(
     values = protect(values, regions, catalog, report)
     regions = _fill_region_facts(regions, facts)
     _report_join(regions, values, report)
-    progress(f"writing {output}")
-    _write(Path(output), manifest, catalog, regions, values, report)
+    progress(f"writing {shown_location(output)}")
+    _write(output, manifest, catalog, regions, values, report)
     return report
 
 
@@ -202,7 +203,7 @@ def _report_join(regions: dict[str, gpd.GeoDataFrame], values: pd.DataFrame, rep
 
 
 def _write(
-    output: Path,
+    output: str | Path,
     manifest: Manifest,
     catalog: Catalog,
     regions: dict[str, gpd.GeoDataFrame],

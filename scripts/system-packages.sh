@@ -2,8 +2,9 @@
 # Debian packages beyond Python and npm, by group: `test` (the default) for the test suite
 # (Chromium for the browser test), `qgis` for the OGC API Features test with headless QGIS
 # (python3-qgis for Debian's /usr/bin/python3, qgis-providers for its OAPIF provider), `bench`
-# for `make load` (wrk, its HTTP load generator).
-# Usage: sh scripts/system-packages.sh [test|qgis|bench ...]
+# for `make load` (wrk, its HTTP load generator), `postgis` for the PostGIS store's tests and bench
+# (PostgreSQL 15 and PostGIS 3: the tests start their own cluster with initdb and pg_ctl).
+# Usage: sh scripts/system-packages.sh [test|qgis|bench|postgis ...]
 # Idempotent: installs only what is missing (apt-get update only then).
 set -eu
 [ $# -eq 0 ] && set -- test
@@ -13,7 +14,8 @@ for group in "$@"; do
     test) PACKAGES="$PACKAGES chromium fonts-dejavu-core" ;;
     qgis) PACKAGES="$PACKAGES python3-qgis qgis-providers" ;;
     bench) PACKAGES="$PACKAGES wrk" ;;
-    *) echo "unknown package group: $group (test, qgis, bench)" >&2; exit 2 ;;
+    postgis) PACKAGES="$PACKAGES postgresql-15 postgresql-15-postgis-3" ;;
+    *) echo "unknown package group: $group (test, qgis, bench, postgis)" >&2; exit 2 ;;
   esac
 done
 missing=""

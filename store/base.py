@@ -23,7 +23,7 @@ class Store(Protocol):
     availability: Availability
     title: str
     attribution: str
-    location: str  # where it is kept (a file path), for /health and logs
+    location: str  # where it is kept (a file path, a database address without password), for /health and logs
     version: str  # changes with every build: /health shows it; a reload swaps in new caches with it
     metadata: dict[str, Any]  # built_at, manifest, build report
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -22,6 +24,7 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
             "title": served.store.title,
             "built_at": served.store.metadata.get("built_at"),
             "version": served.store.version,
+            "process": os.getpid(),  # which server process answered (serve --workers)
             "last_reload_error": holder.last_reload_error,
             "tile_cache": {"tiles": len(cache), "bytes": cache.bytes, "hits": cache.hits, "misses": cache.misses},
             "analysis": holder.workers.status(),
