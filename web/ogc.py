@@ -52,7 +52,7 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
 
     def landing(request: Request) -> Response:
         document = landing_page(holder.current().store, api_base(request))
-        return html(landing_html(document, api_base(request))) if wants_html(request) else JSONResponse(document)
+        return html(landing_html(document, api_base(request))) if wants_html(request) else negotiated_json(document)
 
     def api(request: Request) -> Response:
         store = holder.current().store
@@ -66,7 +66,7 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         document = collections(holder.current().store, api_base(request))
         if wants_html(request):
             return html(collections_html(document, f"{api_base(request)}/collections", api_base(request)))
-        return JSONResponse(document)
+        return negotiated_json(document)
 
     def one_collection(request: Request) -> Response:
         store = holder.current().store
@@ -74,13 +74,13 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         document = collection(store, cid, api_base(request))
         if wants_html(request):
             return html(collection_html(document, f"{api_base(request)}/collections/{cid}", api_base(request)))
-        return JSONResponse(document)
+        return negotiated_json(document)
 
     async def collection_queryables(request: Request) -> Response:
         store = holder.current().store
         table = await table_of(store, request.path_params["collectionId"])
         here = f"{api_base(request)}/collections/{request.path_params['collectionId']}/queryables"
-        return JSONResponse(queryables(table, store.catalog, here), media_type=schema_type(request))
+        return negotiated_json(queryables(table, store.catalog, here), schema_type(request))
 
     async def items(request: Request) -> Response:
         store = holder.current().store
@@ -169,9 +169,15 @@ def schema_type(request: Request) -> str:
     return JSON if "application/json" in accept and SCHEMA not in accept and "*/*" not in accept else SCHEMA
 
 
+def negotiated_json(document: object, media_type: str = JSON) -> Response:
+    """JSON chosen by the Accept header (HTML or another type would have been sent for another): a shared
+    cache must key on it."""
+    return JSONResponse(document, media_type=media_type, headers={"Vary": "Accept"})
+
+
 def geojson(request: Request, body: str, crs: str) -> Response:
     """Features with their Content-Crs; gzip when accepted (a page of national wijken is megabytes of coordinates)."""
-    headers = {**content_crs(crs), "Vary": "Accept-Encoding"}
+    headers = {**content_crs(crs), "Vary": "Accept, Accept-Encoding"}
     if accepts_gzip(request):
         return Response(gzip_bytes(body.encode()), media_type=GEOJSON, headers={**headers, "Content-Encoding": "gzip"})
     return Response(body, media_type=GEOJSON, headers=headers)

@@ -74,3 +74,13 @@ def test_the_html_pages_pass_axe_in_chromium(live_server: str) -> None:
     assert result["problems"] == []
     assert [page["violations"] for page in result["pages"]] == [[]] * len(pages)
     assert all(page["title"] for page in result["pages"])
+
+
+@pytest.mark.parametrize("path", ["/ogc", "/ogc/collections", "/ogc/collections/buurt_2023",
+                                  "/ogc/collections/buurt_2023/queryables", "/ogc/collections/buurt_2023/items?limit=1",
+                                  "/ogc/collections/buurt_2023/items/BU03440111"])
+def test_json_chosen_by_accept_says_vary_accept(client: TestClient, path: str) -> None:
+    # the same URL gives HTML to a browser: a shared cache must not hand one to the other
+    response = client.get(path, headers={"Accept": "application/json"})
+    assert response.status_code == 200
+    assert "accept" in [part.strip().lower() for part in response.headers["vary"].split(",")]
