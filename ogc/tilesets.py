@@ -8,12 +8,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from geodata.errors import RequestError
-from geodata.regions import Level
 from geodata.selection import Selection, parse_selection
 from ogc.collections import JSON, CollectionId, link
 from store import Store
 from tiles.encode import MVT_TYPE
-from tiles.region_tiles import LABEL_FIELDS, label_layer_name, label_min_zoom
+from tiles.region_tiles import LABEL_FIELDS, center_zoom, label_layer_name, label_min_zoom
 from tiles.tilejson import layer_fields
 from tiles.tilemath import PYRAMIDS, Pyramid
 
@@ -64,8 +63,9 @@ def tile_matrix_sets(base: str) -> dict[str, Any]:
 def tile_matrix_set(pyramid: Pyramid, base: str) -> dict[str, Any]:
     """The definition in the JSON encoding of OGC 17-083r4 (Tile Matrix Set 2.0), as morecantile writes it."""
     document = json.loads(pyramid.tms.model_dump_json(exclude_none=True, by_alias=True))
-    # GDAL 3.6 (Debian 12, QGIS 3.22's) reads only the TMS 1.0 encoding (OGC 17-083r2): its keys stand beside
-    # 2.0's, so that one document serves both kinds of reader.
+    # GDAL 3.6 (Debian 12, QGIS 3.22's) parses only the TMS 1.0 encoding (OGC 17-083r2), e.g. as
+    # `gdal_translate -of COG -co TILING_SCHEME=<this document>`; its keys stand beside 2.0's, so that one
+    # document serves both kinds of reader. (That GDAL reads no OGC API vector tiles at all: built without them.)
     minx, miny, maxx, maxy = pyramid.tile_bounds(0, 0, 0)
     document.update({
         "type": "TileMatrixSetType",
@@ -127,7 +127,7 @@ def tileset(store: Store, cid: CollectionId, selection: Selection, pyramid: Pyra
         "attribution": store.attribution,
         "tileMatrixSetLimits": limits,
         "boundingBox": {"lowerLeft": [west, south], "upperRight": [east, north], "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"},
-        "centerPoint": {"coordinates": [(west + east) / 2, (south + north) / 2], "tileMatrix": str(_center_zoom(cid.level, pyramid)),
+        "centerPoint": {"coordinates": [(west + east) / 2, (south + north) / 2], "tileMatrix": str(center_zoom(cid.level, pyramid)),
                         "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"},
         "layers": [
             _layer(cid.level.value, f"{cid.level.plural} (vlakken) met hun cijfers", 2, 0, max_zoom, fields),
@@ -136,10 +136,6 @@ def tileset(store: Store, cid: CollectionId, selection: Selection, pyramid: Pyra
         ],
     })
     return document
-
-
-def _center_zoom(level: Level, pyramid: Pyramid) -> int:
-    return max((7 if level is Level.gemeente else 10) - pyramid.zoom_offset, 0)
 
 
 def _layer(layer_id: str, description: str, dimension: int, minzoom: int, maxzoom: int, fields: dict[str, str]) -> dict[str, Any]:

@@ -23,6 +23,7 @@ EXACT_FROM_ZOOM = 15  # below a metre per tolerance: show the geometry as built
 # Names become readable (and label points worth their bytes) from these zooms on.
 LABEL_MIN_ZOOM = {Level.gemeente: 7, Level.wijk: 10, Level.buurt: 12}
 LABEL_FIELDS = ("code", "name", "gemeente_code")  # what a label point carries
+CENTER_ZOOM = {Level.gemeente: 7, Level.wijk: 10, Level.buurt: 10}  # where a client first shows a level
 
 
 def label_layer_name(level: Level) -> str:
@@ -31,6 +32,10 @@ def label_layer_name(level: Level) -> str:
 
 def label_min_zoom(level: Level, pyramid: Pyramid = WEB_MERCATOR) -> int:
     return max(LABEL_MIN_ZOOM[level] - pyramid.zoom_offset, 0)
+
+
+def center_zoom(level: Level, pyramid: Pyramid = WEB_MERCATOR) -> int:
+    return max(CENTER_ZOOM[level] - pyramid.zoom_offset, 0)
 
 
 class RegionTiles:

@@ -8,7 +8,7 @@ from geodata.cells import STATUS_TEXT, Status
 from geodata.regions import Level
 from geodata.selection import Selection
 from store import Store
-from tiles.region_tiles import LABEL_FIELDS, LABEL_MIN_ZOOM, label_layer_name
+from tiles.region_tiles import LABEL_FIELDS, LABEL_MIN_ZOOM, center_zoom, label_layer_name
 
 STATUS_HELP = "; ".join(f"{status} = {text}" for status, text in STATUS_TEXT.items() if status != Status.ok.value)
 
@@ -69,7 +69,7 @@ def tilejson(
         "minzoom": 0,
         "maxzoom": max_zoom,
         "bounds": [round(west, 6), round(south, 6), round(east, 6), round(north, 6)],
-        "center": [round((west + east) / 2, 6), round((south + north) / 2, 6), 10 if level is not Level.gemeente else 7],
+        "center": [round((west + east) / 2, 6), round((south + north) / 2, 6), center_zoom(level)],
         "vector_layers": [
             {
                 "id": level.value,

@@ -83,14 +83,7 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         store = served.store
         selection = parse_selection(store.availability, store.catalog, p["level"], request.query_params)
         analysis = tile_analysis(served, selection, request.query_params)
-        # One compact string per entry: the cache counts what it holds, and equal requests share a key.
-        key = f"{selection.level.value}/{z}/{x}/{y}?{selection.query_string()}{analysis.query_string() if analysis else ''}"
-        cached = served.cache.get(key)
-        if cached is None:
-            extra = (await analysed(served, analysis)).tile_attributes if analysis else None
-            made = holder.render.submit(make_tile, served, selection, WEB_MERCATOR, z, x, y, key, extra)
-            cached = await asyncio.wrap_future(made)
-        return await tile_response(request, served, key, cached)
+        return await cached_tile(request, served, selection, WEB_MERCATOR, z, x, y, analysis)
 
     async def ogc_tile(request: Request) -> Response:
         served = holder.current()
@@ -103,12 +96,20 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
             ("tileMatrix", "tileRow", "tileCol"),
         )
         selection = tile_selection(store, cid, request.query_params)
-        # Web Mercator tiles share their entries with /tiles: the same bytes.
+        return await cached_tile(request, served, selection, pyramid, z, x, y)
+
+    async def cached_tile(
+        request: Request, served: Served, selection: Selection, pyramid: Pyramid, z: int, x: int, y: int,
+        analysis: AnalysisRequest | None = None,
+    ) -> Response:
+        # One compact string per entry: the cache counts what it holds, and equal requests share a key;
+        # a Web Mercator tile has one entry whether /tiles or /ogc asked for it (the same bytes).
         prefix = "" if pyramid is WEB_MERCATOR else f"{pyramid.id}:"
-        key = f"{prefix}{selection.level.value}/{z}/{x}/{y}?{selection.query_string()}"
+        key = f"{prefix}{selection.level.value}/{z}/{x}/{y}?{selection.query_string()}{analysis.query_string() if analysis else ''}"
         cached = served.cache.get(key)
         if cached is None:
-            made = holder.render.submit(make_tile, served, selection, pyramid, z, x, y, key, None)
+            extra = (await analysed(served, analysis)).tile_attributes if analysis else None
+            made = holder.render.submit(make_tile, served, selection, pyramid, z, x, y, key, extra)
             cached = await asyncio.wrap_future(made)
         return await tile_response(request, served, key, cached)
 
