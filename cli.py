@@ -185,10 +185,7 @@ class TextProgress:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from settings import Settings
-    from web.app import create_app
 
     overrides = {"dataset": args.dataset, "host": args.host, "port": args.port, "workers": args.workers}
     settings = Settings.from_env(**overrides)
@@ -196,12 +193,16 @@ def _serve(args: argparse.Namespace) -> int:
         raise RequestError("workers", f"{settings.workers}: at least 1 server process")
     run = {"host": settings.host, "port": settings.port, "log_level": "info", "access_log": settings.access_log}
     if settings.workers == 1:
+        import uvicorn
+
+        from web.app import create_app
+
         uvicorn.run(create_app(settings), **run)
         return 0
-    from store import open_store
-    from web.processes import run_processes
+    # The supervisor of several processes imports no more than it needs: it serves nothing itself.
+    from web.processes import check_dataset, run_processes
 
-    open_store(settings.dataset)  # a bad dataset is said here, once, not as a traceback from every worker
+    check_dataset(settings.dataset)
     # Each worker process builds its app from the environment, with the options given here.
     for name, value in overrides.items():
         if value is not None:

@@ -27,3 +27,6 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path, capsys: pytest.Ca
     assert "nope.toml" in err and "Traceback" not in err
     assert main(["serve", str(tmp_path / "nope.gpkg")]) == 1
     assert "dataset not found" in capsys.readouterr().err
+    assert main(["serve", str(tmp_path / "nope.gpkg"), "--workers", "2"]) == 1  # checked once, before the workers
+    err = capsys.readouterr().err
+    assert "dataset not found" in err and "Traceback" not in err

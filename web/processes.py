@@ -8,10 +8,26 @@ made here says IPPROTO_TCP, so each connection gets TCP_NODELAY as with one proc
 
 from __future__ import annotations
 
+import multiprocessing
 import socket
+from concurrent.futures import ProcessPoolExecutor
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
+
+
+def check_dataset(location: str) -> None:
+    """Open the dataset once before the workers start, so that a bad one is said once (a DatasetError here)
+    rather than as a traceback from every worker. In a process of its own: the supervisor serves nothing
+    and should not keep a copy of the dataset in memory (national buurten: about a gigabyte)."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
+        child.submit(_open, location).result()
+
+
+def _open(location: str) -> None:
+    from store import open_store
+
+    open_store(location)
 
 
 def run_processes(app_factory: str, workers: int, host: str, port: int, **options: object) -> None:
