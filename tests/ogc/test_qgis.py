@@ -16,7 +16,7 @@ from geodata.regions import Level
 from store import Store
 
 QGIS_PYTHON = "/usr/bin/python3"  # python3-qgis is built for Debian's own Python
-SCRIPT = Path(__file__).with_name("qgis_load.py")
+SCRIPT = Path(__file__).parent.parent / "qgis_read.py"
 
 
 def qgis_available() -> bool:
@@ -37,7 +37,8 @@ def test_qgis_loads_a_collection_with_the_figures_of_the_region_api(
     code = "BU03440111"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     # page size 40: QGIS must follow the next links to read all 111 buurten
-    done = subprocess.run([QGIS_PYTHON, str(SCRIPT), live_server, "buurt_2023", code, "40"],
+    uri = f"url='{live_server}/ogc' typename='buurt_2023' pageSize='40'"
+    done = subprocess.run([QGIS_PYTHON, str(SCRIPT), "OAPIF", uri, code],
                           capture_output=True, text=True, timeout=600, env=env)
     assert done.returncode == 0, done.stderr
     loaded = json.loads(done.stdout.strip().splitlines()[-1])

@@ -1,5 +1,6 @@
-"""Loads an OGC API Features collection with QGIS's OAPIF provider and prints what QGIS read, as JSON.
-Run with Debian's /usr/bin/python3 (python3-qgis): qgis_load.py BASE_URL COLLECTION CODE PAGE_SIZE"""
+"""Reads a layer with one of QGIS's providers and prints what QGIS read, as JSON: validity, feature count,
+every code, CRS, field types and the attributes of one region. Run with Debian's /usr/bin/python3
+(python3-qgis): qgis_read.py PROVIDER URI CODE, e.g. OAPIF "url='.../ogc' typename='buurt_2023'"."""
 
 import json
 import os
@@ -7,16 +8,16 @@ import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from qgis.core import QgsApplication, QgsFeatureRequest, QgsVectorLayer
+from qgis.core import QgsApplication, QgsVectorLayer
 
-base, collection, code, page_size = sys.argv[1:5]
+provider, uri, code = sys.argv[1:4]
 app = QgsApplication([], False)
 app.initQgis()
-layer = QgsVectorLayer(f"url='{base}/ogc' typename='{collection}' pageSize='{page_size}'", collection, "OAPIF")
+layer = QgsVectorLayer(uri, "layer", provider)
 result = {"valid": layer.isValid()}
 if layer.isValid():
     codes, wanted = [], None
-    for feature in layer.getFeatures(QgsFeatureRequest()):
+    for feature in layer.getFeatures():
         codes.append(feature["code"])
         if feature["code"] == code:
             wanted = {f.name(): (None if feature[f.name()] is None or str(feature[f.name()]) == "NULL" else feature[f.name()])
