@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import urlencode
 
 from geodata.availability import Availability
@@ -24,6 +25,7 @@ from geodata.params import int_param, list_param
 from geodata.regions import Level
 
 DEFAULT_GROUP = "totaal"
+MAP_PARAMS = ("year", "group", "indicators")  # the query parameters parse_selection reads
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,11 @@ class Selection:
     def query_string(self) -> str:
         """The canonical query of the tiles that carry these figures (the level is in their path; tiles
         always hold every region, `within` only narrows a classification or analysis)."""
+        return self._query
+
+    @cached_property
+    def _query(self) -> str:
+        # Made once per selection: with every indicator it is kilobytes long, and part of every tile's cache key.
         return urlencode({"year": self.year, "group": ",".join(self.groups), "indicators": ",".join(self.indicators)})
 
 

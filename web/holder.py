@@ -12,13 +12,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 
 from analysis.results import HotspotResults
 from analysis.workers import AnalysisWorkers
+from geodata.selection import MAP_PARAMS, Selection, parse_selection
 from settings import Settings
 from store import Store, open_store
 from styles.request import ThematicRequest
@@ -39,11 +40,24 @@ class Served:
     cache: TileCache
     analysis: HotspotResults  # permutation tests take a while: computed by the workers, a few kept
     thematic: Callable[[ThematicRequest], ThematicMap] = field(init=False)
+    map_selection: Callable[..., Selection] = field(init=False)
 
     def __post_init__(self) -> None:
         # Classification (Fisher-Jenks over national buurten) is worth keeping per request. A partial, not
         # a lambda over self: a replaced Served must not keep itself alive through its own cache.
         self.thematic = lru_cache(maxsize=256)(partial(thematic_map, self.store))
+        # A map's tiles all ask the same figures: parse them once, so that a cached tile costs a dict
+        # lookup rather than a walk over every indicator (and its canonical query is made once too).
+        self.map_selection = lru_cache(maxsize=1024)(partial(_map_selection, self.store))
+
+    def tile_selection(self, level_name: str, params: Mapping[str, str]) -> Selection:
+        """The figures a tile request asks for (geodata.selection.parse_selection), remembered per query."""
+        return self.map_selection(level_name, *(params.get(name) for name in MAP_PARAMS))
+
+
+def _map_selection(store: Store, level_name: str, *values: str | None) -> Selection:
+    params = {name: value for name, value in zip(MAP_PARAMS, values) if value is not None}
+    return parse_selection(store.availability, store.catalog, level_name, params)
 
 
 class DatasetHolder:

@@ -80,8 +80,7 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         served = holder.current()
         p = request.path_params
         z, x, y = parse_tile(p["z"], p["x"], p["y"], settings.max_zoom)
-        store = served.store
-        selection = parse_selection(store.availability, store.catalog, p["level"], request.query_params)
+        selection = served.tile_selection(p["level"], request.query_params)
         analysis = tile_analysis(served, selection, request.query_params)
         return await cached_tile(request, served, selection, WEB_MERCATOR, z, x, y, analysis)
 
