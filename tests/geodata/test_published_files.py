@@ -37,9 +37,9 @@ FILES = {
     "ermelo_buurten_2021_rd.gpkg": ("pdok_snake", 2021, "buurt", {"dekkingspercentage"}),  # a coverage class, not a statistic
     "nl_gemeenten_2015_kwb_wgs84_q1e3.gpkg": (
         "pdok_snake", 2015, "gemeente",
-        # vehicle counts whose definitions differ from the KWB ones (see the catalog notes)
-        {"aantal_personenautos_6_jaar_en_ouder", "aantal_personenautos_jonger_dan_6_jaar",
-         "bedrijfsmotorvoertuigen_totaal", "motortweewielers_totaal"},
+        # vehicle counts the catalog has no indicator for (car age), or whose definition differs
+        # (motortweewielers include scooters; the catalog's motorfietsen do not)
+        {"aantal_personenautos_6_jaar_en_ouder", "aantal_personenautos_jonger_dan_6_jaar", "motortweewielers_totaal"},
     ),
     "nl_gemeenten_2022_kwb_wgs84.geojson": ("pdok", 2022, "gemeente", set()),
     "nl_gemeenten_2023_kwb_wgs84.geojson": ("pdok", 2023, "gemeente", set()),
