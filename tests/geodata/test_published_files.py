@@ -24,7 +24,7 @@ from geodata.detect import manifest_for_file
 from geodata.errors import InputError
 from settings import Settings
 from store import open_store
-from tests.conftest import SHARED_DATA
+from tests.conftest import ROOT, SHARED_DATA
 from web.app import create_app
 
 BOUNDARIES = SHARED_DATA / "boundaries"
@@ -176,3 +176,17 @@ def test_year_of_a_file_without_one(tmp_path: Path) -> None:
     assert "aant_inw" in str(err.value) and "2014-2018" in str(err.value) and "--year" in str(err.value)
     manifest = manifest_for_file(layer, year=2017)
     assert manifest.tables and manifest.boundaries[0].years == (2017,)
+
+
+@pytest.mark.parametrize(("name", "template"), [
+    ("utrecht_buurten_municipal_wgs84.geojson", "BU0344{KODE}"),
+    ("utrecht_wijken_municipal_wgs84.geojson", "WK0344{KODE}"),
+    ("utrecht_gemeente_municipal_wgs84.geojson", "GM{KODE}"),
+])
+def test_a_municipal_layer_with_its_own_codes_gets_the_template_that_completes_them(name: str, template: str) -> None:
+    """Utrecht's own layers number wijken and buurten without GM/WK/BU: the error names the column
+    and the code template the demo manifest uses for exactly these files."""
+    with pytest.raises(InputError) as err:
+        manifest_for_file(BOUNDARIES / name)
+    assert "column KODE" in str(err.value) and f'code = "{template}"' in str(err.value)
+    assert f'"{template}"' in (ROOT / "demo" / "wijkmonitor.toml").read_text()
