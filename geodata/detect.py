@@ -74,7 +74,28 @@ def _code_column(file: Path, table: pd.DataFrame) -> tuple[Level, str]:
     for level in reversed(LEVELS):  # finest level first: a buurt layer also carries gemeentecode
         if level in found and not table[found[level]].duplicated().any():
             return level, found[level]
-    raise InputError(file, "found no column with unique CBS codes (GMxxxx, WKxxxxxx or BUxxxxxxxx); write a manifest")
+    raise InputError(file, "found no column with unique CBS codes (GMxxxx, WKxxxxxx or BUxxxxxxxx); " + _local_code_hint(table))
+
+
+def _local_code_hint(table: pd.DataFrame) -> str:
+    """A municipality's own layer numbers its wijken and buurten without GM/WK/BU and gemeente code
+    ('01', '0111'): say which column that is and how a manifest completes it."""
+    for column in table.columns:
+        values = table[column].dropna().astype(str).str.strip()
+        if len(values) and table[column].dtype.kind not in "f" and values.str.fullmatch(r"\d{2,8}").all() and not values.duplicated().any():
+            example, digits = values.iloc[0], values.str.len().max()
+            template, meaning = {
+                2: (f"WK0344{{{column}}}", "wijk numbers within a gemeente (0344 is Utrecht's code: use yours)"),
+                4: (f"GM{{{column}}}", "a gemeente code") if len(values) == 1
+                else (f"BU0344{{{column}}}", "wijk and buurt numbers within a gemeente (0344 is Utrecht's code: use yours)"),
+                6: (f"WK{{{column}}}", "gemeente and wijk numbers"),
+                8: (f"BU{{{column}}}", "gemeente, wijk and buurt numbers"),
+            }.get(digits, (f"BU0344{{{column}}}", "numbers without the CBS prefix"))
+            return (
+                f"column {column} holds codes like {example!r}, {meaning}: write a manifest whose code template makes "
+                f"CBS codes of them, e.g. code = \"{template}\" (demo/wijkmonitor.toml does this for Utrecht's own layers)"
+            )
+    return "write a manifest that says which column holds the codes (code = \"{column}\", see README)"
 
 
 def _name_column(columns: ColumnLookup, level: Level) -> str | None:

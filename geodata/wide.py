@@ -262,9 +262,15 @@ def _report_unmapped(file: Path, frame: pd.DataFrame, lookup: ColumnLookup, sche
     """Name every numeric column the catalog does not read, with the closest catalog column."""
     skip = {lookup.first(schema.code), lookup.first(schema.name), lookup.first([PERIOD_COLUMN])} | used
     skip |= {lookup.first(alternatives) for alternatives in catalog.region_fact_columns(schema.id).values()}
-    unmapped = []
+    known = catalog.schema_columns(schema.id)
+    unmapped, second_names = [], []
     for column in frame.columns:
         if column in skip or str(column).startswith("__") or str(column).lower() in _NOT_FIGURES or not _numeric(frame[column]):
+            continue
+        if str(column).lower() in known:
+            # "a|b" in the catalog and the file has both (PDOK 2023: gemiddeldAardgasverbruik and the
+            # always empty gemiddeldGasverbruikTotaal): the first is read, this one is not a new figure.
+            second_names.append(str(column))
             continue
         hint = closest_catalog_column(str(column), catalog)
         unmapped.append(f"{column}" + (f" (closest: {hint})" if hint else ""))
@@ -272,6 +278,11 @@ def _report_unmapped(file: Path, frame: pd.DataFrame, lookup: ColumnLookup, sche
         report.warn(
             f"{file.name}: {len(unmapped)} numeric column(s) the catalog does not map (no figures from them): "
             f"{shortened(unmapped, _SHOWN_UNMAPPED, '; ')}"
+        )
+    if second_names:
+        report.warn(
+            f"{file.name}: not read, because another name of the same figure comes first in the catalog "
+            f"and is in the file: {shortened(second_names, _SHOWN_UNMAPPED)}"
         )
 
 

@@ -24,7 +24,7 @@ from geodata.detect import manifest_for_file
 from geodata.errors import InputError
 from settings import Settings
 from store import open_store
-from tests.conftest import SHARED_DATA
+from tests.conftest import ROOT, SHARED_DATA
 from web.app import create_app
 
 BOUNDARIES = SHARED_DATA / "boundaries"
@@ -37,9 +37,9 @@ FILES = {
     "ermelo_buurten_2021_rd.gpkg": ("pdok_snake", 2021, "buurt", {"dekkingspercentage"}),  # a coverage class, not a statistic
     "nl_gemeenten_2015_kwb_wgs84_q1e3.gpkg": (
         "pdok_snake", 2015, "gemeente",
-        # vehicle counts whose definitions differ from the KWB ones (see the catalog notes)
-        {"aantal_personenautos_6_jaar_en_ouder", "aantal_personenautos_jonger_dan_6_jaar",
-         "bedrijfsmotorvoertuigen_totaal", "motortweewielers_totaal"},
+        # vehicle counts the catalog has no indicator for (car age), or whose definition differs
+        # (motortweewielers include scooters; the catalog's motorfietsen do not)
+        {"aantal_personenautos_6_jaar_en_ouder", "aantal_personenautos_jonger_dan_6_jaar", "motortweewielers_totaal"},
     ),
     "nl_gemeenten_2022_kwb_wgs84.geojson": ("pdok", 2022, "gemeente", set()),
     "nl_gemeenten_2023_kwb_wgs84.geojson": ("pdok", 2023, "gemeente", set()),
@@ -176,3 +176,17 @@ def test_year_of_a_file_without_one(tmp_path: Path) -> None:
     assert "aant_inw" in str(err.value) and "2014-2018" in str(err.value) and "--year" in str(err.value)
     manifest = manifest_for_file(layer, year=2017)
     assert manifest.tables and manifest.boundaries[0].years == (2017,)
+
+
+@pytest.mark.parametrize(("name", "template"), [
+    ("utrecht_buurten_municipal_wgs84.geojson", "BU0344{KODE}"),
+    ("utrecht_wijken_municipal_wgs84.geojson", "WK0344{KODE}"),
+    ("utrecht_gemeente_municipal_wgs84.geojson", "GM{KODE}"),
+])
+def test_a_municipal_layer_with_its_own_codes_gets_the_template_that_completes_them(name: str, template: str) -> None:
+    """Utrecht's own layers number wijken and buurten without GM/WK/BU: the error names the column
+    and the code template the demo manifest uses for exactly these files."""
+    with pytest.raises(InputError) as err:
+        manifest_for_file(BOUNDARIES / name)
+    assert "column KODE" in str(err.value) and f'code = "{template}"' in str(err.value)
+    assert f'"{template}"' in (ROOT / "demo" / "wijkmonitor.toml").read_text()
