@@ -21,8 +21,11 @@ class Settings:
     tile_buffer: int = 64
     tile_extent: int = 4096
     max_zoom: int = 16
-    # Threads that make tiles that are not in the cache. Few: making a tile holds the GIL most of the
-    # time, and every extra thread takes GIL time from the event loop that answers cached tiles.
+    # Processes that make tiles that are not in the cache (tiles.workers): off the server's GIL, so
+    # that cached tiles keep their pace. 0: made by the tile threads instead.
+    tile_workers: int = 1
+    # Threads that gzip tiles, and make them when there are no tile workers. Few: making a tile holds
+    # the GIL most of the time, and every extra thread takes GIL time from the event loop.
     tile_threads: int = 2
     # Static maps and figure tables take 0.1-4 s of CPU each: this many at once, this many more waiting;
     # one more gets 503 + Retry-After rather than taking the CPU that cached tiles are answered with.

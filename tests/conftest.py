@@ -71,9 +71,12 @@ def build_from_manifest(folder: Path, text: str, name: str = "out.gpkg") -> tupl
     return output, build_dataset(load_manifest(manifest), output)
 
 
-def app_on(dataset: Path, store: Store | None = None) -> Starlette:
-    """The app serving a built dataset, without reload checks (a test's file does not change)."""
-    return create_app(Settings(dataset=dataset, reload_check_seconds=-1), store or open_store(dataset))
+def app_on(dataset: Path, store: Store | None = None, tile_workers: int = 0) -> Starlette:
+    """The app serving a built dataset, without reload checks (a test's file does not change). Its tiles
+    are made by threads unless asked otherwise: the same bytes as a worker's (tests/tiles/test_workers.py),
+    without a process holding another copy of the dataset per test."""
+    settings = Settings(dataset=dataset, reload_check_seconds=-1, tile_workers=tile_workers)
+    return create_app(settings, store or open_store(dataset))
 
 
 @pytest.fixture(scope="session")
@@ -90,7 +93,8 @@ def demo_store(demo_build: tuple[Path, object]) -> Store:
 
 @pytest.fixture(scope="session")
 def client(demo_build: tuple[Path, object], demo_store: Store) -> Iterator[TestClient]:
-    with TestClient(app_on(demo_build[0], demo_store)) as client:  # startup and shutdown: its analysis workers stop
+    # Startup and shutdown: its analysis and tile workers start and stop. Tiles come from a worker, as in `serve`.
+    with TestClient(app_on(demo_build[0], demo_store, tile_workers=1)) as client:
         yield client
 
 

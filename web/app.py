@@ -6,6 +6,7 @@ means adding a module to ROUTE_GROUPS. Errors become HTTP in one place (web.http
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -33,10 +34,13 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         workers.start()  # each worker loads its compiled kernels now, not on the first request
+        if holder.tile_workers:  # the tile workers open the dataset meanwhile; tiles asked before wait for it
+            threading.Thread(target=holder.prepare_tiles, args=(holder.current(),), name="tile-workers", daemon=True).start()
         try:
             yield
         finally:
             await run_in_threadpool(workers.shutdown)
+            holder.tile_workers.shutdown()
             holder.render.shutdown(wait=False, cancel_futures=True)
 
     app = Starlette(

@@ -28,6 +28,7 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
             "last_reload_error": holder.last_reload_error,
             "tile_cache": {"tiles": len(cache), "bytes": cache.bytes, "hits": cache.hits, "misses": cache.misses},
             "analysis": holder.workers.status(),
+            "tile_workers": {"workers": len(holder.tile_workers), "ready": holder.tile_workers_ready},
         })
 
     async def catalog(request: Request) -> Response:

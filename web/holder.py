@@ -26,6 +26,7 @@ from styles.request import ThematicRequest
 from styles.thematic import ThematicMap, thematic_map
 from tiles.cache import TileCache
 from tiles.region_tiles import RegionTiles
+from tiles.workers import TileWorkers
 from web.heavy import HeavyWork
 
 log = logging.getLogger("wijkmonitor")
@@ -65,6 +66,8 @@ class DatasetHolder:
         self.settings = settings
         self.workers = workers
         self.render = ThreadPoolExecutor(settings.tile_threads, thread_name_prefix="tiles")
+        self.tile_workers = TileWorkers(settings.tile_workers, settings.tile_extent, settings.tile_buffer)
+        self.tile_workers_ready = False
         self.heavy = HeavyWork(settings.heavy_requests, settings.heavy_queue)
         self._served = self._prepare(store or open_store(settings.dataset))
         self._checked = time.monotonic()
@@ -108,12 +111,24 @@ class DatasetHolder:
         self._loading = threading.Thread(target=self._reload, args=(store.location, version), name="reload", daemon=True)
         self._loading.start()
 
+    def prepare_tiles(self, served: Served) -> None:
+        """Each level's latest geometry made before the first tiles ask for it: by the tile workers,
+        else (or should they fail) here, for the tile threads."""
+        if self.tile_workers:
+            try:
+                self.tile_workers.prepare(served.store.location, served.store.version)
+                self.tile_workers_ready = True
+                return
+            except Exception as exc:  # noqa: BLE001 - the tile threads take over; the reason goes to the log
+                log.error("tile workers could not open %s, tiles are made by threads: %s", served.store.location, exc)
+                self.tile_workers.replace_broken()
+        for level, years in served.store.availability.years.items():
+            served.tiles.geometry(level, years[-1])
+
     def _reload(self, location: str, version: str) -> None:
         try:
             served = self._prepare(open_store(location))
-            # Each level's latest geometry is made here, not by the first tiles asked after the swap.
-            for level, years in served.store.availability.years.items():
-                served.tiles.geometry(level, years[-1])
+            self.prepare_tiles(served)
             self._served = served
             self._failed_version = None
             self.last_reload_error = None

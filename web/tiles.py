@@ -1,15 +1,17 @@
 """Vector tiles and their TileJSON: /tiles/{level}/{z}/{x}/{y}.mvt and /tiles/{level}.json, and the same
 tiles as OGC API Tiles, in Web Mercator or RD New: /ogc/collections/{level_year}/tiles/{tms}/{z}/{row}/{col}.
 
-A cache hit is answered on the event loop without leaving it: parsing the request (dict
-lookups against the dataset's availability), one cache lookup and the response. Only a tile
-that has to be made, or gzipped, goes to one of the few tile threads (settings.tile_threads).
+A cache hit is answered on the event loop without leaving it: parsing the request (remembered per
+query), one cache lookup and the response. A tile that has to be made goes to a tile worker
+process (settings.tile_workers, tiles.workers), which gzips it too; without workers, or should one
+fail, to one of the few tile threads (settings.tile_threads), which also gzip what is asked later.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from typing import Any
 
 from starlette.requests import Request
@@ -30,6 +32,8 @@ from tiles.tilemath import WEB_MERCATOR, Pyramid
 from web.analysis import analysed
 from web.holder import DatasetHolder, Served
 from web.http import accepts_gzip, if_none_match, public_base_url
+
+log = logging.getLogger("wijkmonitor")
 
 
 def parse_tile(
@@ -68,13 +72,31 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
             return JSONResponse(tilejson(store, selection, base_url, settings.max_zoom))
         return JSONResponse(hotspot_tilejson(store, analysis, base_url, settings.max_zoom))
 
+    def remember(served: Served, key: str, body: bytes, gzip_body: bytes | None = None) -> CachedTile:
+        made = CachedTile(body, hashlib.sha1(body).hexdigest()[:24], gzip_body if body else None)
+        served.cache.put(key, made)
+        return made
+
     def make_tile(
         served: Served, selection: Selection, pyramid: Pyramid, z: int, x: int, y: int, key: str, extra: Any
     ) -> CachedTile:
-        body = served.tiles.tile(selection, z, x, y, extra, pyramid)
-        made = CachedTile(body, hashlib.sha1(body).hexdigest()[:24])
-        served.cache.put(key, made)
-        return made
+        return remember(served, key, served.tiles.tile(selection, z, x, y, extra, pyramid))
+
+    async def new_tile(
+        served: Served, selection: Selection, pyramid: Pyramid, z: int, x: int, y: int, key: str, extra: Any
+    ) -> CachedTile:
+        """A tile not in the cache: from a tile worker, or a tile thread when there are none or one failed
+        (died, or the dataset changed under it), so that no request fails for it."""
+        workers = holder.tile_workers
+        if workers:
+            store = served.store
+            made = workers.submit(store.location, store.version, selection, pyramid.id, z, x, y, extra)
+            try:
+                return remember(served, key, *await asyncio.wrap_future(made))
+            except Exception as exc:  # noqa: BLE001 - the thread below makes the same bytes
+                log.warning("tile worker failed on %s, made by a thread instead: %s", key[:80], exc)
+                workers.replace_broken()
+        return await asyncio.wrap_future(holder.render.submit(make_tile, served, selection, pyramid, z, x, y, key, extra))
 
     async def tile(request: Request) -> Response:
         served = holder.current()
@@ -108,8 +130,7 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         cached = served.cache.get(key)
         if cached is None:
             extra = (await analysed(served, analysis)).tile_attributes if analysis else None
-            made = holder.render.submit(make_tile, served, selection, pyramid, z, x, y, key, extra)
-            cached = await asyncio.wrap_future(made)
+            cached = await new_tile(served, selection, pyramid, z, x, y, key, extra)
         return await tile_response(request, served, key, cached)
 
     async def tile_response(request: Request, served: Served, key: str, cached: CachedTile) -> Response:

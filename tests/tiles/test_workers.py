@@ -1,0 +1,97 @@
+"""Tile worker processes (tiles.workers): the tiles they make are the tile threads' bytes; a worker that
+dies or that cannot open the served version hands the tile to a thread, and no request fails; a
+rebuilt dataset reaches the workers before it is served."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from settings import Settings
+from tests.conftest import app_on
+from web.app import create_app
+
+# Utrecht at z12-14, and the RD New tiles over it: each made by a worker in one app, by a thread in the other.
+TILES = [
+    "/tiles/buurt/14/8423/5403.mvt",
+    "/tiles/buurt/13/4211/2702.mvt?year=2023",
+    "/tiles/wijk/12/2105/1351.mvt?group=totaal,vrouw",
+    "/tiles/buurt/12/2105/1350.mvt?indicators=inwoners,bevolkingsdichtheid&year=2024",
+    "/ogc/collections/buurt_2024/tiles/NetherlandsRDNewQuad/9/260/244",
+]
+
+
+def worker_app(dataset: Path, **settings: object) -> TestClient:
+    return TestClient(create_app(Settings(dataset=str(dataset), tile_workers=1, **settings)))
+
+
+def worker_pids(client: TestClient) -> set[int]:
+    return {pid for pool in client.app.state.holder.tile_workers._pools for pid in (pool._processes or {})}
+
+
+def test_worker_tiles_are_the_thread_tiles(demo_build: tuple[Path, object], client: TestClient) -> None:
+    assert client.app.state.holder.settings.tile_workers == 1  # the session's client makes tiles in a worker
+    with TestClient(app_on(demo_build[0])) as threads:
+        assert threads.app.state.holder.settings.tile_workers == 0
+        for url in TILES:
+            by_worker, by_thread = client.get(url), threads.get(url)
+            assert by_worker.status_code == by_thread.status_code == 200, url
+            assert by_worker.content == by_thread.content and by_worker.headers["etag"] == by_thread.headers["etag"], url
+            gzipped = client.get(url, headers={"Accept-Encoding": "gzip"})  # the worker's gzip, kept with the tile
+            assert gzipped.headers["content-encoding"] == "gzip" and gzipped.content == by_thread.content
+    assert client.get("/health").json()["tile_workers"] == {"workers": 1, "ready": True}
+    assert worker_pids(client), "the tiles were made in a worker process"
+
+
+def test_a_killed_worker_is_replaced_and_its_tile_made_by_a_thread(
+    demo_build: tuple[Path, object], caplog: pytest.LogCaptureFixture
+) -> None:
+    with worker_app(demo_build[0], reload_check_seconds=-1) as client, TestClient(app_on(demo_build[0])) as threads:
+        assert client.get(TILES[0]).status_code == 200
+        (pid,) = worker_pids(client)
+        os.kill(pid, signal.SIGKILL)
+        with caplog.at_level(logging.WARNING, logger="wijkmonitor"):
+            answer = client.get(TILES[1])
+        assert answer.status_code == 200 and answer.content == threads.get(TILES[1]).content
+        assert any("tile worker failed" in r.message for r in caplog.records)
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="wijkmonitor"):
+            assert client.get(TILES[2]).content == threads.get(TILES[2]).content
+        assert not any("tile worker failed" in r.message for r in caplog.records)
+        assert worker_pids(client) and pid not in worker_pids(client)
+
+
+def test_a_rebuild_reaches_the_workers_and_a_changed_file_is_never_served_early(
+    demo_build: tuple[Path, object], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "served.gpkg"
+    shutil.copy(demo_build[0], path)
+    with worker_app(path, reload_check_seconds=0) as client:
+        holder = client.app.state.holder
+        assert client.get(TILES[0]).status_code == 200
+        version = client.get("/health").json()["version"]
+        os.utime(path, (2, 2))  # a new version of the file
+        client.get("/health")  # notices it; the reload opens it here and in the worker before the swap
+        holder.reloading().join()
+        assert client.get("/health").json()["version"] != version
+        with caplog.at_level(logging.WARNING, logger="wijkmonitor"):
+            assert client.get(TILES[1]).status_code == 200
+        assert not any("tile worker failed" in r.message for r in caplog.records), "the worker had the new version"
+
+        # The file changes again, but this server does not look (yet): a new worker opening the file would find
+        # a version the server does not serve, and the tile is made by a thread from the data served.
+        holder.settings = Settings(dataset=str(path), tile_workers=1, reload_check_seconds=-1)
+        (pid,) = worker_pids(client)
+        os.kill(pid, signal.SIGKILL)
+        assert client.get(TILES[2]).status_code == 200  # made by a thread; the worker is replaced
+        os.utime(path, (3, 3))
+        with caplog.at_level(logging.WARNING, logger="wijkmonitor"):
+            answer = client.get(TILES[3])
+        assert answer.status_code == 200
+        assert any("holds version" in r.message for r in caplog.records)
