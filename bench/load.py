@@ -457,7 +457,7 @@ def main() -> int:
                         help="of them, those asking cold tiles; 0 for cached tiles only (default: %(default)s)")
     parser.add_argument("--hotspot-clients", type=int, default=4, help="hotspot clients (default: %(default)s)")
     parser.add_argument("--rebuilds", type=int, default=2, help="rebuilds during run 2 (default: %(default)s)")
-    parser.add_argument("--max-requests", type=int, default=500_000,
+    parser.add_argument("--max-requests", type=int, default=5_000_000,
                         help="cap per request class and run (default: %(default)s)")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds a request may take (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=11, help="seed of the draws (default: %(default)s)")
