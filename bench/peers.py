@@ -75,6 +75,7 @@ ONE = ("inwoners", "totaal")
 ZOOMS = range(6, 15)
 HEADERS = {"Accept-Encoding": "gzip"}
 CONCURRENCY = (1, 50)
+START_SECONDS = 150.0  # for every process of a server to answer /health
 SELECTIONS = ("one", "all")
 Tile = tuple[int, int, int]
 
@@ -94,6 +95,8 @@ class Results:
     first: dict[str, dict[int | str, list[float]]] = field(  # server -> zoom or "all" -> ms per round
         default_factory=lambda: defaultdict(lambda: defaultdict(list)))
     ready: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    failed: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # rounds a server did not start
+    restarts: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))  # worker processes replaced
     cached: dict[str, dict[int, list[Figures]]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(list)))
     memory: dict[str, list[Memory]] = field(default_factory=lambda: defaultdict(list))
 
@@ -222,13 +225,25 @@ def cached_round(name: str, results: Results, base: str, paths: list[str], args:
 
 def run_wijkmonitor(name: str, workers: int, dataset: Path, plan: Plan, results: Results, args: argparse.Namespace,
                     folder: Path) -> dict[str, list[bytes]]:
+    """One round of `wijkmonitor serve`; a server whose processes have not all answered within
+    START_SECONDS is noted and left out of this round."""
     port = free_port()
     command = [sys.executable, str(ROOT / "cli.py"), "serve", str(dataset), "--port", str(port), "--workers", str(workers)]
-    with serving(command, {}, port, "/health", cwd=ROOT) as server:
-        all_started(server.base, workers)
-        results.ready[name].append(server.start_seconds)
-        bodies = http_round(name, results, plan, server.base, our_path, args, folder)
-        results.memory[name].append(tree_memory(server.process.pid))
+    started = time.monotonic()
+    try:
+        with serving(command, {}, port, "/health", cwd=ROOT, timeout=START_SECONDS) as server:
+            try:
+                all_started(server.base, workers, START_SECONDS - (time.monotonic() - started))
+            finally:
+                # uvicorn's supervisor kills a process that leaves its health check unanswered for 5 s, and starts another.
+                results.restarts[name].append(server.output().count(" died"))
+            results.ready[name].append(time.monotonic() - started)
+            bodies = http_round(name, results, plan, server.base, our_path, args, folder)
+            results.memory[name].append(tree_memory(server.process.pid))
+    except (RuntimeError, OSError, http.client.HTTPException) as error:  # a process killed mid-run drops its connections
+        results.failed[name].append(str(error).splitlines()[0])
+        print(f"  {name}: {str(error).splitlines()[0]}", flush=True)
+        return {}
     return bodies
 
 
@@ -255,6 +270,9 @@ def run_postgis(functions: dict[str, str], dsn: str, plan: Plan, results: Result
 
 
 def run_nginx(root: Path, plan: Plan, results: Results, args: argparse.Namespace, folder: Path) -> None:
+    if not root.exists():
+        results.failed[NGINX].append("no tiles to serve: wijkmonitor did not run before it")
+        return
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="nginx-", dir=folder) as own:
         command = nginx_command(Path(own), root, port, MVT_TYPE, "gzip")
@@ -370,6 +388,12 @@ def report(results: Results, plan: Plan, prerendered: list[tuple[str, int, int, 
         if name in results.first:
             print(row([name, median_range(results.ready[name]), *(median_range(results.first[name][z], 0) for z in ZOOMS),
                        median_range(results.first[name]["all"], 0)]))
+    for name, restarts in results.restarts.items():
+        if any(restarts):
+            print(f"  {name}: processes killed and started again by uvicorn's supervisor (its 5 s health check "
+                  f"unanswered while a process loads the dataset): {', '.join(map(str, restarts))} in the rounds")
+    for name, failures in results.failed.items():
+        print(f"  {name}: failed in {len(failures)} of {args.rounds} round(s): {failures[0]}")
     if prerendered:
         print("\npre-render: every tile that can hold a buurt, one at a time (ours: RegionTiles.tile in one process; "
               "PostGIS: the SQL function over one connection)")
@@ -445,7 +469,7 @@ def main() -> int:
                 for name, run in order:
                     print(f"round {number + 1}: {name} (at {time.monotonic() - begun:.0f} s)", flush=True)
                     bodies = run(folder)
-                    if name == WIJKMONITOR_1 and number == 0 and isinstance(bodies, dict):
+                    if name == WIJKMONITOR_1 and number == 0 and isinstance(bodies, dict) and bodies:
                         write_tile_files(folder / "files", plan, bodies["one"])
         lo, hi = (int(z) for z in args.prerender_zooms.split("-"))
         which = SELECTIONS if args.prerender_all else ("one",)

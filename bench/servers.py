@@ -39,34 +39,42 @@ def tipg_command(port: int, workers: int) -> list[str] | None:
 
 @dataclass(frozen=True)
 class Running:
-    """A started server: where it answers, its process, and the seconds from start until it answered `ready`."""
+    """A started server: where it answers, its process, the seconds from start until it answered `ready`, and
+    the file its output goes to."""
 
     base: str
     process: subprocess.Popen[bytes]
     start_seconds: float
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
 
 
 @contextmanager
 def serving(
-    command: list[str], env: dict[str, str], port: int, ready: str, cwd: Path | None = None
+    command: list[str], env: dict[str, str], port: int, ready: str, cwd: Path | None = None,
+    timeout: float = START_TIMEOUT,
 ) -> Iterator[Running]:
-    """A server process on `port` until the block ends; `ready` is a path that answers 200 once it has loaded."""
+    """A server process on `port` until the block ends; `ready` is a path that answers 200 once it has loaded
+    (RuntimeError when it has not within `timeout` seconds)."""
     base = f"http://{HOST}:{port}"
     log = tempfile.NamedTemporaryFile(prefix="bench-server-", suffix=".log", delete=False)
     started = time.monotonic()
     process = subprocess.Popen(command, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
     try:
-        deadline = started + START_TIMEOUT
+        deadline = started + timeout
         while True:
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{command[0]} did not start: {Path(log.name).read_text()[-2000:]}")
+                raise RuntimeError(f"{command[0]} did not start in {time.monotonic() - started:.0f} s: "
+                                   f"{Path(log.name).read_text()[-2000:]}")
             try:
                 with urllib.request.urlopen(base + ready, timeout=30) as answer:
                     if answer.status == 200:
                         break
             except OSError:
                 time.sleep(0.1)
-        yield Running(base, process, time.monotonic() - started)
+        yield Running(base, process, time.monotonic() - started, Path(log.name))
     finally:
         process.terminate()
         try:
@@ -77,11 +85,14 @@ def serving(
         Path(log.name).unlink(missing_ok=True)
 
 
-def all_started(base: str, workers: int) -> None:
-    """Wait until /health has been answered by every process: each loads the dataset on its own."""
+def all_started(base: str, workers: int, timeout: float = START_TIMEOUT) -> None:
+    """Wait until /health has been answered by every process: each loads the dataset on its own
+    (RuntimeError when they have not all answered within `timeout` seconds)."""
     seen: set[int] = set()
-    deadline = time.monotonic() + START_TIMEOUT
-    while len(seen) < workers and time.monotonic() < deadline:
+    deadline = time.monotonic() + timeout
+    while len(seen) < workers:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{len(seen)} of {workers} processes answered /health in {timeout:.0f} s")
         with urllib.request.urlopen(urllib.request.Request(base + "/health", headers={"Connection": "close"})) as answer:
             seen.add(json.load(answer)["process"])
 
