@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
 
-.PHONY: install demo test bench load clean
+.PHONY: install demo test bench peers load clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,13 @@ bench: install build/tipg-venv/.installed
 	$(PY) bench/demo_build.py
 	$(PY) bench/tiles.py
 	$(PY) bench/postgis.py
+	$(MAKE) --no-print-directory peers
+
+# wijkmonitor against PostGIS ST_AsMVT, TiPg and nginx serving our tiles as files, on the national buurt
+# timing fixture with figures (issue 13); about 15 minutes on 2 cores.
+peers: install build/tipg-venv/.installed
+	sh scripts/system-packages.sh peers
+	$(PY) bench/peers.py
 
 # Tiles (by wrk) and hotspot analyses under load on 127.0.0.1, then the same while the dataset is rebuilt (issue 11).
 load: install

@@ -28,16 +28,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import morecantile
@@ -46,29 +41,21 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.datasets import WIJKEN_2024, wijken_2024  # noqa: E402
-from bench.wrk import Figures, Wrk  # noqa: E402
+from bench.servers import TIPG_VENV, all_started, free_port, serving, tipg_command, warm  # noqa: E402
+from bench.wrk import Figures, load_for  # noqa: E402
 from geodata.build import build_dataset  # noqa: E402
 from geodata.detect import manifest_for_file  # noqa: E402
 from geodata.regions import Level  # noqa: E402
 from store import Store, open_store  # noqa: E402
 from tests.store.cluster import Cluster, postgis_missing  # noqa: E402
 
-HOST = "127.0.0.1"
 YEAR = 2024
-TIPG_VENV = ROOT / "build" / "tipg-venv"
 TIPG_VIEW = f"wijkmonitor.wijk_{YEAR}"
 COLD_INDICATORS = 6  # of the published ones with a totaal, in catalog order; one more prepares the zooms
 HEADERS = {"Accept-Encoding": "gzip"}
 CACHED_TILES = 16
 CACHED_ZOOM = 11
 COLD_ZOOMS = range(8, 15)
-START_TIMEOUT = 300.0  # seconds a server may take to load the dataset in every process
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 def wijk_tiles(store: Store, zooms: range) -> list[tuple[int, int, int]]:
@@ -90,54 +77,10 @@ def tipg(z: int, x: int, y: int, indicator: str) -> str:
     return f"/collections/{TIPG_VIEW}/tiles/WebMercatorQuad/{z}/{x}/{y}?properties={properties}"
 
 
-@contextmanager
-def serving(command: list[str], env: dict[str, str], port: int, ready: str) -> Iterator[str]:
-    """A server process on `port` until the block ends; `ready` is a path that answers 200 once it has loaded."""
-    base = f"http://{HOST}:{port}"
-    log = tempfile.NamedTemporaryFile(prefix="pg-bench-server-", suffix=".log", delete=False)
-    process = subprocess.Popen(command, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{command[0]} did not start: {Path(log.name).read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(base + ready, timeout=30) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.3)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(60)
-        Path(log.name).unlink(missing_ok=True)
-
-
-def all_started(base: str, workers: int) -> None:
-    """Wait until /health has been answered by every process: each loads the dataset on its own."""
-    seen: set[int] = set()
-    deadline = time.monotonic() + START_TIMEOUT
-    while len(seen) < workers and time.monotonic() < deadline:
-        with urllib.request.urlopen(urllib.request.Request(base + "/health", headers={"Connection": "close"})) as answer:
-            seen.add(json.load(answer)["process"])
-
-
-def warm(base: str, paths: list[str], connections: int) -> None:
-    """Ask each path a number of times on connections of their own, so that every process answers it once."""
-    for path in paths * max(4, connections // 4):
-        request = urllib.request.Request(base + path, headers={**HEADERS, "Connection": "close"})
-        with urllib.request.urlopen(request, timeout=120) as answer:
-            answer.read()
-
-
 async def load(name: str, base: str, paths: list[str], *, cycle: bool, args: argparse.Namespace, folder: Path) -> Figures:
-    wrk = Wrk.start(
-        name, base, paths, cycle=cycle, connections=args.connections, seconds=args.seconds + 30, timeout=30,
-        max_requests=10**9, headers=HEADERS, folder=folder,
+    return await load_for(
+        name, base, paths, cycle=cycle, connections=args.connections, seconds=args.seconds, headers=HEADERS, folder=folder,
     )
-    await asyncio.sleep(args.seconds)
-    return (await wrk.stop()).figures
 
 
 def totaal_indicators(store: Store) -> list[str]:
@@ -150,10 +93,10 @@ def measure(
     args: argparse.Namespace, folder: Path,
 ) -> dict[str, Figures]:
     cached = [url(z, x, y, indicators[0]) for z, x, y in tiles if z == CACHED_ZOOM][:CACHED_TILES]
-    warm(base, cached, args.connections)
+    warm(base, cached, args.connections, HEADERS)
     # Our engine prepares a level once per zoom and process (simplified coverage on the zoom's grid):
     # paid here, on tiles and a property the cold run does not ask, so that it times tiles alone.
-    warm(base, [url(*next(t for t in tiles if t[0] == z), indicators[-1]) for z in COLD_ZOOMS], args.connections)
+    warm(base, [url(*next(t for t in tiles if t[0] == z), indicators[-1]) for z in COLD_ZOOMS], args.connections, HEADERS)
     cold = [url(z, x, y, indicator) for indicator in indicators[:-1] for z, x, y in tiles]
     return {
         "cached": asyncio.run(load("cached", base, cached, cycle=True, args=args, folder=folder)),
@@ -208,18 +151,21 @@ def main() -> int:
                 for workers in (1, 2):
                     port = free_port()
                     command = [*serve, location, "--port", str(port), "--workers", str(workers)]
-                    with serving(command, {}, port, "/health") as base:
-                        all_started(base, workers)
-                        results[f"{name}, {workers} process{'es' if workers > 1 else ''}"] = measure(base, ours, tiles, indicators, args, Path(folder))
+                    with serving(command, {}, port, "/health", cwd=ROOT) as server:
+                        all_started(server.base, workers)
+                        results[f"{name}, {workers} process{'es' if workers > 1 else ''}"] = measure(
+                            server.base, ours, tiles, indicators, args, Path(folder)
+                        )
                         print(f"measured {name} with {workers} process(es)", flush=True)
-            if (TIPG_VENV / "bin" / "uvicorn").exists():
+            if tipg_command(0, 1):
                 for workers in (1, 2):
                     port = free_port()
-                    command = [str(TIPG_VENV / "bin" / "uvicorn"), "tipg.main:app", "--host", HOST, "--port", str(port),
-                               "--workers", str(workers), "--log-level", "warning"]
+                    command = tipg_command(port, workers) or []
                     env = {"DATABASE_URL": dsn, "TIPG_DB_SCHEMAS": json.dumps(["wijkmonitor"])}
-                    with serving(command, env, port, f"/collections/{TIPG_VIEW}") as base:
-                        results[f"TiPg, {workers} process{'es' if workers > 1 else ''}"] = measure(base, tipg, tiles, indicators, args, Path(folder))
+                    with serving(command, env, port, f"/collections/{TIPG_VIEW}", cwd=ROOT) as server:
+                        results[f"TiPg, {workers} process{'es' if workers > 1 else ''}"] = measure(
+                            server.base, tipg, tiles, indicators, args, Path(folder)
+                        )
                         print(f"measured TiPg with {workers} process(es)", flush=True)
             else:
                 print(f"TiPg skipped: install it with `python3 -m venv {TIPG_VENV} && {TIPG_VENV}/bin/pip install tipg uvicorn`")

@@ -158,3 +158,19 @@ class Wrk:
         if self.process.returncode is None:
             self.process.kill()
             self.process.wait()
+
+
+async def load_for(
+    name: str, base_url: str, paths: list[str], *, cycle: bool, connections: int, seconds: float,
+    headers: dict[str, str], folder: Path, timeout: float = 30.0,
+) -> Figures:
+    """wrk's figures for `seconds` of load with the paths (over and over when cycle) on `connections` connections."""
+    wrk = Wrk.start(
+        name, base_url, paths, cycle=cycle, connections=connections, seconds=seconds + 30, timeout=timeout,
+        max_requests=10**9, headers=headers, folder=folder,
+    )
+    try:
+        await asyncio.sleep(seconds)
+        return (await wrk.stop()).figures
+    finally:
+        wrk.kill()

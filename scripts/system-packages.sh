@@ -3,8 +3,9 @@
 # (Chromium for the browser test), `qgis` for the OGC API Features test with headless QGIS
 # (python3-qgis for Debian's /usr/bin/python3, qgis-providers for its OAPIF provider), `bench`
 # for `make load` (wrk, its HTTP load generator), `postgis` for the PostGIS store's tests and bench
-# (PostgreSQL 15 and PostGIS 3: the tests start their own cluster with initdb and pg_ctl).
-# Usage: sh scripts/system-packages.sh [test|qgis|bench|postgis ...]
+# (PostgreSQL 15 and PostGIS 3: the tests start their own cluster with initdb and pg_ctl), `peers`
+# for `make peers` (bench/peers.py: the postgis and bench groups, and nginx to serve tiles from files).
+# Usage: sh scripts/system-packages.sh [test|qgis|bench|postgis|peers ...]
 # Idempotent: installs only what is missing (apt-get update only then).
 set -eu
 [ $# -eq 0 ] && set -- test
@@ -15,7 +16,8 @@ for group in "$@"; do
     qgis) PACKAGES="$PACKAGES python3-qgis qgis-providers" ;;
     bench) PACKAGES="$PACKAGES wrk" ;;
     postgis) PACKAGES="$PACKAGES postgresql-15 postgresql-15-postgis-3" ;;
-    *) echo "unknown package group: $group (test, qgis, bench, postgis)" >&2; exit 2 ;;
+    peers) PACKAGES="$PACKAGES postgresql-15 postgresql-15-postgis-3 wrk nginx" ;;
+    *) echo "unknown package group: $group (test, qgis, bench, postgis, peers)" >&2; exit 2 ;;
   esac
 done
 missing=""
