@@ -35,6 +35,7 @@ VERSIONS_KEPT = 2  # the version served and the one before it, for tasks sent ju
 # One worker process's datasets, by version (module state: one per process).
 _datasets: dict[str, RegionTiles] = {}
 _settings: dict[str, int] = {}
+_stale: dict[str, str] = {}  # a version asked for -> the version the location held instead
 
 
 class StaleVersion(RuntimeError):
@@ -50,16 +51,20 @@ def _open(location: str, version: str) -> RegionTiles:
     tiles = _datasets.get(version)
     if tiles is not None:
         return tiles
+    if version in _stale:  # said once per task, not found out again by opening the whole dataset
+        raise StaleVersion(f"{location} holds version {_stale[version]}, not {version}")
     store = open_store(location)
-    if store.version != version:
-        raise StaleVersion(f"{location} holds version {store.version}, not {version}")
     tiles = RegionTiles(store, _settings["extent"], _settings["buffer"])
     # The first tiles of each level ask for its latest year: prepared here, not by them.
     for level, years in store.availability.years.items():
         tiles.geometry(level, years[-1])
-    _datasets[version] = tiles
+    # Kept even when it is not the version asked for: the server is about to ask for this one.
+    _datasets[store.version] = tiles
     while len(_datasets) > VERSIONS_KEPT:
         del _datasets[next(iter(_datasets))]
+    if store.version != version:
+        _stale[version] = store.version
+        raise StaleVersion(f"{location} holds version {store.version}, not {version}")
     return tiles
 
 

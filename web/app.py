@@ -35,7 +35,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         workers.start()  # each worker loads its compiled kernels now, not on the first request
         if holder.tile_workers:  # the tile workers open the dataset meanwhile; tiles asked before wait for it
-            threading.Thread(target=holder.prepare_tiles, args=(holder.current(),), name="tile-workers", daemon=True).start()
+            threading.Thread(target=holder.start_tile_workers, name="tile-workers", daemon=True).start()
         try:
             yield
         finally:

@@ -26,7 +26,7 @@ from styles.request import ThematicRequest
 from styles.thematic import ThematicMap, thematic_map
 from tiles.cache import TileCache
 from tiles.region_tiles import RegionTiles
-from tiles.workers import TileWorkers
+from tiles.workers import StaleVersion, TileWorkers
 from web.heavy import HeavyWork
 
 log = logging.getLogger("wijkmonitor")
@@ -119,11 +119,20 @@ class DatasetHolder:
                 self.tile_workers.prepare(served.store.location, served.store.version)
                 self.tile_workers_ready = True
                 return
+            except StaleVersion:
+                raise  # the file changed again while it was opened: the next look serves the newer build
             except Exception as exc:  # noqa: BLE001 - the tile threads take over; the reason goes to the log
                 log.error("tile workers could not open %s, tiles are made by threads: %s", served.store.location, exc)
                 self.tile_workers.replace_broken()
         for level, years in served.store.availability.years.items():
             served.tiles.geometry(level, years[-1])
+
+    def start_tile_workers(self) -> None:
+        """At startup: the tile workers open the served dataset (tiles asked meanwhile wait for them)."""
+        try:
+            self.prepare_tiles(self._served)
+        except StaleVersion as exc:  # replaced since the server opened it: the reload that follows prepares them
+            log.info("tile workers wait for the reload: %s", exc)
 
     def _reload(self, location: str, version: str) -> None:
         try:
@@ -133,6 +142,8 @@ class DatasetHolder:
             self._failed_version = None
             self.last_reload_error = None
             log.info("reloaded dataset %s", location)
+        except StaleVersion as exc:  # not a broken file: a newer one, which the next look opens
+            log.info("not serving a build that was replaced while it was opened: %s", exc)
         except Exception as exc:  # noqa: BLE001 - whatever is wrong with the new file, the old data keeps serving
             self._failed_version = version  # tried once, not on every check
             self.last_reload_error = f"{type(exc).__name__}: {exc}"

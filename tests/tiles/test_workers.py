@@ -67,7 +67,7 @@ def test_a_killed_worker_is_replaced_and_its_tile_made_by_a_thread(
         assert worker_pids(client) and pid not in worker_pids(client)
 
 
-def test_a_rebuild_reaches_the_workers_and_a_changed_file_is_never_served_early(
+def test_a_rebuild_reaches_the_workers_and_a_build_replaced_while_opened_is_skipped(
     demo_build: tuple[Path, object], tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "served.gpkg"
@@ -75,23 +75,48 @@ def test_a_rebuild_reaches_the_workers_and_a_changed_file_is_never_served_early(
     with worker_app(path, reload_check_seconds=0) as client:
         holder = client.app.state.holder
         assert client.get(TILES[0]).status_code == 200
-        version = client.get("/health").json()["version"]
+        first = client.get("/health").json()["version"]
         os.utime(path, (2, 2))  # a new version of the file
         client.get("/health")  # notices it; the reload opens it here and in the worker before the swap
         holder.reloading().join()
-        assert client.get("/health").json()["version"] != version
+        second = client.get("/health").json()["version"]
+        assert second != first
         with caplog.at_level(logging.WARNING, logger="wijkmonitor"):
             assert client.get(TILES[1]).status_code == 200
         assert not any("tile worker failed" in r.message for r in caplog.records), "the worker had the new version"
 
-        # The file changes again, but this server does not look (yet): a new worker opening the file would find
-        # a version the server does not serve, and the tile is made by a thread from the data served.
+        # Another build lands between the server opening the file and the worker opening it: the build in
+        # between is never served (nor called broken), and the next look serves the newest.
+        holder.settings = Settings(dataset=str(path), tile_workers=1, reload_check_seconds=-1)
+        prepare = holder.tile_workers.prepare
+
+        def another_build_first(location: str, version: str) -> None:
+            os.utime(path, (4, 4))
+            prepare(location, version)
+
+        holder.tile_workers.prepare = another_build_first
+        os.utime(path, (3, 3))
+        holder._reload(str(path), "third")
+        health = client.get("/health").json()
+        assert health["version"] == second and health["last_reload_error"] is None
+        holder.tile_workers.prepare = prepare
+        holder.settings = Settings(dataset=str(path), tile_workers=1, reload_check_seconds=0)
+        client.get("/health")  # notices the newest build
+        holder.reloading().join()
+        fourth = client.get("/health").json()["version"]
+        assert fourth not in (first, second) and client.get("/health").json()["last_reload_error"] is None
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="wijkmonitor"):
+            assert client.get(TILES[2]).status_code == 200
+        assert not any("tile worker failed" in r.message for r in caplog.records), "the worker kept the newest build"
+
+        # A new worker that finds a version the server does not serve (it has not looked yet): a thread makes it.
         holder.settings = Settings(dataset=str(path), tile_workers=1, reload_check_seconds=-1)
         (pid,) = worker_pids(client)
         os.kill(pid, signal.SIGKILL)
-        assert client.get(TILES[2]).status_code == 200  # made by a thread; the worker is replaced
-        os.utime(path, (3, 3))
+        assert client.get(TILES[3]).status_code == 200  # made by a thread; the worker is replaced
+        os.utime(path, (5, 5))
         with caplog.at_level(logging.WARNING, logger="wijkmonitor"):
-            answer = client.get(TILES[3])
+            answer = client.get(TILES[4])
         assert answer.status_code == 200
         assert any("holds version" in r.message for r in caplog.records)
