@@ -55,6 +55,11 @@ class LevelGeometry:
                 self._grids[z] = zoom_grid(self.at_zoom(z), self.pyramid, z, self.extent)
             return self._grids[z]
 
+    def prepared_zooms(self) -> list[int]:
+        """The zooms whose grid has been made."""
+        with self._lock:
+            return sorted(self._grids)
+
     def query(self, bounds: tuple[float, float, float, float]) -> np.ndarray:
         """Indices of regions whose envelope meets the box, in stable (code) order."""
         return np.sort(self.tree.query(shapely.box(*bounds)))

@@ -16,7 +16,7 @@ from tiles.encode import TileLayer, encode_tile, to_tile_coords, to_tile_points
 from tiles.generalise import LevelGeometry
 from tiles.grid import tile_commands
 from tiles.mvt import POINT, POLYGON, point_commands, polygon_commands
-from tiles.tilemath import WEB_MERCATOR, Pyramid
+from tiles.tilemath import PYRAMIDS, WEB_MERCATOR, Pyramid
 
 # Zooms here are Web Mercator zooms; another pyramid compares its own through Pyramid.web_mercator_zoom.
 EXACT_FROM_ZOOM = 15  # below a metre per tolerance: show the geometry as built
@@ -64,6 +64,22 @@ class RegionTiles:
                     attributes,
                 )
         return self._geometry[key]
+
+    def prepare_like(self, previous: RegionTiles) -> None:
+        """Make what the tiles of `previous` (the version this one replaces) had made: each level and year's
+        geometry at the zooms asked for, and the figure columns, where this dataset has them. Done before the
+        swap, the tiles asked most do not pay for it afterwards (a zoom of national wijken takes up to seconds)."""
+        years = self.store.availability.years
+        for (pyramid_id, level, year), (geometry, _) in list(previous._geometry.items()):
+            if year in years.get(level, ()):
+                pyramid = next(p for p in PYRAMIDS if p.id == pyramid_id)
+                ours, _ = self.geometry(level, year, pyramid)
+                for z in geometry.prepared_zooms():
+                    ours.grid(z)
+        available = self.store.availability
+        for level, year, group, indicator in list(previous._figure_columns):
+            if year in years.get(level, ()) and group in available.indicators_with_data(level, year).get(indicator, ()):
+                self._figure_column(level, year, group, indicator)
 
     def tile(
         self,

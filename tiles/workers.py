@@ -55,9 +55,12 @@ def _open(location: str, version: str) -> RegionTiles:
         raise StaleVersion(f"{location} holds version {_stale[version]}, not {version}")
     store = open_store(location)
     tiles = RegionTiles(store, _settings["extent"], _settings["buffer"])
-    # The first tiles of each level ask for its latest year: prepared here, not by them.
+    # The first tiles of each level ask for its latest year, and a rebuild's tiles for what the version
+    # before it was asked: prepared here, before the server swaps, not by them.
     for level, years in store.availability.years.items():
         tiles.geometry(level, years[-1])
+    if _datasets:
+        tiles.prepare_like(list(_datasets.values())[-1])
     # Kept even when it is not the version asked for: the server is about to ask for this one.
     _datasets[store.version] = tiles
     while len(_datasets) > VERSIONS_KEPT:

@@ -13,8 +13,12 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from geodata.regions import Level
+from geodata.selection import parse_selection
 from settings import Settings
+from store import Store
 from tests.conftest import app_on
+from tiles.region_tiles import RegionTiles
 from web.app import create_app
 
 # Utrecht at z12-14, and the RD New tiles over it: each made by a worker in one app, by a thread in the other.
@@ -120,3 +124,15 @@ def test_a_rebuild_reaches_the_workers_and_a_build_replaced_while_opened_is_skip
             answer = client.get(TILES[4])
         assert answer.status_code == 200
         assert any("holds version" in r.message for r in caplog.records)
+
+
+def test_a_new_version_prepares_what_the_one_before_was_asked(demo_store: Store) -> None:
+    before, after = RegionTiles(demo_store), RegionTiles(demo_store)
+    selection = parse_selection(demo_store.availability, demo_store.catalog, "buurt", {"year": "2023", "indicators": "inwoners"})
+    made = before.tile(selection, 14, 8423, 5403)
+    assert made  # a tile with Utrecht's buurten, whose geometry at z14 and figure column `before` now holds
+    after.prepare_like(before)
+    geometry, _ = after.geometry(Level.buurt, 2023)
+    assert geometry.prepared_zooms() == [14]
+    assert set(after._figure_columns) == set(before._figure_columns) == {(Level.buurt, 2023, "totaal", "inwoners")}
+    assert after.tile(selection, 14, 8423, 5403) == made
