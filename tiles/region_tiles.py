@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,13 @@ EXACT_FROM_ZOOM = 15  # below a metre per tolerance: show the geometry as built
 LABEL_MIN_ZOOM = {Level.gemeente: 7, Level.wijk: 10, Level.buurt: 12}
 LABEL_FIELDS = ("code", "name", "gemeente_code")  # what a label point carries
 CENTER_ZOOM = {Level.gemeente: 7, Level.wijk: 10, Level.buurt: 10}  # where a client first shows a level
+
+
+class Usage(NamedTuple):
+    """What a dataset version's tiles have made (RegionTiles.usage): plain values, sent between processes."""
+
+    geometry: tuple[tuple[tuple[str, Level, int], tuple[int, ...]], ...]  # ((pyramid id, level, year), zooms)
+    figures: tuple[tuple[Level, int, str, str], ...]  # (level, year, group, indicator)
 
 
 def label_layer_name(level: Level) -> str:
@@ -65,20 +73,23 @@ class RegionTiles:
                 )
         return self._geometry[key]
 
-    def prepare_like(self, previous: RegionTiles) -> None:
-        """Make what the tiles of `previous` (the version this one replaces) had made: each level and year's
-        geometry at the zooms asked for, and the figure columns, where this dataset has them. Done before the
-        swap, the tiles asked most do not pay for it afterwards (a zoom of national wijken takes up to seconds)."""
-        years = self.store.availability.years
-        for (pyramid_id, level, year), (geometry, _) in list(previous._geometry.items()):
-            if year in years.get(level, ()):
-                pyramid = next(p for p in PYRAMIDS if p.id == pyramid_id)
-                ours, _ = self.geometry(level, year, pyramid)
-                for z in geometry.prepared_zooms():
-                    ours.grid(z)
+    def usage(self) -> Usage:
+        """What these tiles have made so far: each (pyramid, level, year) geometry with the zooms asked for,
+        and the figure columns; for the tiles of the version that replaces this one (`prepare`)."""
+        geometry = [(key, tuple(g.prepared_zooms())) for key, (g, _) in list(self._geometry.items())]
+        return Usage(tuple(geometry), tuple(self._figure_columns))
+
+    def prepare(self, usage: Usage) -> None:
+        """Make what `usage` (of the version this one replaces) names, where this dataset has it. Done before
+        the swap, the tiles asked most do not pay for it afterwards (a zoom of national wijken takes seconds)."""
         available = self.store.availability
-        for level, year, group, indicator in list(previous._figure_columns):
-            if year in years.get(level, ()) and group in available.indicators_with_data(level, year).get(indicator, ()):
+        for (pyramid_id, level, year), zooms in usage.geometry:
+            if year in available.years.get(level, ()):
+                geometry, _ = self.geometry(level, year, next(p for p in PYRAMIDS if p.id == pyramid_id))
+                for z in zooms:
+                    geometry.grid(z)
+        for level, year, group, indicator in usage.figures:
+            if group in available.indicators_with_data(level, year).get(indicator, ()):
                 self._figure_column(level, year, group, indicator)
 
     def tile(

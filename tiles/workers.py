@@ -7,10 +7,12 @@ of milliseconds. A worker process has its own GIL, and runs niced below the serv
 tile is answered as soon as the server has the CPU.
 
 Each worker opens the dataset itself (the store's location) and prepares each level's latest
-geometry when told to (`prepare`: at start and before a rebuilt dataset is swapped in), and keeps
-the version being served and the one before it. A task names the version it is for: a worker
-never answers with other data than the server serves. Workers are spawned, not forked (the server
-has threads); each is a pool of one process, so that `prepare` reaches every one of them.
+geometry. A rebuilt dataset gets new workers (`prepare`, before the server swaps): they open it
+and make what the current workers were asked for (RegionTiles.usage), while the current ones go
+on making tiles of the served version; then they take over and the old ones finish what they
+have and stop. A task names the version it is for: a worker never answers with other data than
+the server serves. Workers are spawned, not forked (the server has threads); each is a pool of
+one process, so that every one of them gets the dataset.
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ import os
 import threading
 from collections.abc import Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from geodata.selection import Selection
 from store import open_store
 from tiles.encode import gzip_bytes
-from tiles.region_tiles import RegionTiles
+from tiles.region_tiles import RegionTiles, Usage
 from tiles.tilemath import PYRAMIDS
 
 WORKER_NICENESS = 5  # below the server (cached tiles), above the analysis workers (10)
@@ -47,7 +50,7 @@ def _start_worker(extent: int, buffer: int) -> None:
     _settings.update(extent=extent, buffer=buffer)
 
 
-def _open(location: str, version: str) -> RegionTiles:
+def _open(location: str, version: str, usage: Usage | None = None) -> RegionTiles:
     tiles = _datasets.get(version)
     if tiles is not None:
         return tiles
@@ -59,8 +62,8 @@ def _open(location: str, version: str) -> RegionTiles:
     # before it was asked: prepared here, before the server swaps, not by them.
     for level, years in store.availability.years.items():
         tiles.geometry(level, years[-1])
-    if _datasets:
-        tiles.prepare_like(list(_datasets.values())[-1])
+    if usage is not None:
+        tiles.prepare(usage)
     # Kept even when it is not the version asked for: the server is about to ask for this one.
     _datasets[store.version] = tiles
     while len(_datasets) > VERSIONS_KEPT:
@@ -71,9 +74,13 @@ def _open(location: str, version: str) -> RegionTiles:
     return tiles
 
 
-def _prepare(location: str, version: str) -> int:
-    _open(location, version)
+def _prepare(location: str, version: str, usage: Usage | None) -> int:
+    _open(location, version, usage)
     return os.getpid()
+
+
+def _usage() -> Usage | None:
+    return list(_datasets.values())[-1].usage() if _datasets else None
 
 
 def _make(
@@ -85,27 +92,56 @@ def _make(
     return body, gzip_bytes(body)  # browsers ask for gzip: compressed here rather than by the server
 
 
+@dataclass
+class _Worker:
+    pool: ProcessPoolExecutor
+    outstanding: int = field(default=0)
+
+
 class TileWorkers:
-    """The tile worker processes of one app, shared by every dataset version it serves."""
+    """The tile worker processes of one app; replaced by new ones for each rebuilt dataset."""
 
     def __init__(self, workers: int, extent: int, buffer: int) -> None:
         self._start = (extent, buffer)
-        self._pools = [self._new_pool() for _ in range(workers)]
-        self._outstanding = [0] * workers
+        self._workers = [self._new_worker() for _ in range(workers)]
+        self._prepared = False
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        return len(self._pools)
+        return len(self._workers)
 
-    def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
+    def _new_worker(self) -> _Worker:
+        return _Worker(ProcessPoolExecutor(
             1, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker, initargs=self._start
-        )
+        ))
+
+    def pids(self) -> set[int]:
+        return {pid for worker in self._workers for pid in (worker.pool._processes or {})}
 
     def prepare(self, location: str, version: str) -> None:
-        """Every worker opens this version of the dataset (blocking). Raises what a worker could not open."""
-        for future in [pool.submit(_prepare, location, version) for pool in self._pools]:
-            future.result()
+        """Workers that have this version of the dataset open (blocking): the current ones at start; new
+        ones, prepared like the current ones, for a rebuild. Raises what a worker could not open."""
+        if not self._prepared:
+            for future in [w.pool.submit(_prepare, location, version, None) for w in self._workers]:
+                future.result()
+            self._prepared = True
+            return
+        try:
+            usage = self._workers[0].pool.submit(_usage).result()
+        except Exception:  # noqa: BLE001 - a dead worker: the new ones start from each level's latest geometry
+            usage = None
+        new = [self._new_worker() for _ in self._workers]
+        try:
+            for future in [w.pool.submit(_prepare, location, version, usage) for w in new]:
+                future.result()
+        except BaseException:
+            for worker in new:
+                worker.pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        with self._lock:
+            old, self._workers = self._workers, new
+        for worker in old:  # tiles they were given are still made; then they stop
+            worker.pool.shutdown(wait=False)
 
     def submit(
         self, location: str, version: str, selection: Selection, pyramid_id: str, z: int, x: int, y: int,
@@ -113,22 +149,21 @@ class TileWorkers:
     ) -> Future[tuple[bytes, bytes]]:
         """The tile, raw and gzipped, from the least busy worker."""
         with self._lock:
-            index = min(range(len(self._pools)), key=self._outstanding.__getitem__)
-            self._outstanding[index] += 1
-        future = self._pools[index].submit(_make, location, version, selection, pyramid_id, z, x, y, extra)
-        future.add_done_callback(lambda _: self._done(index))
+            worker = min(self._workers, key=lambda w: w.outstanding)
+            worker.outstanding += 1
+        future = worker.pool.submit(_make, location, version, selection, pyramid_id, z, x, y, extra)
+        future.add_done_callback(lambda _: self._done(worker))
         return future
 
-    def _done(self, index: int) -> None:
+    def _done(self, worker: _Worker) -> None:
         with self._lock:
-            self._outstanding[index] -= 1
+            worker.outstanding -= 1
 
     def replace_broken(self) -> None:
         """A worker that died (killed, out of memory) is replaced; its version is opened again on demand."""
-        for index, pool in enumerate(self._pools):
-            if getattr(pool, "_broken", False):
-                self._pools[index] = self._new_pool()
+        with self._lock:
+            self._workers = [self._new_worker() if getattr(w.pool, "_broken", False) else w for w in self._workers]
 
     def shutdown(self) -> None:
-        for pool in self._pools:
-            pool.shutdown(wait=False, cancel_futures=True)
+        for worker in self._workers:
+            worker.pool.shutdown(wait=False, cancel_futures=True)

@@ -36,7 +36,7 @@ def worker_app(dataset: Path, **settings: object) -> TestClient:
 
 
 def worker_pids(client: TestClient) -> set[int]:
-    return {pid for pool in client.app.state.holder.tile_workers._pools for pid in (pool._processes or {})}
+    return client.app.state.holder.tile_workers.pids()
 
 
 def test_worker_tiles_are_the_thread_tiles(demo_build: tuple[Path, object], client: TestClient) -> None:
@@ -131,7 +131,7 @@ def test_a_new_version_prepares_what_the_one_before_was_asked(demo_store: Store)
     selection = parse_selection(demo_store.availability, demo_store.catalog, "buurt", {"year": "2023", "indicators": "inwoners"})
     made = before.tile(selection, 14, 8423, 5403)
     assert made  # a tile with Utrecht's buurten, whose geometry at z14 and figure column `before` now holds
-    after.prepare_like(before)
+    after.prepare(before.usage())
     geometry, _ = after.geometry(Level.buurt, 2023)
     assert geometry.prepared_zooms() == [14]
     assert set(after._figure_columns) == set(before._figure_columns) == {(Level.buurt, 2023, "totaal", "inwoners")}
