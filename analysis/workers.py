@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from analysis import kernels
+from children import exit_with_parent
 from geodata.errors import AnalysisBusy
 
 log = logging.getLogger("wijkmonitor")
@@ -38,6 +39,7 @@ T = TypeVar("T")
 
 
 def _prepare_worker(kernel_cache: Path) -> None:
+    exit_with_parent()
     # Below the server in the CPU queue: an analysis takes the time tiles leave, not theirs.
     os.nice(WORKER_NICENESS)
     kernels.use_disk_cache(kernel_cache)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from children import exit_with_parent
 from geodata.selection import Selection
 from store import open_store
 from tiles.encode import gzip_bytes
@@ -46,6 +47,7 @@ class StaleVersion(RuntimeError):
 
 
 def _start_worker(extent: int, buffer: int) -> None:
+    exit_with_parent()
     os.nice(WORKER_NICENESS)
     _settings.update(extent=extent, buffer=buffer)
 
@@ -165,5 +167,6 @@ class TileWorkers:
             self._workers = [self._new_worker() if getattr(w.pool, "_broken", False) else w for w in self._workers]
 
     def shutdown(self) -> None:
+        """Stop every worker (blocking: a tile being made is finished, the rest cancelled)."""
         for worker in self._workers:
-            worker.pool.shutdown(wait=False, cancel_futures=True)
+            worker.pool.shutdown(wait=True, cancel_futures=True)

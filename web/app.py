@@ -40,7 +40,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
             yield
         finally:
             await run_in_threadpool(workers.shutdown)
-            holder.tile_workers.shutdown()
+            await run_in_threadpool(holder.tile_workers.shutdown)
             holder.render.shutdown(wait=False, cancel_futures=True)
 
     app = Starlette(

@@ -8,6 +8,9 @@ import logging
 import os
 import shutil
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +24,7 @@ from tests.conftest import app_on
 from tiles.region_tiles import RegionTiles
 from web.app import create_app
 
+ROOT = Path(__file__).resolve().parents[2]
 # Utrecht at z12-14, and the RD New tiles over it: each made by a worker in one app, by a thread in the other.
 TILES = [
     "/tiles/buurt/14/8423/5403.mvt",
@@ -136,3 +140,35 @@ def test_a_new_version_prepares_what_the_one_before_was_asked(demo_store: Store)
     assert geometry.prepared_zooms() == [14]
     assert set(after._figure_columns) == set(before._figure_columns) == {(Level.buurt, 2023, "totaal", "inwoners")}
     assert after.tile(selection, 14, 8423, 5403) == made
+
+
+def test_workers_end_with_a_killed_server(demo_build: tuple[Path, object], tmp_path: Path) -> None:
+    """A server killed outright cannot stop its workers: they end themselves (children.exit_with_parent)."""
+    script = tmp_path / "server.py"
+    script.write_text(
+        "import time\n"
+        "from starlette.testclient import TestClient\n"
+        "from settings import Settings\n"
+        "from web.app import create_app\n"
+        "if __name__ == '__main__':  # the worker is spawned: it imports this file too\n"
+        f"    client = TestClient(create_app(Settings(dataset={str(demo_build[0])!r}, tile_workers=1)))\n"
+        f"    assert client.get({TILES[0]!r}).status_code == 200\n"
+        "    print(*client.app.state.holder.tile_workers.pids(), flush=True)\n"
+        "    time.sleep(600)\n"
+    )
+    server = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        (pid,) = map(int, server.stdout.readline().split())  # the worker made the tile
+        os.kill(pid, 0)
+        server.kill()
+        server.wait()
+        for _ in range(300):  # however slow the machine: the worker looks once a second
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail(f"tile worker {pid} outlived its server")
+    finally:
+        server.kill()

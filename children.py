@@ -1,0 +1,23 @@
+"""Worker processes (tiles, analyses) that never outlive the server that started them."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+PARENT_CHECK_SECONDS = 1.0
+
+
+def exit_with_parent() -> None:
+    """Called in a worker as it starts. A server that is killed (SIGKILL, out of memory) cannot stop its
+    workers, and a spawned worker holds both ends of its task pipe, so it would wait for work forever;
+    it ends itself when its parent is gone instead."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
