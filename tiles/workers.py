@@ -6,7 +6,7 @@ interval per turn of the loop: under cold-tile load a cached tile's p99 went fro
 of milliseconds. A worker process has its own GIL, and runs niced below the server, so a cached
 tile is answered as soon as the server has the CPU.
 
-Each worker opens the dataset itself (the store's location) and prepares each level's latest
+Each worker opens the dataset itself (the server's dataset setting) and prepares each level's latest
 geometry. A rebuilt dataset gets new workers (`prepare`, before the server swaps): they open it
 and make what the current workers were asked for (RegionTiles.usage), while the current ones go
 on making tiles of the served version; then they take over and the old ones finish what they
@@ -28,7 +28,7 @@ import pandas as pd
 
 from children import exit_with_parent
 from geodata.selection import Selection
-from store import open_store
+from store import open_store, shown_location
 from tiles.encode import gzip_bytes
 from tiles.region_tiles import RegionTiles, Usage
 from tiles.tilemath import PYRAMIDS
@@ -57,7 +57,7 @@ def _open(location: str, version: str, usage: Usage | None = None) -> RegionTile
     if tiles is not None:
         return tiles
     if version in _stale:  # said once per task, not found out again by opening the whole dataset
-        raise StaleVersion(f"{location} holds version {_stale[version]}, not {version}")
+        raise StaleVersion(f"{shown_location(location)} holds version {_stale[version]}, not {version}")
     store = open_store(location)
     tiles = RegionTiles(store, _settings["extent"], _settings["buffer"])
     # The first tiles of each level ask for its latest year, and a rebuild's tiles for what the version
@@ -72,7 +72,7 @@ def _open(location: str, version: str, usage: Usage | None = None) -> RegionTile
         del _datasets[next(iter(_datasets))]
     if store.version != version:
         _stale[version] = store.version
-        raise StaleVersion(f"{location} holds version {store.version}, not {version}")
+        raise StaleVersion(f"{store.location} holds version {store.version}, not {version}")
     return tiles
 
 

@@ -108,7 +108,8 @@ class DatasetHolder:
             return  # unchanged, being replaced right now, or known to be broken
         if self._loading is not None and self._loading.is_alive():
             return
-        self._loading = threading.Thread(target=self._reload, args=(store.location, version), name="reload", daemon=True)
+        # The dataset's own address: `store.location` is for showing (a database's without its password).
+        self._loading = threading.Thread(target=self._reload, args=(self.settings.dataset, version), name="reload", daemon=True)
         self._loading.start()
 
     def prepare_tiles(self, served: Served) -> None:
@@ -116,7 +117,7 @@ class DatasetHolder:
         else (or should they fail) here, for the tile threads."""
         if self.tile_workers:
             try:
-                self.tile_workers.prepare(served.store.location, served.store.version)
+                self.tile_workers.prepare(self.settings.dataset, served.store.version)
                 self.tile_workers_ready = True
                 return
             except StaleVersion:
@@ -141,7 +142,7 @@ class DatasetHolder:
             self._served = served
             self._failed_version = None
             self.last_reload_error = None
-            log.info("reloaded dataset %s", location)
+            log.info("reloaded dataset %s", served.store.location)
         except StaleVersion as exc:  # not a broken file: a newer one, which the next look opens
             log.info("not serving a build that was replaced while it was opened: %s", exc)
         except Exception as exc:  # noqa: BLE001 - whatever is wrong with the new file, the old data keeps serving

@@ -90,7 +90,7 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         workers = holder.tile_workers
         if workers:
             store = served.store
-            made = workers.submit(store.location, store.version, selection, pyramid.id, z, x, y, extra)
+            made = workers.submit(holder.settings.dataset, store.version, selection, pyramid.id, z, x, y, extra)
             try:
                 return remember(served, key, *await asyncio.wrap_future(made))
             except Exception as exc:  # noqa: BLE001 - the thread below makes the same bytes

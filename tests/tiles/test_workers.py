@@ -20,6 +20,7 @@ from geodata.regions import Level
 from geodata.selection import parse_selection
 from settings import Settings
 from store import Store
+from store.gpkg import GeoPackageStore
 from tests.conftest import app_on
 from tiles.region_tiles import RegionTiles
 from web.app import create_app
@@ -172,3 +173,29 @@ def test_workers_end_with_a_killed_server(demo_build: tuple[Path, object], tmp_p
             pytest.fail(f"tile worker {pid} outlived its server")
     finally:
         server.kill()
+
+
+class ShownElsewhere(GeoPackageStore):
+    """A store whose `location` is for showing only, as a database's is (without its password)."""
+
+    @property
+    def location(self) -> str:
+        return "postgresql://wijkmonitor:***@db/wijkmonitor"
+
+
+def test_workers_and_reloads_open_the_dataset_setting_not_the_shown_location(
+    demo_build: tuple[Path, object], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "served.gpkg"
+    shutil.copy(demo_build[0], path)
+    settings = Settings(dataset=str(path), tile_workers=1, reload_check_seconds=0)
+    with TestClient(create_app(settings, ShownElsewhere.open(path))) as client, caplog.at_level(logging.WARNING):
+        assert client.get(TILES[0]).status_code == 200
+        version = client.get("/health").json()["version"]
+        os.utime(path, (2, 2))
+        client.get("/health")
+        client.app.state.holder.reloading().join()
+        health = client.get("/health").json()
+        assert health["version"] != version and health["last_reload_error"] is None
+        assert client.get(TILES[1]).status_code == 200
+    assert not [r.message for r in caplog.records if r.levelno >= logging.WARNING]
