@@ -17,7 +17,7 @@ from tiles.encode import TileLayer, encode_tile, to_tile_coords, to_tile_points
 from tiles.generalise import LevelGeometry
 from tiles.grid import tile_commands
 from tiles.mvt import POINT, POLYGON, point_commands, polygon_commands
-from tiles.tilemath import PYRAMIDS, WEB_MERCATOR, Pyramid
+from tiles.tilemath import PYRAMID_BY_ID, WEB_MERCATOR, Pyramid
 
 # Zooms here are Web Mercator zooms; another pyramid compares its own through Pyramid.web_mercator_zoom.
 EXACT_FROM_ZOOM = 15  # below a metre per tolerance: show the geometry as built
@@ -85,7 +85,7 @@ class RegionTiles:
         available = self.store.availability
         for (pyramid_id, level, year), zooms in usage.geometry:
             if year in available.years.get(level, ()):
-                geometry, _ = self.geometry(level, year, next(p for p in PYRAMIDS if p.id == pyramid_id))
+                geometry, _ = self.geometry(level, year, PYRAMID_BY_ID[pyramid_id])
                 for z in zooms:
                     geometry.grid(z)
         for level, year, group, indicator in usage.figures:

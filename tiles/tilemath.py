@@ -111,3 +111,4 @@ RD_NEW = Pyramid(
 )
 
 PYRAMIDS = (WEB_MERCATOR, RD_NEW)
+PYRAMID_BY_ID = {pyramid.id: pyramid for pyramid in PYRAMIDS}  # for ids sent between processes

@@ -31,7 +31,7 @@ from geodata.selection import Selection
 from store import open_store, shown_location
 from tiles.encode import gzip_bytes
 from tiles.region_tiles import RegionTiles, Usage
-from tiles.tilemath import PYRAMIDS
+from tiles.tilemath import PYRAMID_BY_ID
 
 WORKER_NICENESS = 5  # below the server (cached tiles), above the analysis workers (10)
 VERSIONS_KEPT = 2  # the version served and the one before it, for tasks sent just before a swap
@@ -89,8 +89,7 @@ def _make(
     location: str, version: str, selection: Selection, pyramid_id: str, z: int, x: int, y: int,
     extra: Mapping[str, pd.Series] | None,
 ) -> tuple[bytes, bytes]:
-    pyramid = next(p for p in PYRAMIDS if p.id == pyramid_id)
-    body = _open(location, version).tile(selection, z, x, y, extra, pyramid)
+    body = _open(location, version).tile(selection, z, x, y, extra, PYRAMID_BY_ID[pyramid_id])
     return body, gzip_bytes(body)  # browsers ask for gzip: compressed here rather than by the server
 
 
