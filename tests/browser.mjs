@@ -1,8 +1,8 @@
 // Shared by the browser checks: Debian's headless Chromium driven by playwright-core (both
 // installed by `make install` / scripts/system-packages.sh). `check(origin, viewport, gl, run)`
 // opens a page, records every problem a user would notice (console errors, page errors, failed
-// or 4xx/5xx requests, requests to other hosts), lets `run(page, result)` fill the result, and
-// prints it as one JSON line.
+// (not cancelled) or 4xx/5xx requests, requests to other hosts), lets `run(page, result)` fill
+// the result, and prints it as one JSON line.
 import { chromium } from "playwright-core";
 
 export async function check(origin, viewport, gl, run) {
@@ -21,7 +21,12 @@ export async function check(origin, viewport, gl, run) {
     page.setDefaultTimeout(600_000);
     page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
     page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-    page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()}`));
+    // A request the page cancels itself (a new page, a tile that left the view) is not a
+    // failure a user sees; any other (reset, refused, empty reply) is, with its reason.
+    page.on("requestfailed", (r) => {
+      const reason = r.failure()?.errorText ?? "";
+      if (reason !== "net::ERR_ABORTED") problems.push(`request failed: ${r.url()} (${reason})`);
+    });
     page.on("request", (r) => {
       if (!r.url().startsWith(origin) && !r.url().startsWith("data:") && !r.url().startsWith("blob:")) problems.push(`external request: ${r.url()}`);
     });
