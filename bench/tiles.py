@@ -152,7 +152,7 @@ def measure(
     """The per-zoom table, the cache hit profile and the summary of one dataset."""
     tiles = app.state.holder.current().tiles
     t0 = time.perf_counter()
-    geometry, _ = tiles.geometry(dataset.level, dataset.year)
+    geometry = tiles.geometry(dataset.level, dataset.year)
     print(f"level geometry (once per level and year: EPSG:3857, index, label points): {time.perf_counter() - t0:.2f} s")
     chosen = selections(store, dataset)
     for name, selection in chosen.items():

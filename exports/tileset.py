@@ -37,7 +37,7 @@ def tile_addresses(tiles: RegionTiles, selection: Selection, minzoom: int, maxzo
     """Every tile from minzoom to maxzoom that can hold a region, in PMTiles tile-id order (zoom by zoom,
     along the Hilbert curve). A tile is made with a buffer around it, so its box is widened by that buffer
     before it is compared with the regions' extent: a tile beside the extent may still carry a clipped edge."""
-    geometry, _ = tiles.geometry(selection.level, selection.year)
+    geometry = tiles.geometry(selection.level, selection.year)
     west, south, east, north = shapely.total_bounds(geometry.geoms)  # EPSG:3857, what the tiles are cut from
     addresses = []
     for z in range(minzoom, maxzoom + 1):

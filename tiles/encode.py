@@ -9,7 +9,7 @@ coordinates (clockwise on screen); QGIS draws nothing otherwise.
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ import shapely
 import shapely.errors
 
 from tiles.mvt import TILE_LAYER, encode_layer, varint
+from tiles.values import Encoded, ValueTable
 
 MVT_TYPE = "application/vnd.mapbox-vector-tile"
 
@@ -25,10 +26,22 @@ MVT_TYPE = "application/vnd.mapbox-vector-tile"
 @dataclass
 class TileLayer:
     name: str
-    columns: dict[str, Any]  # attribute -> one value per feature (None: absent)
+    keys: Sequence[str]
+    values: np.ndarray  # (features, keys): value ids in `table`, -1 where a feature has no such attribute
+    table: Encoded
     ids: list[int] | np.ndarray
     geometry_type: int  # mvt.POINT or mvt.POLYGON
     commands: tuple[np.ndarray, np.ndarray]  # command streams and their lengths (mvt.polygon_commands/point_commands)
+
+    @classmethod
+    def of_columns(
+        cls, name: str, columns: dict[str, Any], ids: list[int] | np.ndarray, geometry_type: int,
+        commands: tuple[np.ndarray, np.ndarray],
+    ) -> TileLayer:
+        """A layer from attribute -> one value per feature (None: absent), with a value table of its own."""
+        table = ValueTable()
+        values = np.column_stack([table.ids(column) for column in columns.values()]) if columns else np.empty((len(ids), 0))
+        return cls(name, list(columns), values, table.encoded, ids, geometry_type, commands)
 
 
 def to_tile_coords(
@@ -85,7 +98,9 @@ def encode_tile(layers: list[TileLayer], extent: int) -> bytes:
     parts = []
     for layer in layers:
         if layer.commands[1].any():
-            body = encode_layer(layer.name, layer.geometry_type, layer.commands, layer.columns, layer.ids, extent)
+            body = encode_layer(
+                layer.name, layer.geometry_type, layer.commands, layer.keys, layer.values, layer.table, layer.ids, extent
+            )
             parts.append(bytes([TILE_LAYER]) + varint(len(body)) + body)
     return b"".join(parts)
 

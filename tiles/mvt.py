@@ -4,8 +4,8 @@ mapbox-vector-tile's encoder walks every vertex in Python (about 50 µs a featur
 for thousands of buurten in one low-zoom tile. Here the command streams of all features of
 a layer come from one numpy pass over shapely's vectorised parts/rings/coordinates, and the
 features are written as protobuf wire format in one numpy pass too (every field of a
-Feature is a varint or a packed list of varints). The value table is written per kind of
-value (strings, integers, doubles, booleans) with each distinct value once across all keys.
+Feature is a varint or a packed list of varints). Attribute values come as ids of values
+encoded once (tiles.values).
 
 Input geometry is already in integer tile coordinates, valid, with exterior rings of
 positive surveyor's area (see tiles.encode).
@@ -13,11 +13,15 @@ positive surveyor's area (see tiles.encode).
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import shapely
+
+if TYPE_CHECKING:
+    from tiles.values import Encoded
 
 MOVE_TO, LINE_TO, CLOSE_PATH = 1, 2, 7
 POINT, POLYGON = 1, 3  # GeomType in the spec
@@ -93,24 +97,38 @@ _VARINT_LIMITS = np.array([1 << shift for shift in range(7, 64, 7)], dtype=np.ui
 
 def varint_sizes(values: np.ndarray) -> np.ndarray:
     """Bytes each non-negative value takes as a protobuf varint."""
-    return np.searchsorted(_VARINT_LIMITS, np.asarray(values).astype(np.uint64), side="right") + 1
+    values = np.asarray(values).astype(np.uint64)
+    sizes = np.ones(len(values), dtype=np.int64)
+    longer = np.flatnonzero(values >= 128)  # most values of a tile (tags, deltas) take one byte
+    if len(longer):
+        sizes[longer] = np.searchsorted(_VARINT_LIMITS, values[longer], side="right") + 1
+    return sizes
 
 
 def varints(values: np.ndarray) -> np.ndarray:
     """Protobuf varint bytes of non-negative int64 values, concatenated."""
     values = np.asarray(values, dtype=np.int64)
     sizes = varint_sizes(values)
-    width = int(sizes.max(initial=1))
-    # Every value's 7-bit groups side by side, with the continuation bit on all but its last;
-    # reading the wanted groups row by row gives the varints in order.
-    groups = (values[:, None] >> (7 * np.arange(width))) & 0x7F
-    wanted = np.arange(width) < sizes[:, None]
-    groups[:, :-1] |= wanted[:, 1:] * 0x80
-    return groups[wanted].astype(np.uint8)
+    out = np.empty(int(sizes.sum()), dtype=np.uint8)
+    at = np.cumsum(sizes) - sizes
+    # Byte by byte: 7 bits each, the continuation bit on all but a value's last byte; each pass
+    # only over the values that are still longer.
+    rest, left = values, sizes
+    while len(rest):
+        out[at] = (rest & 0x7F) | ((left > 1) << 7)
+        longer = left > 1
+        rest, left, at = rest[longer] >> 7, left[longer] - 1, at[longer] + 1
+    return out
 
 
 def varint(value: int) -> bytes:
-    return varints(np.array([value], dtype=np.int64)).tobytes()
+    """One non-negative value's varint; plain Python, as numpy costs more for one value."""
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
 
 
 # Field keys (field number << 3 | wire type) of the spec's messages; all below 128, so each
@@ -119,8 +137,6 @@ TILE_LAYER = 3 << 3 | 2
 LAYER_NAME, LAYER_FEATURE, LAYER_KEY, LAYER_VALUE = 1 << 3 | 2, 2 << 3 | 2, 3 << 3 | 2, 4 << 3 | 2
 LAYER_EXTENT = 5 << 3 | 0
 LAYER_VERSION = 15 << 3 | 0
-# Value message fields: 1 string, 3 double, 5 uint (our non-negative integers), 6 sint, 7 bool.
-VALUE_STRING, VALUE_DOUBLE, VALUE_INT, VALUE_SINT, VALUE_BOOL = 1, 3, 5, 6, 7
 FEATURE_ID, FEATURE_TAGS, FEATURE_TYPE, FEATURE_GEOMETRY = 1 << 3 | 0, 2 << 3 | 2, 3 << 3 | 0, 4 << 3 | 2
 
 
@@ -128,112 +144,50 @@ def encode_layer(
     name: str,
     geometry_type: int,
     geometry: tuple[np.ndarray, np.ndarray],
-    columns: dict[str, np.ndarray],
+    keys: Sequence[str],
+    values: np.ndarray,
+    table: Encoded,
     ids: list[int] | np.ndarray,
     extent: int,
 ) -> bytes:
     """One layer's bytes; features with an empty geometry (length 0) are left out.
 
-    `columns` maps each key to one value per feature (None = absent); a key no feature has
-    is left out, and every distinct value is stored once across all keys."""
+    `values[feature, k]` is the id in `table` (tiles.values) of the feature's value of `keys[k]`, -1 where
+    it has none. A key no feature has is left out. The layer's value table holds each value once, grouped
+    by kind (strings, integers, doubles, booleans), each kind in the order of first use, key by key."""
     commands, lengths = geometry
     n = len(lengths)
-    # factorize on the object array itself: wrapping it in a Series first costs 5x as much per key.
-    factorised = [(key, *pd.factorize(np.asarray(column, dtype=object), use_na_sentinel=True)) for key, column in columns.items()]
-    factorised = [(key, codes, uniques) for key, codes, uniques in factorised if len(uniques)]
-    values, positions = _value_table([uniques for _, _, uniques in factorised])
-    value_index = np.full((n, len(factorised)), -1, dtype=np.int64)
-    for k, (_, codes, _) in enumerate(factorised):
-        value_index[:, k] = np.where(codes >= 0, positions[k][codes], -1)
-    present = value_index >= 0
+    values = np.asarray(values, dtype=np.int64).reshape(n, len(keys))
+    has_key = (values >= 0).any(axis=0)
+    keys = [key for key, has in zip(keys, has_key) if has]
+    values = values[:, has_key]
+    present = values >= 0
+    used, first = np.unique(values.T[present.T], return_index=True)  # key by key, feature by feature
+    order = np.lexsort((first, table.rank[used]))
+    position = np.empty(len(used), dtype=np.int64)
+    position[order] = np.arange(len(used))
+    index = np.full(len(table.sizes) + 1, -1, dtype=np.int64)  # the last entry: no value (id -1)
+    index[used] = position
+    value_index = index[values]
     kept = lengths > 0
-    tags = np.empty((n, 2 * len(factorised)), dtype=np.int64)
-    tags[:, 0::2] = np.arange(len(factorised))
+    tags = np.empty((n, 2 * len(keys)), dtype=np.int64)
+    tags[:, 0::2] = np.arange(len(keys))
     tags[:, 1::2] = value_index
     tag_present = np.repeat(present, 2, axis=1) & kept[:, None]
     features = _features(
         tags[tag_present], tag_present.sum(axis=1)[kept], commands, lengths[kept],
         np.asarray(ids, dtype=np.int64)[kept], geometry_type,
     )
-    keys = b"".join(length_delimited(LAYER_KEY, key.encode()) for key, _, _ in factorised)
     # version (field 15) first, as spec 4.1 recommends; decoders read fields in any order.
     return (
-        bytes([LAYER_VERSION, 2]) + length_delimited(LAYER_NAME, name.encode()) + keys + values
-        + bytes([LAYER_EXTENT]) + varint(extent) + features
+        bytes([LAYER_VERSION, 2]) + length_delimited(LAYER_NAME, name.encode()) + b"".join(map(_key, keys))
+        + table.messages(used[order]) + bytes([LAYER_EXTENT]) + varint(extent) + features
     )
 
 
-def _kind(value: Any) -> int:
-    """The Value field a value goes in, so that 1, 1.0 and True stay distinct entries."""
-    if isinstance(value, str):
-        return VALUE_STRING
-    if isinstance(value, (bool, np.bool_)):
-        return VALUE_BOOL
-    if isinstance(value, (int, np.integer)):
-        return VALUE_INT
-    return VALUE_DOUBLE
-
-
-_KIND_OF_DTYPE = {"string": VALUE_STRING, "integer": VALUE_INT, "floating": VALUE_DOUBLE, "boolean": VALUE_BOOL}
-
-
-def _value_table(uniques_per_key: list[np.ndarray]) -> tuple[bytes, list[np.ndarray]]:
-    """The layer's Value messages (field 4, wire bytes), and for each key the position of each
-    of its distinct values in that table. Values are grouped by kind and factorised once per
-    kind over all keys, so a value two keys share is stored once."""
-    if not uniques_per_key:
-        return b"", []
-    kinds = []
-    for uniques in uniques_per_key:
-        kind = _KIND_OF_DTYPE.get(pd.api.types.infer_dtype(uniques, skipna=False))
-        kinds.append(np.full(len(uniques), kind) if kind else np.array([_kind(v) for v in uniques]))
-    all_values = np.concatenate([np.asarray(u, dtype=object) for u in uniques_per_key])
-    all_kinds = np.concatenate(kinds)
-    position = np.empty(len(all_values), dtype=np.int64)
-    table, offset = [], 0
-    for kind in (VALUE_STRING, VALUE_INT, VALUE_DOUBLE, VALUE_BOOL):
-        of_kind = np.flatnonzero(all_kinds == kind)
-        if len(of_kind) == 0:
-            continue
-        codes, distinct = pd.factorize(all_values[of_kind])
-        position[of_kind] = offset + codes
-        table.append(_encode_values(kind, list(distinct)))
-        offset += len(distinct)
-    ends = np.cumsum([len(u) for u in uniques_per_key])
-    return b"".join(table), np.split(position, ends[:-1])
-
-
-def _encode_values(kind: int, values: list[Any]) -> bytes:
-    if kind == VALUE_DOUBLE:
-        # Every double is the same 11 bytes: field 4, length 9, field 3 (fixed64), value.
-        records = np.zeros(len(values), dtype=np.dtype([("head", "u1", 3), ("value", "<f8")]))
-        records["head"] = (LAYER_VALUE, 9, VALUE_DOUBLE << 3 | 1)
-        records["value"] = values
-        return records.tobytes()
-    if kind == VALUE_STRING:
-        return _encode_strings(values)
-    if kind == VALUE_BOOL:
-        return b"".join(bytes([LAYER_VALUE, 2, VALUE_BOOL << 3, int(bool(v))]) for v in values)
-    out = []
-    for v in values:
-        v = int(v)
-        body = bytes([VALUE_INT << 3]) + varint(v) if v >= 0 else bytes([VALUE_SINT << 3]) + varint(zigzag(v))
-        out.append(length_delimited(LAYER_VALUE, body))
-    return b"".join(out)
-
-
-def _encode_strings(values: list[str]) -> bytes:
-    """[field 4, inner size, field 1, size, utf-8...] per string, assembled in numpy."""
-    encoded = [v.encode() for v in values]
-    sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-    inner = 1 + varint_sizes(sizes) + sizes
-    heads = np.column_stack([np.full(len(sizes), LAYER_VALUE), inner, np.full(len(sizes), VALUE_STRING << 3 | 2), sizes])
-    head_sizes = 2 + varint_sizes(inner) + varint_sizes(sizes)
-    starts = np.cumsum(head_sizes + sizes) - head_sizes - sizes
-    out = np.empty(int((head_sizes + sizes).sum()), dtype=np.uint8)
-    out[ranges(starts, head_sizes)] = varints(heads.ravel())
-    out[ranges(starts + head_sizes, sizes)] = np.frombuffer(b"".join(encoded), dtype=np.uint8)
-    return out.tobytes()
+@functools.lru_cache(maxsize=4096)
+def _key(name: str) -> bytes:
+    return length_delimited(LAYER_KEY, name.encode())
 
 
 def length_delimited(key: int, payload: bytes) -> bytes:

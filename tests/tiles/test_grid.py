@@ -21,7 +21,7 @@ EXTENT, BUFFER = 4096, 64
 
 @pytest.mark.parametrize("z", [9, 11, 12, 14])
 def test_grid_streams_equal_clipping_every_tile_from_scratch(demo_store: Store, z: int) -> None:
-    geometry, _ = RegionTiles(demo_store).geometry(Level.buurt, 2024)
+    geometry = RegionTiles(demo_store).geometry(Level.buurt, 2024)
     grid = geometry.grid(z)
     compared = 0
     for _, x, y in WEB_MERCATOR.tiles_covering(UTRECHT, z):

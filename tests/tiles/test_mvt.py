@@ -37,7 +37,7 @@ def grid_polygons(draw: st.DrawFn) -> shapely.Geometry:
 @settings(max_examples=60, deadline=None)
 @given(st.lists(grid_polygons(), min_size=1, max_size=6))
 def test_polygons_round_trip(geoms: list[shapely.Geometry]) -> None:
-    layer = TileLayer("t", {"i": np.arange(len(geoms))}, list(range(len(geoms))), POLYGON, polygon_commands(np.array(geoms, dtype=object)))
+    layer = TileLayer.of_columns("t", {"i": np.arange(len(geoms))}, list(range(len(geoms))), POLYGON, polygon_commands(np.array(geoms, dtype=object)))
     decoded = decode_polygons(encode_tile([layer], 4096), "t")
     assert len(decoded) == len(geoms)
     for original, back in zip(geoms, decoded):
@@ -47,7 +47,7 @@ def test_polygons_round_trip(geoms: list[shapely.Geometry]) -> None:
 def test_repeated_points_and_closing_point_are_not_encoded() -> None:
     square = shapely.Polygon([(0, 0), (0, 10), (0, 10), (10, 10), (10, 0), (0, 0)])
     square = shapely.orient_polygons(square, exterior_cw=False)
-    layer = TileLayer("t", {}, [1], POLYGON, polygon_commands(np.array([square], dtype=object)))
+    layer = TileLayer.of_columns("t", {}, [1], POLYGON, polygon_commands(np.array([square], dtype=object)))
     body = encode_tile([layer], 4096)
     [feature] = mapbox_vector_tile.decode(body)["t"]["features"]
     ring = feature["geometry"]["coordinates"][0]
@@ -63,7 +63,7 @@ def test_attributes_keep_their_types_and_are_stored_once() -> None:
         "status": np.array([None, "withheld"], dtype=object),
     }
     geoms = np.array([shapely.box(0, 0, 10, 10), shapely.box(20, 0, 30, 10)], dtype=object)
-    body = encode_tile([TileLayer("t", columns, [1, 2], POLYGON, polygon_commands(shapely.orient_polygons(geoms)))], 4096)
+    body = encode_tile([TileLayer.of_columns("t", columns, [1, 2], POLYGON, polygon_commands(shapely.orient_polygons(geoms)))], 4096)
     features = mapbox_vector_tile.decode(body)["t"]["features"]
     assert [f["properties"] for f in features] == [
         {"code": "BU03440111", "n": 1810, "p": 14.1, "neg": -3},
@@ -88,7 +88,7 @@ def test_value_table_holds_any_string_bool_and_mixed_numbers() -> None:
         "same_as_name": np.array(["Oog in Al", None, None, "Mariëndaal"], dtype=object),
     }
     geoms = shapely.orient_polygons(np.array([shapely.box(i * 20, 0, i * 20 + 10, 10) for i in range(4)], dtype=object))
-    body = encode_tile([TileLayer("t", columns, [1, 2, 3, 4], POLYGON, polygon_commands(geoms))], 4096)
+    body = encode_tile([TileLayer.of_columns("t", columns, [1, 2, 3, 4], POLYGON, polygon_commands(geoms))], 4096)
     decoded = [f["properties"] for f in mapbox_vector_tile.decode(body)["t"]["features"]]
     assert decoded == [
         {"name": "Mariëndaal", "flag": True, "mixed": 1, "share": 1.0, "same_as_name": "Oog in Al"},
@@ -105,8 +105,8 @@ def test_value_table_holds_any_string_bool_and_mixed_numbers() -> None:
 
 
 def test_points_and_empty_layers() -> None:
-    points = TileLayer("p", {"code": np.array(["a", "b"], dtype=object)}, [1, 2], POINT, point_commands(np.array([[5, 7], [4096, 0]])))
-    empty = TileLayer("e", {}, [1], POLYGON, polygon_commands(np.array([shapely.Polygon()], dtype=object)))
+    points = TileLayer.of_columns("p", {"code": np.array(["a", "b"], dtype=object)}, [1, 2], POINT, point_commands(np.array([[5, 7], [4096, 0]])))
+    empty = TileLayer.of_columns("e", {}, [1], POLYGON, polygon_commands(np.array([shapely.Polygon()], dtype=object)))
     decoded = mapbox_vector_tile.decode(encode_tile([points, empty], 4096), default_options={"y_coord_down": True})
     assert "e" not in decoded
     assert [f["geometry"]["coordinates"] for f in decoded["p"]["features"]] == [[5, 7], [4096, 0]]
@@ -141,7 +141,7 @@ def test_layer_bytes_equal_protobufs_own_encoding() -> None:
         exterior_cw=False,
     )
     columns = {"code": np.array(["BU03440111", "x", "BU03441011"], dtype=object), "v": np.array([None, 1, 2.5], dtype=object)}
-    body = encode_tile([TileLayer("buurt", columns, [3440111, 7, 99999999], POLYGON, polygon_commands(geoms))], 4096)
+    body = encode_tile([TileLayer.of_columns("buurt", columns, [3440111, 7, 99999999], POLYGON, polygon_commands(geoms))], 4096)
     tile = vector_tile_pb2.tile()
     tile.ParseFromString(body)
     [layer] = tile.layers
@@ -178,7 +178,7 @@ def test_keys_without_values_are_left_out_and_values_are_shared() -> None:
     }
     geoms = shapely.orient_polygons(np.array([shapely.box(0, 0, 10, 10), shapely.box(20, 0, 30, 10)], dtype=object))
     tile = vector_tile_pb2.tile()
-    tile.ParseFromString(encode_tile([TileLayer("t", columns, [1, 2], POLYGON, polygon_commands(geoms))], 4096))
+    tile.ParseFromString(encode_tile([TileLayer.of_columns("t", columns, [1, 2], POLYGON, polygon_commands(geoms))], 4096))
     layer = tile.layers[0]
     assert list(layer.keys) == ["a", "b"]
     assert len(layer.values) == 2  # 2023 once for both keys, and 2023.5

@@ -137,9 +137,9 @@ def test_a_new_version_prepares_what_the_one_before_was_asked(demo_store: Store)
     made = before.tile(selection, 14, 8423, 5403)
     assert made  # a tile with Utrecht's buurten, whose geometry at z14 and figure column `before` now holds
     after.prepare(before.usage())
-    geometry, _ = after.geometry(Level.buurt, 2023)
+    geometry = after.geometry(Level.buurt, 2023)
     assert geometry.prepared_zooms() == [14]
-    assert set(after._figure_columns) == set(before._figure_columns) == {(Level.buurt, 2023, "totaal", "inwoners")}
+    assert set(after.usage().figures) == set(before.usage().figures) == {(Level.buurt, 2023, "totaal", "inwoners")}
     assert after.tile(selection, 14, 8423, 5403) == made
 
 
