@@ -16,7 +16,8 @@ Peers, each on the polygons wijkmonitor serves (cleaned, from its store; bench/p
 Tiles: --tiles tiles z6-14 where buurten are (the tiles of buurt label points, spread over the zooms),
 plus one more per zoom for the first tile of a zoom. Every round starts every server afresh and runs
 them one after another (interleaved; the order rotates each round):
-  ready       seconds from start until it answers (/health for ours: every process);
+  ready       seconds from start until it answers (ours: until /health says ready in every process,
+              its tile workers having prepared every zoom of the latest year);
   first tile  ms of the first tile of each zoom after ready (one), then of the first tile with all figures;
   cold        p50 ms of each tile the server has not made before, one request at a time on a keep-alive
               connection, Accept-Encoding: gzip (ours and TiPg gzip, as Martin does);
@@ -115,7 +116,7 @@ class Plan:
 def plan_tiles(tiles: RegionTiles, count: int, seed: int = 13) -> tuple[list[Tile], dict[int, Tile]]:
     """`count` tiles z6-14 where buurten are, about as many per zoom (a zoom with fewer gives its share to
     the next ones), shuffled; and one more tile per zoom for its first request."""
-    geometry, _ = tiles.geometry(LEVEL, YEAR)
+    geometry = tiles.geometry(LEVEL, YEAR)
     rng = random.Random(seed)
     chosen: list[Tile] = []
     firsts: dict[int, Tile] = {}

@@ -86,15 +86,19 @@ def serving(
 
 
 def all_started(base: str, workers: int, timeout: float = START_TIMEOUT) -> None:
-    """Wait until /health has been answered by every process: each loads the dataset on its own
-    (RuntimeError when they have not all answered within `timeout` seconds)."""
+    """Wait until every process has said it is ready in /health: each loads the dataset on its own, and
+    its tile workers have prepared it (RuntimeError when they have not all done so within `timeout` s)."""
     seen: set[int] = set()
     deadline = time.monotonic() + timeout
     while len(seen) < workers:
         if time.monotonic() > deadline:
-            raise RuntimeError(f"{len(seen)} of {workers} processes answered /health in {timeout:.0f} s")
+            raise RuntimeError(f"{len(seen)} of {workers} processes were ready in /health within {timeout:.0f} s")
         with urllib.request.urlopen(urllib.request.Request(base + "/health", headers={"Connection": "close"})) as answer:
-            seen.add(json.load(answer)["process"])
+            health = json.load(answer)
+        if health["tile_workers"]["ready"] or not health["tile_workers"]["workers"]:
+            seen.add(health["process"])
+        else:
+            time.sleep(0.1)
 
 
 def warm(base: str, paths: list[str], connections: int, headers: dict[str, str]) -> None:

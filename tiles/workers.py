@@ -7,7 +7,7 @@ of milliseconds. A worker process has its own GIL, and runs niced below the serv
 tile is answered as soon as the server has the CPU.
 
 Each worker opens the dataset itself (the server's dataset setting) and prepares each level's latest
-geometry. A rebuilt dataset gets new workers (`prepare`, before the server swaps): they open it
+geometry, then every zoom of it, a zoom per task, so that tiles asked meanwhile are made in between. A rebuilt dataset gets new workers (`prepare`, before the server swaps): they open it
 and make what the current workers were asked for (RegionTiles.usage), while the current ones go
 on making tiles of the served version; then they take over and the old ones finish what they
 have and stop. A task names the version it is for: a worker never answers with other data than
@@ -20,17 +20,18 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from children import exit_with_parent
+from geodata.regions import Level
 from geodata.selection import Selection
 from store import open_store, shown_location
 from tiles.encode import gzip_bytes
-from tiles.region_tiles import RegionTiles, Usage
+from tiles.region_tiles import RegionTiles, Usage, center_zoom
 from tiles.tilemath import PYRAMID_BY_ID
 
 WORKER_NICENESS = 5  # below the server (cached tiles), above the analysis workers (10)
@@ -46,10 +47,10 @@ class StaleVersion(RuntimeError):
     """The dataset at the location is no longer (or not yet) the version a task is for."""
 
 
-def _start_worker(extent: int, buffer: int) -> None:
+def _start_worker(extent: int, buffer: int, max_zoom: int) -> None:
     exit_with_parent()
     os.nice(WORKER_NICENESS)
-    _settings.update(extent=extent, buffer=buffer)
+    _settings.update(extent=extent, buffer=buffer, max_zoom=max_zoom)
 
 
 def _open(location: str, version: str, usage: Usage | None = None) -> RegionTiles:
@@ -61,7 +62,7 @@ def _open(location: str, version: str, usage: Usage | None = None) -> RegionTile
     store = open_store(location)
     tiles = RegionTiles(store, _settings["extent"], _settings["buffer"])
     # The first tiles of each level ask for its latest year, and a rebuild's tiles for what the version
-    # before it was asked: prepared here, before the server swaps, not by them.
+    # before it was asked: prepared here, before the server swaps, not by them. Other zooms: _prepare_zoom.
     for level, years in store.availability.years.items():
         tiles.geometry(level, years[-1])
     if usage is not None:
@@ -79,6 +80,10 @@ def _open(location: str, version: str, usage: Usage | None = None) -> RegionTile
 def _prepare(location: str, version: str, usage: Usage | None) -> int:
     _open(location, version, usage)
     return os.getpid()
+
+
+def _prepare_zoom(location: str, version: str, level: Level, year: int, z: int) -> None:
+    _open(location, version).geometry(level, year).grid(z)
 
 
 def _usage() -> Usage | None:
@@ -102,8 +107,8 @@ class _Worker:
 class TileWorkers:
     """The tile worker processes of one app; replaced by new ones for each rebuilt dataset."""
 
-    def __init__(self, workers: int, extent: int, buffer: int) -> None:
-        self._start = (extent, buffer)
+    def __init__(self, workers: int, extent: int, buffer: int, max_zoom: int) -> None:
+        self._start = (extent, buffer, max_zoom)
         self._workers = [self._new_worker() for _ in range(workers)]
         self._prepared = False
         self._lock = threading.Lock()
@@ -119,18 +124,19 @@ class TileWorkers:
     def pids(self) -> set[int]:
         return {pid for worker in self._workers for pid in (worker.pool._processes or {})}
 
-    def prepare(self, location: str, version: str) -> None:
+    def prepare(self, location: str, version: str, latest: Sequence[tuple[Level, int]]) -> None:
         """Workers that have this version of the dataset open (blocking): the current ones at start; new
-        ones, prepared like the current ones, for a rebuild. Raises what a worker could not open."""
+        ones, prepared like the current ones, for a rebuild. Then every zoom of the `latest` (level, year)
+        pairs: at start before this returns (the server is ready after it), for a rebuild after the swap.
+        Raises what a worker could not open."""
         if not self._prepared:
             for future in [w.pool.submit(_prepare, location, version, None) for w in self._workers]:
                 future.result()
+            for future in self._prepare_zooms(self._workers, location, version, latest):
+                future.result()
             self._prepared = True
             return
-        try:
-            usage = self._workers[0].pool.submit(_usage).result()
-        except Exception:  # noqa: BLE001 - a dead worker: the new ones start from each level's latest geometry
-            usage = None
+        usage = self.usage()
         new = [self._new_worker() for _ in self._workers]
         try:
             for future in [w.pool.submit(_prepare, location, version, usage) for w in new]:
@@ -143,6 +149,23 @@ class TileWorkers:
             old, self._workers = self._workers, new
         for worker in old:  # tiles they were given are still made; then they stop
             worker.pool.shutdown(wait=False)
+        self._prepare_zooms(new, location, version, latest)
+
+    def usage(self) -> Usage | None:
+        """What the (first) worker has made of the served version; None when it has died."""
+        try:
+            return self._workers[0].pool.submit(_usage).result()
+        except Exception:  # noqa: BLE001 - a dead worker: new ones start from each level's latest geometry
+            return None
+
+    def _prepare_zooms(
+        self, workers: list[_Worker], location: str, version: str, latest: Sequence[tuple[Level, int]]
+    ) -> list[Future[None]]:
+        """One task per level and zoom (a national zoom takes up to a second): tiles asked meanwhile wait
+        for one of them at most, not for all. Zooms nearest where a map of the level opens go first."""
+        zooms = range(self._start[2] + 1)
+        tasks = [(level, year, z) for level, year in latest for z in sorted(zooms, key=lambda z: abs(z - center_zoom(level)))]
+        return [w.pool.submit(_prepare_zoom, location, version, *task) for w in workers for task in tasks]
 
     def submit(
         self, location: str, version: str, selection: Selection, pyramid_id: str, z: int, x: int, y: int,

@@ -66,7 +66,7 @@ class DatasetHolder:
         self.settings = settings
         self.workers = workers
         self.render = ThreadPoolExecutor(settings.tile_threads, thread_name_prefix="tiles")
-        self.tile_workers = TileWorkers(settings.tile_workers, settings.tile_extent, settings.tile_buffer)
+        self.tile_workers = TileWorkers(settings.tile_workers, settings.tile_extent, settings.tile_buffer, settings.max_zoom)
         self.tile_workers_ready = False
         self.heavy = HeavyWork(settings.heavy_requests, settings.heavy_queue)
         self._served = self._prepare(store or open_store(settings.dataset))
@@ -117,7 +117,8 @@ class DatasetHolder:
         else (or should they fail) here, for the tile threads."""
         if self.tile_workers:
             try:
-                self.tile_workers.prepare(self.settings.dataset, served.store.version)
+                latest = [(level, years[-1]) for level, years in served.store.availability.years.items()]
+                self.tile_workers.prepare(self.settings.dataset, served.store.version, latest)
                 self.tile_workers_ready = True
                 return
             except StaleVersion:

@@ -54,8 +54,15 @@ def test_worker_tiles_are_the_thread_tiles(demo_build: tuple[Path, object], clie
             assert by_worker.content == by_thread.content and by_worker.headers["etag"] == by_thread.headers["etag"], url
             gzipped = client.get(url, headers={"Accept-Encoding": "gzip"})  # the worker's gzip, kept with the tile
             assert gzipped.headers["content-encoding"] == "gzip" and gzipped.content == by_thread.content
-    assert client.get("/health").json()["tile_workers"] == {"workers": 1, "ready": True}
     assert worker_pids(client), "the tiles were made in a worker process"
+    while not client.get("/health").json()["tile_workers"]["ready"]:  # the zooms are prepared after these tiles
+        time.sleep(0.2)
+    assert client.get("/health").json()["tile_workers"] == {"workers": 1, "ready": True}
+    # Ready means every zoom of each level's latest year is prepared: no first tile of a zoom waits for it.
+    prepared = dict(client.app.state.holder.tile_workers.usage().geometry)
+    store = client.app.state.holder.current().store
+    for level, years in store.availability.years.items():
+        assert prepared[("WebMercatorQuad", level, years[-1])] == tuple(range(client.app.state.holder.settings.max_zoom + 1))
 
 
 def test_a_killed_worker_is_replaced_and_its_tile_made_by_a_thread(
@@ -99,9 +106,9 @@ def test_a_rebuild_reaches_the_workers_and_a_build_replaced_while_opened_is_skip
         holder.settings = Settings(dataset=str(path), tile_workers=1, reload_check_seconds=-1)
         prepare = holder.tile_workers.prepare
 
-        def another_build_first(location: str, version: str) -> None:
+        def another_build_first(location: str, version: str, latest: list) -> None:
             os.utime(path, (4, 4))
-            prepare(location, version)
+            prepare(location, version, latest)
 
         holder.tile_workers.prepare = another_build_first
         os.utime(path, (3, 3))
