@@ -7,7 +7,8 @@ of milliseconds. A worker process has its own GIL, and runs niced below the serv
 tile is answered as soon as the server has the CPU.
 
 Each worker opens the dataset itself (the server's dataset setting) and prepares each level's latest
-geometry, then every zoom of it, a zoom per task, so that tiles asked meanwhile are made in between. A rebuilt dataset gets new workers (`prepare`, before the server swaps): they open it
+geometry, then every zoom and figure of it, a zoom per task, so that tiles asked meanwhile are made in
+between. A rebuilt dataset gets new workers (`prepare`, before the server swaps): they open it
 and make what the current workers were asked for (RegionTiles.usage), while the current ones go
 on making tiles of the served version; then they take over and the old ones finish what they
 have and stop. A task names the version it is for: a worker never answers with other data than
@@ -86,6 +87,13 @@ def _prepare_zoom(location: str, version: str, level: Level, year: int, z: int) 
     _open(location, version).geometry(level, year).grid(z)
 
 
+def _prepare_figures(location: str, version: str, level: Level, year: int) -> None:
+    """Every figure with data at the level and year: a map of every group asks for all of them at once."""
+    tiles = _open(location, version)
+    available = tiles.store.availability.indicators_with_data(level, year)
+    tiles.prepare(Usage((), tuple((level, year, group, indicator) for indicator, groups in available.items() for group in groups)))
+
+
 def _usage() -> Usage | None:
     return list(_datasets.values())[-1].usage() if _datasets else None
 
@@ -126,13 +134,13 @@ class TileWorkers:
 
     def prepare(self, location: str, version: str, latest: Sequence[tuple[Level, int]]) -> None:
         """Workers that have this version of the dataset open (blocking): the current ones at start; new
-        ones, prepared like the current ones, for a rebuild. Then every zoom of the `latest` (level, year)
-        pairs: at start before this returns (the server is ready after it), for a rebuild after the swap.
+        ones, prepared like the current ones, for a rebuild. Then every zoom and figure of the `latest`
+        (level, year) pairs: at start before this returns (the server is ready after it), for a rebuild after the swap.
         Raises what a worker could not open."""
         if not self._prepared:
             for future in [w.pool.submit(_prepare, location, version, None) for w in self._workers]:
                 future.result()
-            for future in self._prepare_zooms(self._workers, location, version, latest):
+            for future in self._prepare_rest(self._workers, location, version, latest):
                 future.result()
             self._prepared = True
             return
@@ -149,7 +157,7 @@ class TileWorkers:
             old, self._workers = self._workers, new
         for worker in old:  # tiles they were given are still made; then they stop
             worker.pool.shutdown(wait=False)
-        self._prepare_zooms(new, location, version, latest)
+        self._prepare_rest(new, location, version, latest)
 
     def usage(self) -> Usage | None:
         """What the (first) worker has made of the served version; None when it has died."""
@@ -158,14 +166,17 @@ class TileWorkers:
         except Exception:  # noqa: BLE001 - a dead worker: new ones start from each level's latest geometry
             return None
 
-    def _prepare_zooms(
+    def _prepare_rest(
         self, workers: list[_Worker], location: str, version: str, latest: Sequence[tuple[Level, int]]
     ) -> list[Future[None]]:
-        """One task per level and zoom (a national zoom takes up to a second): tiles asked meanwhile wait
-        for one of them at most, not for all. Zooms nearest where a map of the level opens go first."""
+        """One task per level and zoom (a national zoom takes up to a second), and one for the figure
+        columns of each: tiles asked meanwhile wait for one of them at most, not for all. Zooms nearest
+        where a map of the level opens go first."""
         zooms = range(self._start[2] + 1)
-        tasks = [(level, year, z) for level, year in latest for z in sorted(zooms, key=lambda z: abs(z - center_zoom(level)))]
-        return [w.pool.submit(_prepare_zoom, location, version, *task) for w in workers for task in tasks]
+        tasks = [(_prepare_figures, level, year) for level, year in latest] + [
+            (_prepare_zoom, level, year, z) for level, year in latest for z in sorted(zooms, key=lambda z: abs(z - center_zoom(level)))
+        ]
+        return [w.pool.submit(task, location, version, *arguments) for w in workers for task, *arguments in tasks]
 
     def submit(
         self, location: str, version: str, selection: Selection, pyramid_id: str, z: int, x: int, y: int,

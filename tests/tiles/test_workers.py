@@ -58,11 +58,15 @@ def test_worker_tiles_are_the_thread_tiles(demo_build: tuple[Path, object], clie
     while not client.get("/health").json()["tile_workers"]["ready"]:  # the zooms are prepared after these tiles
         time.sleep(0.2)
     assert client.get("/health").json()["tile_workers"] == {"workers": 1, "ready": True}
-    # Ready means every zoom of each level's latest year is prepared: no first tile of a zoom waits for it.
-    prepared = dict(client.app.state.holder.tile_workers.usage().geometry)
-    store = client.app.state.holder.current().store
+    # Ready means every zoom of each level's latest year is prepared: no first tile of a zoom waits for it,
+    usage = client.app.state.holder.tile_workers.usage()
+    prepared, store = dict(usage.geometry), client.app.state.holder.current().store
     for level, years in store.availability.years.items():
         assert prepared[("WebMercatorQuad", level, years[-1])] == tuple(range(client.app.state.holder.settings.max_zoom + 1))
+        # and every figure with data there: the first map of every group does not make 100 columns
+        figures = {(i, g) for lv, year, g, i in usage.figures if (lv, year) == (level, years[-1])}
+        available = store.availability.indicators_with_data(level, years[-1])
+        assert figures == {(i, g) for i, groups in available.items() for g in groups} and figures
 
 
 def test_a_killed_worker_is_replaced_and_its_tile_made_by_a_thread(
