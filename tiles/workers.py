@@ -110,6 +110,7 @@ def _make(
 class _Worker:
     pool: ProcessPoolExecutor
     outstanding: int = field(default=0)
+    preparing: list[Future[None]] = field(default_factory=list)  # _prepare_rest's tasks
 
 
 class TileWorkers:
@@ -135,8 +136,9 @@ class TileWorkers:
     def prepare(self, location: str, version: str, latest: Sequence[tuple[Level, int]]) -> None:
         """Workers that have this version of the dataset open (blocking): the current ones at start; new
         ones, prepared like the current ones, for a rebuild. Then every zoom and figure of the `latest`
-        (level, year) pairs: at start before this returns (the server is ready after it), for a rebuild after the swap.
-        Raises what a worker could not open."""
+        (level, year) pairs: at start before this returns (the server is ready after it), for a rebuild
+        after the swap (what the current workers have not prepared by then is cancelled). Raises what a
+        worker could not open."""
         if not self._prepared:
             for future in [w.pool.submit(_prepare, location, version, None) for w in self._workers]:
                 future.result()
@@ -144,6 +146,9 @@ class TileWorkers:
                 future.result()
             self._prepared = True
             return
+        for worker in self._workers:  # zooms not prepared yet are of no use to the next version
+            for future in worker.preparing:
+                future.cancel()
         usage = self.usage()
         new = [self._new_worker() for _ in self._workers]
         try:
@@ -176,7 +181,9 @@ class TileWorkers:
         tasks = [(_prepare_figures, level, year) for level, year in latest] + [
             (_prepare_zoom, level, year, z) for level, year in latest for z in sorted(zooms, key=lambda z: abs(z - center_zoom(level)))
         ]
-        return [w.pool.submit(task, location, version, *arguments) for w in workers for task, *arguments in tasks]
+        for worker in workers:
+            worker.preparing = [worker.pool.submit(task, location, version, *arguments) for task, *arguments in tasks]
+        return [future for worker in workers for future in worker.preparing]
 
     def submit(
         self, location: str, version: str, selection: Selection, pyramid_id: str, z: int, x: int, y: int,
