@@ -63,7 +63,7 @@ class LoadedStore:
             if level != NATIONAL_LEVEL
         }
         self._rows_by_code: dict[str, np.ndarray] = positions(values, "code")
-        self.availability = Availability.of(self.catalog, self._regions, values)
+        self.availability = Availability.of(self.catalog, self._regions, values, self._rows_by_figure)
         self._per_year: dict[tuple[Level, int], gpd.GeoDataFrame] = {}
         self._figures: dict[FigureKey, Figures] = {}
         self._bounds: dict[tuple[Level, int], tuple[float, float, float, float]] = {}
