@@ -32,6 +32,7 @@ METADATA_LAYER = "wijkmonitor_metadata"
 TMP_SUFFIX = ".tmp.gpkg"
 VALUES_CHUNK = 5000  # rows per fetch of the values table: the GIL is free between fetches
 VALUE_TYPES = {"year": "int64", "value": "float64"}  # the values table's other columns are text
+TEXT_COLUMNS = [c for c in STORED_COLUMNS if c not in VALUE_TYPES]
 
 
 class GeoPackageStore(LoadedStore):
@@ -95,16 +96,22 @@ def _read_values(path: Path) -> pd.DataFrame:
     table: 2.2 s for the demo's 515,000 values, while a reload runs beside the event loop that answers
     cached tiles; sqlite3 lets go of it for every row, and a chunk is made into a frame in milliseconds."""
     columns = ", ".join(f'"{c}"' for c in STORED_COLUMNS)
-    # The types pyogrio gave: NULL is NaN in the figures and a missing string elsewhere. Given per
-    # chunk: over the whole table the string columns hold the GIL 20-70 ms each.
-    types = {c: VALUE_TYPES.get(c, "str") for c in STORED_COLUMNS}
+    seen: dict[str, str] = {}
     with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
         cursor = connection.execute(f'SELECT {columns} FROM "{VALUES_LAYER}" ORDER BY fid')
-        chunks = [
-            pd.DataFrame.from_records(rows, columns=STORED_COLUMNS).astype(types)
-            for rows in iter(lambda: cursor.fetchmany(VALUES_CHUNK), [])
-        ]
-    return pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=STORED_COLUMNS).astype(types)
+        chunks = [_values_chunk(rows, seen) for rows in iter(lambda: cursor.fetchmany(VALUES_CHUNK), [])]
+    return pd.concat(chunks, ignore_index=True) if chunks else _values_chunk([], seen)
+
+
+def _values_chunk(rows: list[tuple[Any, ...]], seen: dict[str, str]) -> pd.DataFrame:
+    """Rows of the values table as a frame with the types pyogrio gave: NULL is NaN in the figures and a
+    missing string elsewhere. Typed per chunk: over the whole table each text column held the GIL 20-70 ms.
+    Equal strings become one object (`seen`): sqlite3 makes one per cell, which made the demo's store
+    340 MB instead of 100, and freeing them when a rebuild replaced it held the GIL 115 ms."""
+    columns = dict(zip(STORED_COLUMNS, zip(*rows))) if rows else {c: () for c in STORED_COLUMNS}
+    for column in TEXT_COLUMNS:
+        columns[column] = [seen.setdefault(cell, cell) for cell in columns[column]]
+    return pd.DataFrame(columns).astype({c: VALUE_TYPES.get(c, "str") for c in STORED_COLUMNS})
 
 
 def _check_integrity(path: Path) -> None:
