@@ -122,10 +122,10 @@ def _values_chunk(rows: list[tuple[Any, ...]], seen: dict[str, str]) -> pd.DataF
     missing string elsewhere. Typed per chunk: over the whole table each text column held the GIL 20-70 ms.
     Equal strings become one object (`seen`): sqlite3 makes one per cell, which made the demo's store
     340 MB instead of 100, and freeing them when a rebuild replaced it held the GIL 115 ms."""
-    columns = dict(zip(STORED_COLUMNS, zip(*rows))) if rows else {c: () for c in STORED_COLUMNS}
+    chunk = pd.DataFrame.from_records(rows, columns=STORED_COLUMNS)
     for column in TEXT_COLUMNS:
-        columns[column] = [seen.setdefault(cell, cell) for cell in columns[column]]
-    return pd.DataFrame(columns).astype({c: VALUE_TYPES.get(c, "str") for c in STORED_COLUMNS})
+        chunk[column] = [seen.setdefault(cell, cell) for cell in chunk[column].tolist()]
+    return chunk.astype({c: VALUE_TYPES.get(c, "str") for c in STORED_COLUMNS})
 
 
 def _check_integrity(path: Path) -> None:
