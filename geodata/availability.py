@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from geodata.catalog import Catalog
 from geodata.cells import Status
 from geodata.errors import UnknownLevel, UnknownYear
-from geodata.regions import LEVELS, NATIONAL_LEVEL, Level
+from geodata.regions import LEVELS, Level
 
 IndicatorGroups = dict[str, tuple[str, ...]]  # indicator -> groups, both in catalog order
 
@@ -26,9 +27,17 @@ class Availability:
     gemeenten: dict[tuple[Level, int], frozenset[str]]  # gemeente codes that have regions at a level and year
 
     @classmethod
-    def of(cls, catalog: Catalog, regions: Mapping[Level, pd.DataFrame], values: pd.DataFrame) -> Availability:
-        """From region attributes (code, year, gemeente_code per level) and the long figure table
-        (code, year, group, indicator, status, level)."""
+    def of(
+        cls,
+        catalog: Catalog,
+        regions: Mapping[Level, pd.DataFrame],
+        values: pd.DataFrame,
+        rows_by_figure: Mapping[tuple[Level, int, str, str], np.ndarray],
+    ) -> Availability:
+        """From region attributes (code, year, gemeente_code per level), the long figure table (code,
+        status) and the rows of each regional figure in it ((level, year, group, indicator) -> ascending
+        positions). A loop over the figures rather than pandas over the whole table: a reload opens a
+        store beside the event loop, and other threads run between the small steps."""
         years = {level: tuple(sorted(int(y) for y in regions[level]["year"].unique())) for level in LEVELS if level in regions}
         gemeenten = {
             (level, int(year)): frozenset(rows["gemeente_code"].dropna())
@@ -37,28 +46,40 @@ class Availability:
         }
         order = {i: n for n, i in enumerate(catalog.indicators)}
         group_order = {g: n for n, g in enumerate(catalog.groups)}
-        known = values[values["indicator"].isin(order.keys()) & values["group"].isin(group_order.keys())]
+        codes = values["code"].to_numpy()
+        statuses = values["status"].to_numpy()
+        # (first row, level, year, indicator, group) of the figures with a value or a reason, with a value
+        explained: list[tuple[int, Level, int, str, str]] = []
+        published: list[tuple[int, Level, int, str, str]] = []
+        counts: dict[tuple[str, str, str, int], int] = {}
+        for (level, year, group, indicator), rows in rows_by_figure.items():
+            if indicator not in order or group not in group_order:
+                continue
+            status = statuses[rows]
+            ok = rows[status == Status.ok.value]
+            shown = rows[status != Status.missing.value]
+            if len(shown):
+                explained.append((int(shown[0]), level, year, indicator, group))
+            if len(ok):
+                published.append((int(ok[0]), level, year, indicator, group))
+                counts[(level.value, indicator, group, year)] = len(set(codes[ok]))
 
-        def index(rows: pd.DataFrame) -> dict[tuple[Level, int], IndicatorGroups]:
-            pairs = rows[["level", "year", "indicator", "group"]].drop_duplicates()
+        def index(figures: list[tuple[int, Level, int, str, str]]) -> dict[tuple[Level, int], IndicatorGroups]:
             found: dict[tuple[Level, int], dict[str, list[str]]] = {}
-            for level, year, indicator, group in pairs.itertuples(index=False):
-                found.setdefault((Level(level), int(year)), {}).setdefault(indicator, []).append(group)
+            for _, level, year, indicator, group in sorted(figures):  # (level, year) in the order the table has them
+                found.setdefault((level, year), {}).setdefault(indicator, []).append(group)
             return {
-                key: {i: tuple(sorted(found[key][i], key=group_order.__getitem__)) for i in sorted(per, key=order.__getitem__)}
+                key: {i: tuple(sorted(per[i], key=group_order.__getitem__)) for i in sorted(per, key=order.__getitem__)}
                 for key, per in found.items()
             }
 
-        regional = known[known["level"] != NATIONAL_LEVEL]
-        ok = regional[regional["status"] == Status.ok.value]
-        counts = ok.groupby(["level", "indicator", "group", "year"])["code"].nunique()
         published_counts: dict[tuple[Level, str, str], dict[int, int]] = {}
-        for (level, indicator, group, year), n in counts.items():
-            published_counts.setdefault((Level(level), indicator, group), {})[int(year)] = int(n)
+        for (level, indicator, group, year), n in sorted(counts.items()):
+            published_counts.setdefault((Level(level), indicator, group), {})[year] = n
         return cls(
             years=years,
-            explained=index(regional[regional["status"] != Status.missing.value]),
-            published=index(ok),
+            explained=index(explained),
+            published=index(published),
             published_counts=published_counts,
             gemeenten=gemeenten,
         )

@@ -23,6 +23,7 @@ from geodata.cells import Status
 from geodata.errors import DatasetError
 from geodata.figures import Figures
 from geodata.regions import NATIONAL_LEVEL, REGION_COLUMNS, REGION_FACTS, Level, level_names, level_of_code
+from store.positions import in_chunks, positions
 
 FORMAT_VERSION = 4
 FigureKey = tuple[Level, int, str, str]  # level, year, group, indicator
@@ -52,16 +53,17 @@ class LoadedStore:
             frame["year"] = frame["year"].astype(int)
             frame = frame.astype({fact: float for fact in REGION_FACTS})  # a code, NaN where no table said
             self._regions[level] = frame.sort_values(["year", "code"], kind="stable").reset_index(drop=True)
+        # A chunk of rows at a time (store/positions.py): a reload must not stall the event loop.
         values["year"] = values["year"].astype(int)
-        values["level"] = level_names(values["code"])
+        values["level"] = in_chunks(level_names, values["code"])
         self._values = values
         self._rows_by_figure: dict[FigureKey, np.ndarray] = {  # positions in _values
             (Level(level), int(year), group, indicator): rows
-            for (level, year, group, indicator), rows in values.groupby(["level", "year", "group", "indicator"]).indices.items()
+            for (level, year, group, indicator), rows in positions(values, ["level", "year", "group", "indicator"]).items()
             if level != NATIONAL_LEVEL
         }
-        self._rows_by_code: dict[str, np.ndarray] = values.groupby("code").indices
-        self.availability = Availability.of(self.catalog, self._regions, values)
+        self._rows_by_code: dict[str, np.ndarray] = positions(values, "code")
+        self.availability = Availability.of(self.catalog, self._regions, values, self._rows_by_figure)
         self._per_year: dict[tuple[Level, int], gpd.GeoDataFrame] = {}
         self._figures: dict[FigureKey, Figures] = {}
         self._bounds: dict[tuple[Level, int], tuple[float, float, float, float]] = {}
