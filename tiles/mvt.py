@@ -162,13 +162,13 @@ def encode_layer(
     keys = [key for key, has in zip(keys, has_key) if has]
     values = values[:, has_key]
     present = values >= 0
-    used, first = np.unique(values.T[present.T], return_index=True)  # key by key, feature by feature
+    # Key by key, feature by feature: where each value is first used, and which value each tag is.
+    used, first, which = np.unique(values.T[present.T], return_index=True, return_inverse=True)
     order = np.lexsort((first, table.rank[used]))
     position = np.empty(len(used), dtype=np.int64)
     position[order] = np.arange(len(used))
-    index = np.full(len(table.sizes) + 1, -1, dtype=np.int64)  # the last entry: no value (id -1)
-    index[used] = position
-    value_index = index[values]
+    value_index = np.full(values.shape, -1, dtype=np.int64)
+    value_index.T[present.T] = position[which]
     kept = lengths > 0
     tags = np.empty((n, 2 * len(keys)), dtype=np.int64)
     tags[:, 0::2] = np.arange(len(keys))
