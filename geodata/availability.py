@@ -88,6 +88,11 @@ class Availability:
     def levels(self) -> tuple[Level, ...]:
         return tuple(self.years)
 
+    @property
+    def latest(self) -> list[tuple[Level, int]]:
+        """Each level with its latest year: where a map of the level opens."""
+        return [(level, years[-1]) for level, years in self.years.items()]
+
     def level(self, name: str) -> Level:
         try:
             level = Level(name)

@@ -26,13 +26,14 @@ MAX_QUERIES = 256  # queries whose columns are kept per level and year; more and
 
 
 class LevelAttributes:
-    """Attributes of the regions of one level and year, in the order of `regions` (the tile geometry's).
+    """Attributes of the regions of one level and year, in the store's order (the tile geometry's).
 
     The ids live in one matrix, a column per attribute (the region's, then each figure's as it is
     first asked), so a tile takes its rows and a query's columns in one step. The matrix grows by
     doubling into a new array: a tile being made keeps the one it read, which holds its columns."""
 
-    def __init__(self, store: Store, level: Level, year: int, regions: pd.DataFrame) -> None:
+    def __init__(self, store: Store, level: Level, year: int) -> None:
+        regions = store.regions(level, year)
         self.store = store
         self.level = level
         self.year = year

@@ -74,8 +74,7 @@ class RegionTiles:
         if key not in self._attributes:
             with self._lock:
                 if key not in self._attributes:
-                    regions = self.store.regions(level, year).drop(columns="geometry").reset_index(drop=True)
-                    self._attributes[key] = LevelAttributes(self.store, level, year, regions)
+                    self._attributes[key] = LevelAttributes(self.store, level, year)
         return self._attributes[key]
 
     def usage(self) -> Usage:

@@ -64,8 +64,8 @@ def _open(location: str, version: str, usage: Usage | None = None) -> RegionTile
     tiles = RegionTiles(store, _settings["extent"], _settings["buffer"])
     # The first tiles of each level ask for its latest year, and a rebuild's tiles for what the version
     # before it was asked: prepared here, before the server swaps, not by them. Other zooms: _prepare_zoom.
-    for level, years in store.availability.years.items():
-        tiles.geometry(level, years[-1])
+    for level, year in store.availability.latest:
+        tiles.geometry(level, year)
     if usage is not None:
         tiles.prepare(usage)
     # Kept even when it is not the version asked for: the server is about to ask for this one.
@@ -78,9 +78,9 @@ def _open(location: str, version: str, usage: Usage | None = None) -> RegionTile
     return tiles
 
 
-def _prepare(location: str, version: str, usage: Usage | None) -> int:
-    _open(location, version, usage)
-    return os.getpid()
+def _prepare(location: str, version: str, usage: Usage | None) -> list[tuple[Level, int]]:
+    """Open the version (see _open); its levels with their latest year, for _prepare_rest."""
+    return _open(location, version, usage).store.availability.latest
 
 
 def _prepare_zoom(location: str, version: str, level: Level, year: int, z: int) -> None:
@@ -133,15 +133,15 @@ class TileWorkers:
     def pids(self) -> set[int]:
         return {pid for worker in self._workers for pid in (worker.pool._processes or {})}
 
-    def prepare(self, location: str, version: str, latest: Sequence[tuple[Level, int]]) -> None:
+    def prepare(self, location: str, version: str) -> None:
         """Workers that have this version of the dataset open (blocking): the current ones at start; new
-        ones, prepared like the current ones, for a rebuild. Then every zoom and figure of the `latest`
-        (level, year) pairs: at start before this returns (the server is ready after it), for a rebuild
-        after the swap (what the current workers have not prepared by then is cancelled). Raises what a
-        worker could not open."""
+        ones, prepared like the current ones, for a rebuild. Then every zoom and figure of each level's
+        latest year: at start before this returns (the server is ready after it), for a rebuild after the
+        swap (what the current workers have not prepared by then is cancelled). Raises what a worker
+        could not open."""
         if not self._prepared:
-            for future in [w.pool.submit(_prepare, location, version, None) for w in self._workers]:
-                future.result()
+            opened = [w.pool.submit(_prepare, location, version, None) for w in self._workers]
+            latest = [future.result() for future in opened][-1]  # the same from every worker
             for future in self._prepare_rest(self._workers, location, version, latest):
                 future.result()
             self._prepared = True
@@ -152,8 +152,8 @@ class TileWorkers:
         usage = self.usage()
         new = [self._new_worker() for _ in self._workers]
         try:
-            for future in [w.pool.submit(_prepare, location, version, usage) for w in new]:
-                future.result()
+            opened = [w.pool.submit(_prepare, location, version, usage) for w in new]
+            latest = [future.result() for future in opened][-1]
         except BaseException:
             for worker in new:
                 worker.pool.shutdown(wait=False, cancel_futures=True)

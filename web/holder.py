@@ -117,8 +117,7 @@ class DatasetHolder:
         else (or should they fail) here, for the tile threads."""
         if self.tile_workers:
             try:
-                latest = [(level, years[-1]) for level, years in served.store.availability.years.items()]
-                self.tile_workers.prepare(self.settings.dataset, served.store.version, latest)
+                self.tile_workers.prepare(self.settings.dataset, served.store.version)
                 self.tile_workers_ready = True
                 return
             except StaleVersion:
@@ -126,8 +125,8 @@ class DatasetHolder:
             except Exception as exc:  # noqa: BLE001 - the tile threads take over; the reason goes to the log
                 log.error("tile workers could not open %s, tiles are made by threads: %s", served.store.location, exc)
                 self.tile_workers.replace_broken()
-        for level, years in served.store.availability.years.items():
-            served.tiles.geometry(level, years[-1])
+        for level, year in served.store.availability.latest:
+            served.tiles.geometry(level, year)
 
     def start_tile_workers(self) -> None:
         """At startup: the tile workers open the served dataset (tiles asked meanwhile wait for them)."""

@@ -110,9 +110,9 @@ def test_a_rebuild_reaches_the_workers_and_a_build_replaced_while_opened_is_skip
         holder.settings = Settings(dataset=str(path), tile_workers=1, reload_check_seconds=-1)
         prepare = holder.tile_workers.prepare
 
-        def another_build_first(location: str, version: str, latest: list) -> None:
+        def another_build_first(location: str, version: str) -> None:
             os.utime(path, (4, 4))
-            prepare(location, version, latest)
+            prepare(location, version)
 
         holder.tile_workers.prepare = another_build_first
         os.utime(path, (3, 3))
