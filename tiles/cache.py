@@ -40,11 +40,11 @@ class TileCache:
         self._items: OrderedDict[str, CachedTile] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> CachedTile | None:
+    def get(self, key: str, count_miss: bool = True) -> CachedTile | None:
         with self._lock:
             tile = self._items.get(key)
             if tile is None:
-                self.misses += 1
+                self.misses += count_miss
                 return None
             self._items.move_to_end(key)
             self.hits += 1

@@ -14,15 +14,15 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 
 from analysis.workers import AnalysisWorkers
 from geodata.errors import RequestError
 from settings import Settings
 from store import Store
 from web import analysis, health, maps, ogc, regions, styles, tiles, viewer
+from web.cached import CachedTiles
 from web.holder import DatasetHolder
-from web.http import SecurityHeaders, error_response
+from web.http import CommonHeaders, error_response
 
 ROUTE_GROUPS = (viewer, health, tiles, styles, regions, maps, analysis, ogc)
 
@@ -47,8 +47,8 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         routes=[route for group in ROUTE_GROUPS for route in group.routes(holder, settings)],
         lifespan=lifespan,
         middleware=[
-            Middleware(SecurityHeaders),
-            Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"], expose_headers=["ETag"]),
+            Middleware(CachedTiles, holder=holder),
+            Middleware(CommonHeaders),
         ],
         exception_handlers={Exception: error_response, HTTPException: error_response, RequestError: error_response},
     )

@@ -40,6 +40,8 @@ class Served:
     tiles: RegionTiles
     cache: TileCache
     analysis: HotspotResults  # permutation tests take a while: computed by the workers, a few kept
+    # (path, query string) of a tile request answered before -> its cache key (web.cached)
+    request_keys: dict[tuple[str, bytes], str] = field(init=False, default_factory=dict)
     thematic: Callable[[ThematicRequest], ThematicMap] = field(init=False)
     map_selection: Callable[..., Selection] = field(init=False)
 

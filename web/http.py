@@ -1,11 +1,11 @@
-"""What every route shares: errors as JSON, gzip negotiation, ETags, security headers, links."""
+"""What every route shares: errors as JSON, gzip negotiation, ETags, security and CORS headers, links."""
 
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from urllib.parse import urlsplit
 
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -16,10 +16,12 @@ from geodata.errors import Busy, RequestError
 log = logging.getLogger("wijkmonitor")
 
 
-def accepts_gzip(request: Request) -> bool:
-    """Whether Accept-Encoding allows gzip: named, or `*`, with a q-value above 0 (RFC 9110 12.5.3)."""
+@lru_cache(maxsize=64)
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding header allows gzip: named, or `*`, with a q-value above 0 (RFC 9110
+    12.5.3). Remembered: clients send one header value again and again."""
     weights: dict[str, float] = {}
-    for part in request.headers.get("accept-encoding", "").lower().split(","):
+    for part in accept_encoding.lower().split(","):
         coding, _, params = part.strip().partition(";")
         if not coding:
             continue
@@ -34,9 +36,9 @@ def accepts_gzip(request: Request) -> bool:
     return weights.get("gzip", weights.get("x-gzip", weights.get("*", 0.0))) > 0
 
 
-def if_none_match(request: Request) -> set[str]:
-    raw = request.headers.get("if-none-match", "")
-    return {part.strip() for part in raw.split(",") if part.strip()}
+def parse_etags(if_none_match: str) -> set[str]:
+    """The entity tags of an If-None-Match header."""
+    return {part.strip() for part in if_none_match.split(",") if part.strip()}
 
 
 def public_base_url(request: Request, public_url: str) -> str:
@@ -72,8 +74,23 @@ def viewer_csp(basemap_url: str) -> str:
     )
 
 
-class SecurityHeaders:
-    """Adds X-Content-Type-Options: nosniff to every response (ASGI middleware, no body buffering)."""
+# The API is public and read-only, and uses no cookies: any page may read any answer, so the answer
+# does not depend on the request's Origin (no Vary: Origin) and every response says so.
+COMMON_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-expose-headers", b"ETag"),
+]
+PREFLIGHT_HEADERS = [
+    (b"access-control-allow-methods", b"GET, HEAD"),
+    (b"access-control-allow-headers", b"*"),
+    (b"access-control-max-age", b"600"),
+]
+
+
+class CommonHeaders:
+    """nosniff and CORS on every response, and the answer to a CORS preflight (ASGI middleware, no
+    body buffering)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -82,10 +99,14 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if scope["method"] == "OPTIONS" and any(name == b"access-control-request-method" for name, _ in scope["headers"]):
+            await send({"type": "http.response.start", "status": 204, "headers": COMMON_HEADERS + PREFLIGHT_HEADERS})
+            await send({"type": "http.response.body", "body": b""})
+            return
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message).setdefault("X-Content-Type-Options", "nosniff")
+                message["headers"] = [*message.get("headers", ()), *COMMON_HEADERS]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -178,6 +178,6 @@ def negotiated_json(document: object, media_type: str = JSON) -> Response:
 def geojson(request: Request, body: str, crs: str) -> Response:
     """Features with their Content-Crs; gzip when accepted (a page of national wijken is megabytes of coordinates)."""
     headers = {**content_crs(crs), "Vary": "Accept, Accept-Encoding"}
-    if accepts_gzip(request):
+    if accepts_gzip(request.headers.get("accept-encoding", "")):
         return Response(gzip_bytes(body.encode()), media_type=GEOJSON, headers={**headers, "Content-Encoding": "gzip"})
     return Response(body, media_type=GEOJSON, headers=headers)

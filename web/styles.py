@@ -51,7 +51,7 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         p = request.path_params
         body = fonts.glyph_range(p["fontstack"], parse_range(p["range"]))
         headers = {"Cache-Control": "public, max-age=86400", "Vary": "Accept-Encoding"}
-        if accepts_gzip(request):
+        if accepts_gzip(request.headers.get("accept-encoding", "")):
             body = gzip_bytes(body)
             headers["Content-Encoding"] = "gzip"
         return Response(body, media_type="application/x-protobuf", headers=headers)

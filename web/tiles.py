@@ -2,7 +2,7 @@
 tiles as OGC API Tiles, in Web Mercator or RD New: /ogc/collections/{level_year}/tiles/{tms}/{z}/{row}/{col}.
 
 A cache hit is answered on the event loop without leaving it: parsing the request (remembered per
-query), one cache lookup and the response. A tile that has to be made goes to a tile worker
+query), one cache lookup and the response; asked again, before routing (web.cached). A tile that has to be made goes to a tile worker
 process (settings.tile_workers, tiles.workers), which gzips it too; without workers, or should one
 fail, to one of the few tile threads (settings.tile_threads), which also gzip what is asked later.
 """
@@ -26,12 +26,13 @@ from ogc.tilesets import pyramid_of, tile_selection
 from settings import Settings
 from styles.hotspot_style import hotspot_tilejson
 from tiles.cache import CachedTile
-from tiles.encode import MVT_TYPE, gzip_bytes
+from tiles.encode import gzip_bytes
 from tiles.tilejson import tilejson
 from tiles.tilemath import WEB_MERCATOR, Pyramid
 from web.analysis import analysed
+from web.cached import remember_request, tile_answer
 from web.holder import DatasetHolder, Served
-from web.http import accepts_gzip, if_none_match, public_base_url
+from web.http import accepts_gzip, parse_etags, public_base_url
 
 log = logging.getLogger("wijkmonitor")
 
@@ -134,24 +135,15 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         return await tile_response(request, served, key, cached)
 
     async def tile_response(request: Request, served: Served, key: str, cached: CachedTile) -> Response:
-        wants_gzip = accepts_gzip(request)
-        headers = {"Cache-Control": f"public, max-age={settings.cache_max_age}", "Vary": "Accept-Encoding"}
-        if not cached.body:
-            return Response(status_code=204, headers=headers)
-        # Strong ETags name one representation: the gzip body gets its own.
-        etag = f'"{cached.etag}-gz"' if wants_gzip else f'"{cached.etag}"'
-        headers["ETag"] = etag
-        if etag in if_none_match(request):
-            return Response(status_code=304, headers=headers)
-        body = cached.body
-        if wants_gzip:
-            if cached.gzip_body is None:
-                zipped = await asyncio.wrap_future(holder.render.submit(gzip_bytes, cached.body))
-                cached = CachedTile(cached.body, cached.etag, zipped)
-                served.cache.put(key, cached)
-            body = cached.gzip_body
-            headers["Content-Encoding"] = "gzip"
-        return Response(body, media_type=MVT_TYPE, headers=headers)
+        wants_gzip = accepts_gzip(request.headers.get("accept-encoding", ""))
+        if wants_gzip and cached.body and cached.gzip_body is None:
+            zipped = await asyncio.wrap_future(holder.render.submit(gzip_bytes, cached.body))
+            cached = CachedTile(cached.body, cached.etag, zipped)
+            served.cache.put(key, cached)
+        remember_request(served, request.scope, key)
+        etags = parse_etags(request.headers.get("if-none-match", ""))
+        status, headers, body = tile_answer(cached, wants_gzip, etags, settings.cache_max_age)
+        return Response(body, status_code=status, headers=headers)
 
     return [
         Route("/tiles/{level}.json", tile_json),

@@ -15,7 +15,9 @@ from starlette.testclient import TestClient
 from geodata.regions import Level
 from store import Store
 from tests.conftest import error_of, kwb_rows
+from tiles.cache import entry_size
 from tiles.tilemath import WEB_MERCATOR
+from web.cached import CachedTiles
 
 UTRECHT = (4.97, 52.026, 5.195, 52.142)
 WELGELEGEN_Z13 = (13, 4211, 2702)  # holds BU03440111
@@ -186,9 +188,76 @@ def test_empty_tile_outside_the_data_is_204(client: TestClient) -> None:
     assert response.status_code == 204 and response.content == b""
 
 
-def test_cors_allows_embedding(client: TestClient) -> None:
-    response = get_tile(client, "buurt", *WELGELEGEN_Z13, origin="https://www.utrecht.nl")
+@pytest.mark.parametrize("path", ["/tiles/buurt/13/4211/2702.mvt", "/tiles/buurt.json", "/styles/inwoners.json", "/regions?q=utrecht"])
+def test_cors_allows_embedding(client: TestClient, path: str) -> None:
+    # The same answer for every origin (public, read-only, no cookies): nothing varies by Origin.
+    for headers in ({"origin": "https://www.utrecht.nl"}, {}):
+        response = client.get(path, headers=headers)
+        assert response.status_code == 200
+        assert response.headers["access-control-allow-origin"] == "*"
+        assert response.headers["access-control-expose-headers"] == "ETag"
+        assert "origin" not in response.headers.get("vary", "").lower()
+
+
+def test_cors_preflight_allows_get_with_any_header(client: TestClient) -> None:
+    request = {"origin": "https://www.utrecht.nl", "access-control-request-method": "GET",
+               "access-control-request-headers": "if-none-match"}
+    response = client.options("/tiles/buurt/13/4211/2702.mvt", headers=request)
+    assert response.status_code == 204 and response.content == b""
     assert response.headers["access-control-allow-origin"] == "*"
+    assert response.headers["access-control-allow-methods"] == "GET, HEAD"
+    assert response.headers["access-control-allow-headers"] == "*"
+
+
+def without_date(response) -> tuple[int, list[tuple[str, str]], bytes]:
+    return response.status_code, sorted((k, v) for k, v in response.headers.items() if k != "date"), response.content
+
+
+@pytest.mark.parametrize(
+    ("query", "headers"),
+    [
+        ("", {"accept-encoding": "identity"}),
+        ("?year=2023", {"accept-encoding": "gzip"}),
+        ("?indicators=inwoners", {"accept-encoding": "gzip, br", "origin": "https://www.utrecht.nl"}),
+        ("?group=man", {"accept-encoding": "gzip;q=0"}),
+    ],
+)
+def test_a_remembered_request_is_answered_before_routing_exactly_as_the_route_answers(
+    client: TestClient, query: str, headers: dict[str, str]
+) -> None:
+    path = f"/tiles/buurt/13/4211/2702.mvt{query}"
+    first = client.get(path, headers=headers)  # the route answers and remembers the request line
+    assert first.status_code == 200
+    holder = client.app.state.holder
+
+    async def no_route(scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": 418, "headers": []})
+        await send({"type": "http.response.body", "body": b"routed"})
+
+    front = TestClient(CachedTiles(no_route, holder))
+    assert without_date(front.get(path, headers=headers)) == without_date(first)
+    assert without_date(client.get(path, headers=headers)) == without_date(first)
+    etag = first.headers["etag"]
+    revalidated = front.get(path, headers={**headers, "if-none-match": f'"other", {etag}'})
+    assert without_date(revalidated) == without_date(client.get(path, headers={**headers, "if-none-match": etag}))
+    assert revalidated.status_code == 304 and revalidated.content == b""
+    # what the front does not answer goes on to the routes: another query, a HEAD, a tile no longer cached
+    assert front.get(path + ("&" if query else "?") + "never=asked").status_code == 418
+    assert front.head(path).status_code == 418
+    served = holder.current()
+    key = served.request_keys[("/tiles/buurt/13/4211/2702.mvt", query.lstrip("?").encode())]
+    with served.cache._lock:
+        del served.cache._items[key]
+    served.cache.bytes = sum(entry_size(k, t) for k, t in served.cache._items.items())
+    assert front.get(path, headers=headers).status_code == 418
+    assert without_date(client.get(path, headers=headers)) == without_date(first)  # made again
+
+
+def test_an_empty_tile_is_answered_before_routing_too(client: TestClient) -> None:
+    first = get_tile(client, "buurt", 10, 0, 0, origin="https://www.utrecht.nl")
+    front = TestClient(CachedTiles(None, client.app.state.holder))  # nothing behind it: routing would fail
+    again = front.get("/tiles/buurt/10/0/0.mvt", headers={"accept-encoding": "identity", "origin": "https://www.utrecht.nl"})
+    assert again.status_code == 204 and without_date(again) == without_date(first)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,84 @@
+"""How a cached tile is answered, and cache hits answered before Starlette routes the request.
+
+A tile request that was answered once has its raw path and query remembered with the cache key
+they became (`remember_request`). When the same GET comes again and its tile is still cached, the
+answer is sent from here: no routing, no Request object, no middleware chain, so a cache hit costs
+a few dict lookups. The answer is the one the route gives too (`tile_answer`), with the headers
+web.http.CommonHeaders adds to every response. A HEAD, a gzip body not made yet and a tile no
+longer cached go the whole way, and the route answers them.
+"""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from tiles.cache import CachedTile
+from tiles.encode import MVT_TYPE
+from web.holder import DatasetHolder, Served
+from web.http import COMMON_HEADERS, accepts_gzip, parse_etags
+
+MAX_REQUESTS = 16_384  # remembered request lines per dataset (about 250 B each); forgotten together when full
+
+
+def tile_answer(cached: CachedTile, wants_gzip: bool, etags: set[str], max_age: int) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body for a cached tile: 204 when empty, 304 when the client has this
+    representation, else the bytes (the gzip ones when asked for and made)."""
+    headers = {"Cache-Control": f"public, max-age={max_age}", "Vary": "Accept-Encoding"}
+    if not cached.body:
+        return 204, headers, b""
+    gzipped = wants_gzip and cached.gzip_body is not None
+    # Strong ETags name one representation: the gzip body gets its own.
+    headers["ETag"] = f'"{cached.etag}-gz"' if gzipped else f'"{cached.etag}"'
+    if headers["ETag"] in etags:
+        return 304, headers, b""
+    headers["Content-Type"] = MVT_TYPE
+    if gzipped:
+        headers["Content-Encoding"] = "gzip"
+    return 200, headers, cached.gzip_body if gzipped and cached.gzip_body is not None else cached.body
+
+
+def remember_request(served: Served, scope: Scope, key: str) -> None:
+    """The raw request line of a tile answered from the cache key `key`: the next one can skip routing."""
+    keys = served.request_keys
+    if len(keys) >= MAX_REQUESTS:
+        keys.clear()
+    keys[(scope["path"], scope["query_string"])] = key
+
+
+class CachedTiles:
+    """ASGI middleware answering remembered tile requests whose tile is cached."""
+
+    def __init__(self, app: ASGIApp, holder: DatasetHolder) -> None:
+        self.app = app
+        self.holder = holder
+        self.max_age = holder.settings.cache_max_age
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            served = self.holder.current()
+            key = served.request_keys.get((scope["path"], scope["query_string"]))
+            if key is not None and await self._answer(served, key, scope, send):
+                return
+        await self.app(scope, receive, send)
+
+    async def _answer(self, served: Served, key: str, scope: Scope, send: Send) -> bool:
+        encoding = etags = b""
+        for name, value in scope["headers"]:
+            if name == b"accept-encoding":
+                encoding = encoding or value
+            elif name == b"if-none-match":
+                etags = etags or value
+        cached = served.cache.get(key, count_miss=False)
+        if cached is None:
+            return False
+        wants_gzip = accepts_gzip(encoding.decode("latin-1"))
+        if wants_gzip and cached.body and cached.gzip_body is None:
+            return False
+        status, headers, body = tile_answer(cached, wants_gzip, parse_etags(etags.decode("latin-1")), self.max_age)
+        raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+        if body:
+            raw.append((b"content-length", str(len(body)).encode("latin-1")))
+        raw.extend(COMMON_HEADERS)
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": body})
+        return True
