@@ -21,6 +21,7 @@ from tiles.mvt import TILE_LAYER, encode_layer, varint
 from tiles.values import Encoded, ValueTable
 
 MVT_TYPE = "application/vnd.mapbox-vector-tile"
+EMPTY = shapely.Polygon()  # made once: shapely makes an empty geometry from WKT, per call
 
 
 @dataclass
@@ -71,8 +72,8 @@ def snap_to_grid(geoms: np.ndarray, to_grid: Callable[[np.ndarray], np.ndarray])
     if broken.any():
         # The GEOS precision reducer snaps and repairs; it is slow, so only where rounding broke something.
         on_grid[broken] = [_snap_valid(g) for g in shapely.transform(geoms[broken], to_grid)]
-    polygonal = np.isin(shapely.get_type_id(on_grid), (3, 6))
-    on_grid[~polygonal] = shapely.Polygon()
+    kinds = shapely.get_type_id(on_grid)
+    on_grid[(kinds != 3) & (kinds != 6)] = EMPTY  # neither Polygon nor MultiPolygon
     return shapely.orient_polygons(on_grid, exterior_cw=False)
 
 
@@ -83,7 +84,7 @@ def _snap_valid(geom: shapely.Geometry) -> shapely.Geometry:
         try:
             return shapely.set_precision(shapely.make_valid(geom, method="structure"), 1.0)
         except shapely.errors.GEOSException:
-            return shapely.Polygon()  # a sliver that cannot live on the grid
+            return EMPTY  # a sliver that cannot live on the grid
 
 
 def to_tile_points(points: np.ndarray, bounds: tuple[float, float, float, float], extent: int) -> np.ndarray:

@@ -43,33 +43,37 @@ def polygon_commands(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if len(coords) == 0:
         return np.empty(0, dtype=np.int64), np.zeros(len(geoms), dtype=np.int64)
     coords = np.rint(coords).astype(np.int64)
-    same_ring_as_next = np.r_[coord_ring[1:] == coord_ring[:-1], False]
-    repeats_previous = np.r_[False, np.all(coords[1:] == coords[:-1], axis=1) & same_ring_as_next[:-1]]
+    # coord_ring ascends (shapely gives each ring's coordinates in turn): rings are runs of it.
+    same_ring_as_next = np.zeros(len(coords), dtype=bool)
+    same_ring_as_next[:-1] = coord_ring[1:] == coord_ring[:-1]
+    repeats_previous = np.zeros(len(coords), dtype=bool)
+    repeats_previous[1:] = (coords[1:] == coords[:-1]).all(axis=1) & same_ring_as_next[:-1]
     keep = same_ring_as_next & ~repeats_previous  # drop each ring's closing point and repeated points
     coords, coord_ring = coords[keep], coord_ring[keep]
     # Rounding can also put a ring's last point on its first (A B C A' -> A B C A): drop it, as
     # ClosePath already returns to the start.
-    _, first = np.unique(coord_ring, return_index=True)
-    last = np.r_[first[1:], len(coords)] - 1
-    closes_early = np.all(coords[last] == coords[first], axis=1) & (last > first)
+    first = run_starts(coord_ring)
+    last = np.concatenate((first[1:], [len(coords)])) - 1
+    closes_early = (coords[last] == coords[first]).all(axis=1) & (last > first)
     if closes_early.any():
         drop = np.zeros(len(coords), dtype=bool)
         drop[last[closes_early]] = True
         coords, coord_ring = coords[~drop], coord_ring[~drop]
 
-    ring_ids, ring_first, ring_size = np.unique(coord_ring, return_index=True, return_counts=True)
-    feature_of_ring = part_feature[ring_part[ring_ids]]
+    ring_first = run_starts(coord_ring)
+    ring_size = np.diff(np.concatenate((ring_first, [len(coord_ring)])))
+    feature_of_ring = part_feature[ring_part[coord_ring[ring_first]]]
     feature_of_coord = np.repeat(feature_of_ring, ring_size)
 
     # Deltas: the cursor runs on across rings and parts and starts at (0, 0) per feature.
-    previous = np.vstack([np.zeros((1, 2), dtype=np.int64), coords[:-1]])
-    starts_feature = np.r_[True, feature_of_coord[1:] != feature_of_coord[:-1]]
-    previous[starts_feature] = 0
+    previous = np.zeros_like(coords)
+    previous[1:] = coords[:-1]
+    previous[1:][feature_of_coord[1:] != feature_of_coord[:-1]] = 0
     deltas = zigzag(coords - previous)
 
     # Per ring: MoveTo(1) dx dy, LineTo(k-1) dx dy ..., ClosePath(1): 2k + 3 integers.
     ring_length = 2 * ring_size + 3
-    ring_start = np.r_[0, np.cumsum(ring_length)[:-1]]
+    ring_start = np.cumsum(ring_length) - ring_length
     out = np.empty(int(ring_length.sum()), dtype=np.int64)
     out[ring_start] = command(MOVE_TO, 1)
     out[ring_start + 3] = command(LINE_TO, ring_size - 1)
@@ -80,6 +84,16 @@ def polygon_commands(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     out[position + 1] = deltas[:, 1]
 
     return out, np.bincount(feature_of_ring, weights=ring_length, minlength=len(geoms)).astype(np.int64)
+
+
+def run_starts(ascending: np.ndarray) -> np.ndarray:
+    """Where each run of equal values of an ascending array starts (np.unique's return_index, without its sort)."""
+    if len(ascending) == 0:
+        return np.empty(0, dtype=np.int64)
+    starts = np.empty(len(ascending), dtype=bool)
+    starts[0] = True
+    starts[1:] = ascending[1:] != ascending[:-1]
+    return np.flatnonzero(starts)
 
 
 def point_commands(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

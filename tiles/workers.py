@@ -7,8 +7,8 @@ of milliseconds. A worker process has its own GIL, and runs niced below the serv
 tile is answered as soon as the server has the CPU.
 
 Each worker opens the dataset itself (the server's dataset setting) and prepares each level's latest
-geometry, then every zoom and figure of it, a zoom per task, so that tiles asked meanwhile are made in
-between. A rebuilt dataset gets new workers (`prepare`, before the server swaps): they open it
+geometry, then every zoom and figure of it, a zoom per task sent one at a time, so that tiles asked
+meanwhile are made in between. A rebuilt dataset gets new workers (`prepare`, before the server swaps): they open it
 and make what the current workers were asked for (RegionTiles.usage), while the current ones go
 on making tiles of the served version; then they take over and the old ones finish what they
 have and stop. A task names the version it is for: a worker never answers with other data than
@@ -21,9 +21,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -106,11 +107,30 @@ def _make(
     return body, gzip_bytes(body)  # browsers ask for gzip: compressed here rather than by the server
 
 
+def send_one_at_a_time(
+    pool: Executor, tasks: Sequence[tuple[Callable[..., Any], ...]], first: tuple[Any, ...], stop: threading.Event,
+    errors: list[BaseException] | None = None,
+) -> None:
+    """task(*first, *arguments) for each (task, *arguments) in turn, the next sent when the one before is
+    done, until `stop` is set: a tile asked meanwhile waits behind one of them at most, not behind all
+    (a pool's queue is first come, first served). A task that fails (or a pool that was shut down) ends
+    the sending and goes to `errors`: the tiles make what was not prepared when they ask for it."""
+    for task, *arguments in tasks:
+        if stop.is_set():
+            return
+        try:
+            pool.submit(task, *first, *arguments).result()
+        except BaseException as exc:  # noqa: BLE001 - for the caller to raise or let go
+            if errors is not None:
+                errors.append(exc)
+            return
+
+
 @dataclass
 class _Worker:
     pool: ProcessPoolExecutor
     outstanding: int = field(default=0)
-    preparing: list[Future[None]] = field(default_factory=list)  # _prepare_rest's tasks
+    stop_preparing: threading.Event = field(default_factory=threading.Event)  # set: _prepare_rest sends no more
 
 
 class TileWorkers:
@@ -142,13 +162,15 @@ class TileWorkers:
         if not self._prepared:
             opened = [w.pool.submit(_prepare, location, version, None) for w in self._workers]
             latest = [future.result() for future in opened][-1]  # the same from every worker
-            for future in self._prepare_rest(self._workers, location, version, latest):
-                future.result()
+            errors: list[BaseException] = []
+            for thread in self._prepare_rest(self._workers, location, version, latest, errors):
+                thread.join()
+            if errors:
+                raise errors[0]
             self._prepared = True
             return
         for worker in self._workers:  # zooms not prepared yet are of no use to the next version
-            for future in worker.preparing:
-                future.cancel()
+            worker.stop_preparing.set()
         usage = self.usage()
         new = [self._new_worker() for _ in self._workers]
         try:
@@ -172,18 +194,25 @@ class TileWorkers:
             return None
 
     def _prepare_rest(
-        self, workers: list[_Worker], location: str, version: str, latest: Sequence[tuple[Level, int]]
-    ) -> list[Future[None]]:
+        self, workers: list[_Worker], location: str, version: str, latest: Sequence[tuple[Level, int]],
+        errors: list[BaseException] | None = None,
+    ) -> list[threading.Thread]:
         """One task per level and zoom (a national zoom takes up to a second), and one for the figure
-        columns of each: tiles asked meanwhile wait for one of them at most, not for all. Zooms nearest
-        where a map of the level opens go first."""
+        columns of each, sent to each worker one at a time by a thread of its own (send_one_at_a_time).
+        Zooms nearest where a map of the level opens go first."""
         zooms = range(self._start[2] + 1)
         tasks = [(_prepare_figures, level, year) for level, year in latest] + [
             (_prepare_zoom, level, year, z) for level, year in latest for z in sorted(zooms, key=lambda z: abs(z - center_zoom(level)))
         ]
-        for worker in workers:
-            worker.preparing = [worker.pool.submit(task, location, version, *arguments) for task, *arguments in tasks]
-        return [future for worker in workers for future in worker.preparing]
+
+        threads = [
+            threading.Thread(target=send_one_at_a_time, args=(w.pool, tasks, (location, version), w.stop_preparing, errors),
+                             name="tile-prepare", daemon=True)
+            for w in workers
+        ]
+        for thread in threads:
+            thread.start()
+        return threads
 
     def submit(
         self, location: str, version: str, selection: Selection, pyramid_id: str, z: int, x: int, y: int,

@@ -10,7 +10,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,7 @@ from store import Store
 from store.gpkg import GeoPackageStore
 from tests.conftest import app_on
 from tiles.region_tiles import RegionTiles
+from tiles.workers import send_one_at_a_time
 from web.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,6 +70,34 @@ def test_worker_tiles_are_the_thread_tiles(demo_build: tuple[Path, object], clie
         figures = {(i, g) for lv, year, g, i in usage.figures if (lv, year) == (level, years[-1])}
         available = store.availability.indicators_with_data(level, years[-1])
         assert figures == {(i, g) for i, groups in available.items() for g in groups} and figures
+
+
+def test_preparation_goes_one_task_at_a_time_so_a_tile_waits_behind_one_at_most() -> None:
+    done: list[str] = []
+    running, release = threading.Event(), threading.Event()
+
+    def prepare(name: str, zoom: int) -> None:
+        running.set()
+        release.wait(30)
+        done.append(f"{name} z{zoom}")
+
+    with ThreadPoolExecutor(1) as pool:  # a worker's pool of one, first come first served
+        sender = threading.Thread(target=send_one_at_a_time, args=(pool, [(prepare, z) for z in range(3)], ("buurt",), threading.Event()))
+        sender.start()
+        running.wait(30)  # the first task runs; the others are not sent yet
+        tile = pool.submit(done.append, "tile")
+        release.set()
+        tile.result()
+        sender.join()
+    assert done == ["buurt z0", "tile", "buurt z1", "buurt z2"]
+
+    # stopped (a rebuild's new workers take over), nothing more is sent; a failure ends the sending too
+    stop, errors = threading.Event(), []
+    with ThreadPoolExecutor(1) as pool:
+        stop.set()
+        send_one_at_a_time(pool, [(done.append, "never")], (), stop, errors)
+        send_one_at_a_time(pool, [(int, "x"), (done.append, "after a failure")], (), threading.Event(), errors)
+    assert done[-1] == "buurt z2" and [type(e) for e in errors] == [ValueError]
 
 
 def test_a_killed_worker_is_replaced_and_its_tile_made_by_a_thread(
