@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import gc
 import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from geodata.errors import DatasetError, RequestError, WijkmonitorError
 
@@ -192,7 +193,10 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env(**overrides)
     if settings.workers < 1:
         raise RequestError("workers", f"{settings.workers}: at least 1 server process")
-    run = {"host": settings.host, "port": settings.port, "log_level": "info", "access_log": settings.access_log}
+    run = {
+        "host": settings.host, "port": settings.port, "log_level": "info", "access_log": settings.access_log,
+        "log_config": _log_config(),
+    }
     if settings.workers == 1:
         import uvicorn
 
@@ -210,6 +214,17 @@ def _serve(args: argparse.Namespace) -> int:
             os.environ[f"WIJKMONITOR_{name.upper()}"] = str(value)
     run_processes("cli:worker_app", settings.workers, **run)
     return 0
+
+
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging, with the server's own messages (reloads and how long they took, a dataset kept
+    because the new one is broken, a failed tile worker) in its format; left to Python's defaults they
+    were dropped below WARNING."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["wijkmonitor"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 def worker_app() -> Starlette:

@@ -490,8 +490,12 @@ def main() -> int:
                     server.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     server.kill()
+        served_log = log_path.read_text(errors="replace")
+        for line in served_log.splitlines():
+            if "reloaded dataset" in line or "keeping the previous dataset" in line:
+                print(f"server: {line.strip()}")
         if code != 0:
-            print(log_path.read_text(errors="replace")[-3000:], file=sys.stderr)
+            print(served_log[-3000:], file=sys.stderr)
         return code
 
 

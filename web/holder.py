@@ -139,12 +139,17 @@ class DatasetHolder:
 
     def _reload(self, location: str, version: str) -> None:
         try:
+            began = time.monotonic()
             served = self._prepare(open_store(location))
+            opened = time.monotonic()
             self.prepare_tiles(served)
             self._served = served
             self._failed_version = None
             self.last_reload_error = None
-            log.info("reloaded dataset %s", served.store.location)
+            log.info(
+                "reloaded dataset %s in %.1f s: opened in %.1f s, the tiles prepared in %.1f s",
+                served.store.location, time.monotonic() - began, opened - began, time.monotonic() - opened,
+            )
         except StaleVersion as exc:  # not a broken file: a newer one, which the next look opens
             log.info("not serving a build that was replaced while it was opened: %s", exc)
         except Exception as exc:  # noqa: BLE001 - whatever is wrong with the new file, the old data keeps serving

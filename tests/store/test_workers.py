@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -49,7 +50,7 @@ def health(base: str) -> dict:
 
 
 @pytest.fixture
-def two_workers(pg_cluster: Cluster) -> Iterator[tuple[str, str]]:
+def two_workers(pg_cluster: Cluster) -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
     dsn = pg_cluster.create_database("workers")
     build_dataset(manifest_for_file(SOURCE), dsn)
     with socket.socket() as s:
@@ -69,10 +70,11 @@ def two_workers(pg_cluster: Cluster) -> Iterator[tuple[str, str]]:
                 break
             except OSError:
                 time.sleep(0.2)
-        yield base, dsn
+        yield base, dsn, server
     finally:
-        server.terminate()
-        server.wait(60)
+        if server.poll() is None:
+            server.terminate()
+            server.wait(60)
 
 
 def processes_on(base: str, version: str | None = None) -> set[int]:
@@ -85,8 +87,10 @@ def processes_on(base: str, version: str | None = None) -> set[int]:
     return seen
 
 
-def test_a_rebuild_under_load_fails_no_request_and_reaches_every_worker(two_workers: tuple[str, str]) -> None:
-    base, dsn = two_workers
+def test_a_rebuild_under_load_fails_no_request_and_reaches_every_worker(
+    two_workers: tuple[str, str, subprocess.Popen[str]],
+) -> None:
+    base, dsn, server = two_workers
     before = health(base)["version"]
     while len(processes_on(base)) < 2:  # both have started
         time.sleep(0.2)
@@ -138,3 +142,7 @@ def test_a_rebuild_under_load_fails_no_request_and_reaches_every_worker(two_work
     assert {path: len(tags) for path, tags in etags.items()} == {path: 1 for path in URLS if path.startswith("/tiles")}
     assert all(len(answers) == 1 for answers in bodies.values())
     assert processes_on(base, before) == set()  # no process serves the old build any more
+    # and each process said so in the server's log, with how long it took
+    server.terminate()
+    log = server.communicate(timeout=60)[1]
+    assert len(re.findall(r"reloaded dataset .* in [0-9.]+ s: opened in", log)) == 2, log[-2000:]
