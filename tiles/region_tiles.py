@@ -27,15 +27,11 @@ LABEL_FIELDS = ("code", "name", "gemeente_code")  # what a label point carries
 CENTER_ZOOM = {Level.gemeente: 7, Level.wijk: 10, Level.buurt: 10}  # where a client first shows a level
 
 
-GeometryZooms = tuple[tuple[tuple[str, Level, int], tuple[int, ...]], ...]  # ((pyramid id, level, year), zooms)
-
-
 class Usage(NamedTuple):
-    """What a dataset version's tiles have used (RegionTiles.usage): plain values, sent between processes."""
+    """What a dataset version's tiles have made (RegionTiles.usage): plain values, sent between processes."""
 
-    geometry: GeometryZooms  # the zooms tiles were asked at (or the version before was)
-    figures: tuple[tuple[Level, int, str, str], ...]  # (level, year, group, indicator) made
-    prepared: GeometryZooms = ()  # the zooms prepared, asked for or in advance
+    geometry: tuple[tuple[tuple[str, Level, int], tuple[int, ...]], ...]  # ((pyramid id, level, year), zooms)
+    figures: tuple[tuple[Level, int, str, str], ...]  # (level, year, group, indicator)
 
 
 def label_layer_name(level: Level) -> str:
@@ -59,7 +55,6 @@ class RegionTiles:
         self.buffer = buffer
         self._geometry: dict[tuple[str, Level, int], LevelGeometry] = {}
         self._attributes: dict[tuple[Level, int], LevelAttributes] = {}
-        self._asked: dict[tuple[str, Level, int], set[int]] = {}  # zooms tiles were asked at
         self._lock = threading.Lock()
 
     def geometry(self, level: Level, year: int, pyramid: Pyramid = WEB_MERCATOR) -> LevelGeometry:
@@ -83,14 +78,11 @@ class RegionTiles:
         return self._attributes[key]
 
     def usage(self) -> Usage:
-        """What these tiles have used so far: each (pyramid, level, year) geometry with the zooms tiles were
-        asked at, and the figure columns made; for the tiles of the version that replaces this one
-        (`prepare`). Zooms prepared in advance but never asked for are left to after the swap: prepared
-        before it, every zoom of every level kept a rebuild from being served for minutes on a busy server."""
-        asked = [(key, tuple(sorted(zooms))) for key, zooms in list(self._asked.items())]
-        prepared = [(key, tuple(g.prepared_zooms())) for key, g in list(self._geometry.items())]
+        """What these tiles have made so far: each (pyramid, level, year) geometry with the zooms asked for,
+        and the figure columns; for the tiles of the version that replaces this one (`prepare`)."""
+        geometry = [(key, tuple(g.prepared_zooms())) for key, g in list(self._geometry.items())]
         figures = [(level, year, group, indicator) for (level, year), a in list(self._attributes.items()) for group, indicator in a.made()]
-        return Usage(tuple(asked), tuple(figures), tuple(prepared))
+        return Usage(tuple(geometry), tuple(figures))
 
     def prepare(self, usage: Usage) -> None:
         """Make what `usage` (of the version this one replaces) names, where this dataset has it. Done before
@@ -99,7 +91,6 @@ class RegionTiles:
         for (pyramid_id, level, year), zooms in usage.geometry:
             if year in available.years.get(level, ()):
                 geometry = self.geometry(level, year, PYRAMID_BY_ID[pyramid_id])
-                self._asked.setdefault((pyramid_id, level, year), set()).update(zooms)  # passed on to the next version
                 for z in zooms:
                     geometry.grid(z)
         for level, year, group, indicator in usage.figures:
@@ -118,7 +109,6 @@ class RegionTiles:
         """The encoded tile, or b'' when no region touches it. `extra`: more attributes, by region code
         (e.g. hotspot classes); the caller keys its cache on whatever produced them."""
         geometry = self.geometry(query.level, query.year, pyramid)
-        self._asked.setdefault((pyramid.id, query.level, query.year), set()).add(z)
         bounds = pyramid.tile_bounds(z, x, y)
         pad = (bounds[2] - bounds[0]) * self.buffer / self.extent
         hits = geometry.query((bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad))
