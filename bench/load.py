@@ -492,7 +492,7 @@ def main() -> int:
                     server.kill()
         served_log = log_path.read_text(errors="replace")
         for line in served_log.splitlines():
-            if "reloaded dataset" in line or "keeping the previous dataset" in line:
+            if any(said in line for said in ("reloaded dataset", "keeping the previous dataset", "not serving a build")):
                 print(f"server: {line.strip()}")
         if code != 0:
             print(served_log[-3000:], file=sys.stderr)
