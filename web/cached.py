@@ -26,15 +26,16 @@ def tile_answer(cached: CachedTile, wants_gzip: bool, etags: set[str], max_age: 
     headers = {"Cache-Control": f"public, max-age={max_age}", "Vary": "Accept-Encoding"}
     if not cached.body:
         return 204, headers, b""
-    gzipped = wants_gzip and cached.gzip_body is not None
+    zipped = cached.gzip_body if wants_gzip else None
     # Strong ETags name one representation: the gzip body gets its own.
-    headers["ETag"] = f'"{cached.etag}-gz"' if gzipped else f'"{cached.etag}"'
+    headers["ETag"] = f'"{cached.etag}"' if zipped is None else f'"{cached.etag}-gz"'
     if headers["ETag"] in etags:
         return 304, headers, b""
     headers["Content-Type"] = MVT_TYPE
-    if gzipped:
-        headers["Content-Encoding"] = "gzip"
-    return 200, headers, cached.gzip_body if gzipped and cached.gzip_body is not None else cached.body
+    if zipped is None:
+        return 200, headers, cached.body
+    headers["Content-Encoding"] = "gzip"
+    return 200, headers, zipped
 
 
 def remember_request(served: Served, scope: Scope, key: str) -> None:

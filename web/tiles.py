@@ -2,9 +2,10 @@
 tiles as OGC API Tiles, in Web Mercator or RD New: /ogc/collections/{level_year}/tiles/{tms}/{z}/{row}/{col}.
 
 A cache hit is answered on the event loop without leaving it: parsing the request (remembered per
-query), one cache lookup and the response; asked again, before routing (web.cached). A tile that has to be made goes to a tile worker
-process (settings.tile_workers, tiles.workers), which gzips it too; without workers, or should one
-fail, to one of the few tile threads (settings.tile_threads), which also gzip what is asked later.
+query), one cache lookup and the response; the same request asked again, before routing (web.cached).
+A tile that has to be made goes to a tile worker process (settings.tile_workers, tiles.workers), which
+gzips it too; without workers, or should one fail, to one of the few tile threads
+(settings.tile_threads), which also gzip what is asked later.
 """
 
 from __future__ import annotations
