@@ -8,12 +8,12 @@ tile is answered as soon as the server has the CPU.
 
 Each worker opens the dataset itself (the server's dataset setting) and prepares each level's latest
 geometry, then every zoom and figure of it, a zoom per task sent one at a time, so that tiles asked
-meanwhile are made in between. A rebuilt dataset gets new workers (`prepare`, before the server swaps): they open it
-and make what the current workers were asked for (RegionTiles.usage), while the current ones go
-on making tiles of the served version; then they take over and the old ones finish what they
-have and stop. A task names the version it is for: a worker never answers with other data than
-the server serves. Workers are spawned, not forked (the server has threads); each is a pool of
-one process, so that every one of them gets the dataset.
+meanwhile are made in between. A rebuilt dataset gets new workers (`prepare`, before the server
+swaps): they open it, make what the current workers were asked for (RegionTiles.usage) and prepare
+the rest, while the current ones go on making tiles of the served version; then they take over and
+the old ones finish what they have and stop. A task names the version it is for: a worker never
+answers with other data than the server serves. Workers are spawned, not forked (the server has
+threads); each is a pool of one process, so that every one of them gets the dataset.
 """
 
 from __future__ import annotations
@@ -154,37 +154,38 @@ class TileWorkers:
         return {pid for worker in self._workers for pid in (worker.pool._processes or {})}
 
     def prepare(self, location: str, version: str) -> None:
-        """Workers that have this version of the dataset open (blocking): the current ones at start; new
-        ones, prepared like the current ones, for a rebuild. Then every zoom and figure of each level's
-        latest year: at start before this returns (the server is ready after it), for a rebuild after the
-        swap (what the current workers have not prepared by then is cancelled). Raises what a worker
-        could not open."""
-        if not self._prepared:
-            opened = [w.pool.submit(_prepare, location, version, None) for w in self._workers]
+        """Workers that have this version of the dataset open and every zoom and figure of each level's
+        latest year prepared (blocking): the current ones at start (the server is ready after it); new
+        ones for a rebuild, which also make what the current ones were asked for (RegionTiles.usage),
+        then take over. Preparing a national zoom takes a second, and many under load: done after the
+        swap, it held up the first tiles of the new version, which every map then asks for. Raises what
+        a worker could not open or prepare."""
+        rebuild = self._prepared
+        if rebuild:
+            for worker in self._workers:  # zooms not prepared yet are of no use to the next version
+                worker.stop_preparing.set()
+            usage, workers = self.usage(), [self._new_worker() for _ in self._workers]
+        else:
+            usage, workers = None, self._workers
+        try:
+            opened = [w.pool.submit(_prepare, location, version, usage) for w in workers]
             latest = [future.result() for future in opened][-1]  # the same from every worker
             errors: list[BaseException] = []
-            for thread in self._prepare_rest(self._workers, location, version, latest, errors):
+            for thread in self._prepare_rest(workers, location, version, latest, errors):
                 thread.join()
             if errors:
                 raise errors[0]
-            self._prepared = True
-            return
-        for worker in self._workers:  # zooms not prepared yet are of no use to the next version
-            worker.stop_preparing.set()
-        usage = self.usage()
-        new = [self._new_worker() for _ in self._workers]
-        try:
-            opened = [w.pool.submit(_prepare, location, version, usage) for w in new]
-            latest = [future.result() for future in opened][-1]
         except BaseException:
-            for worker in new:
-                worker.pool.shutdown(wait=False, cancel_futures=True)
+            if rebuild:
+                for worker in workers:
+                    worker.pool.shutdown(wait=False, cancel_futures=True)
             raise
-        with self._lock:
-            old, self._workers = self._workers, new
-        for worker in old:  # tiles they were given are still made; then they stop
-            worker.pool.shutdown(wait=False)
-        self._prepare_rest(new, location, version, latest)
+        self._prepared = True
+        if rebuild:
+            with self._lock:
+                old, self._workers = self._workers, workers
+            for worker in old:  # tiles they were given are still made; then they stop
+                worker.pool.shutdown(wait=False)
 
     def usage(self) -> Usage | None:
         """What the (first) worker has made of the served version; None when it has died."""

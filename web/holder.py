@@ -9,6 +9,7 @@ says why.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -24,7 +25,7 @@ from settings import Settings
 from store import Store, open_store
 from styles.request import ThematicRequest
 from styles.thematic import ThematicMap, thematic_map
-from tiles.cache import TileCache
+from tiles.cache import CachedTile, TileCache
 from tiles.region_tiles import RegionTiles
 from tiles.workers import StaleVersion, TileWorkers
 from web.heavy import HeavyWork
@@ -42,6 +43,7 @@ class Served:
     analysis: HotspotResults  # permutation tests take a while: computed by the workers, a few kept
     # (path, query string) of a tile request answered before -> its cache key (web.cached)
     request_keys: dict[tuple[str, bytes], str] = field(init=False, default_factory=dict)
+    making: dict[str, asyncio.Future[CachedTile]] = field(init=False, default_factory=dict)  # cache key -> tile being made
     thematic: Callable[[ThematicRequest], ThematicMap] = field(init=False)
     map_selection: Callable[..., Selection] = field(init=False)
 

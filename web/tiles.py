@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
@@ -61,6 +62,14 @@ def tile_analysis(served: Served, selection: Selection, params: Any) -> Analysis
         raise RequestError("analysis", "an analysis needs exactly one indicator and one group in the tile request")
     merged = {**params, "level": selection.level.value, "year": str(selection.year), "group": selection.group}
     return parse_analysis_request(served.store, merged, selection.indicator)
+
+
+def _forget(served: Served, key: str, made: asyncio.Future[CachedTile]) -> None:
+    """A tile made (or failed: the next request tries again) is no longer being made; its error is
+    retrieved here, for when every request that waited for it has gone."""
+    served.making.pop(key, None)
+    if not made.cancelled():
+        made.exception()
 
 
 def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
@@ -131,9 +140,21 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         key = f"{prefix}{selection.level.value}/{z}/{x}/{y}?{selection.query_string()}{analysis.query_string() if analysis else ''}"
         cached = served.cache.get(key)
         if cached is None:
-            extra = (await analysed(served, analysis)).tile_attributes if analysis else None
-            cached = await new_tile(served, selection, pyramid, z, x, y, key, extra)
+            async def make() -> CachedTile:
+                extra = (await analysed(served, analysis)).tile_attributes if analysis else None
+                return await new_tile(served, selection, pyramid, z, x, y, key, extra)
+
+            cached = await made_once(served, key, make)
         return await tile_response(request, served, key, cached)
+
+    async def made_once(served: Served, key: str, make: Callable[[], Awaitable[CachedTile]]) -> CachedTile:
+        """The tile being made for an earlier request, else made now: after a reload every open map asks
+        for the same tiles at once, and each would otherwise be made once per request."""
+        making = served.making.get(key)
+        if making is None:
+            making = served.making[key] = asyncio.ensure_future(make())
+            making.add_done_callback(lambda done: _forget(served, key, done))
+        return await asyncio.shield(making)  # a client that goes away does not cancel it for the others
 
     async def tile_response(request: Request, served: Served, key: str, cached: CachedTile) -> Response:
         wants_gzip = accepts_gzip(request.headers.get("accept-encoding", ""))

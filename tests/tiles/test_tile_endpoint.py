@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import mapbox_vector_tile
@@ -259,6 +261,42 @@ def test_an_empty_tile_is_answered_before_routing_too(client: TestClient) -> Non
     front = TestClient(CachedTiles(None, client.app.state.holder))  # nothing behind it: routing would fail
     again = front.get("/tiles/buurt/10/0/0.mvt", headers={"accept-encoding": "identity", "origin": "https://www.utrecht.nl"})
     assert again.status_code == 204 and without_date(again) == without_date(first)
+
+
+def test_requests_for_a_tile_being_made_wait_for_it_instead_of_making_it_again(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a reload every open map asks for the same tiles at once: one tile is made, all get it."""
+    requests = 8
+    path = "/tiles/buurt/14/8422/5404.mvt?indicators=inwoners&group=man&year=2023"
+    holder = client.app.state.holder
+    served, workers = holder.current(), holder.tile_workers
+    missed, all_missed, made = [], threading.Event(), []
+    cache_get, submit = served.cache.get, workers.submit
+
+    def counting_get(key: str, count_miss: bool = True):
+        found = cache_get(key, count_miss)
+        if found is None and key.startswith("buurt/14/8422/5404?"):
+            missed.append(key)
+            if len(missed) == requests:
+                all_missed.set()
+        return found
+
+    def held_submit(*args, **kwargs) -> Future:
+        """The worker's tile, handed over once every request has found the cache without it."""
+        made.append(args)
+        tile, handed = submit(*args, **kwargs), Future()
+        threading.Thread(target=lambda: (all_missed.wait(60), handed.set_result(tile.result()))).start()
+        return handed
+
+    monkeypatch.setattr(served.cache, "get", counting_get)
+    monkeypatch.setattr(workers, "submit", held_submit)
+    with ThreadPoolExecutor(requests) as pool:
+        answers = list(pool.map(lambda _: client.get(path, headers={"accept-encoding": "identity"}), range(requests)))
+    assert len(missed) == requests, "every request reached the cache before the tile was made"
+    assert len(made) == 1
+    assert {(a.status_code, a.content) for a in answers} == {(200, answers[0].content)} and answers[0].content
+    assert served.making == {}
 
 
 @pytest.mark.parametrize(
