@@ -196,6 +196,9 @@ def _serve(args: argparse.Namespace) -> int:
     run = {
         "host": settings.host, "port": settings.port, "log_level": "info", "access_log": settings.access_log,
         "log_config": _log_config(),
+        # Asked to stop (a deploy, systemd), requests still open get this long: a slow analysis or a
+        # client that keeps its connection does not hold the stop up (uvicorn waits without end).
+        "timeout_graceful_shutdown": 10,
     }
     if settings.workers == 1:
         import uvicorn

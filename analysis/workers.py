@@ -110,5 +110,11 @@ class AnalysisWorkers:
             result.set_exception(exc)
 
     def shutdown(self) -> None:
-        """Stop the workers: waiting analyses are cancelled, a running one finishes first."""
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        """Stop the workers: a running analysis is stopped (a server that is stopping has no use for it, and
+        a national one can take a minute under load), those waiting are cancelled."""
+        with self._lock:
+            executor = self._executor
+        # ProcessPoolExecutor can terminate its workers only from Python 3.14 on.
+        for process in list((executor._processes or {}).values()):
+            process.terminate()
+        executor.shutdown(wait=True, cancel_futures=True)

@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from analysis.workers import AnalysisWorkers
+from geodata.errors import AnalysisBusy
 from settings import Settings
 from store import Store
 from tests.analysis.held import held_until
@@ -158,3 +160,22 @@ def test_the_result_cache_is_bounded(app_client: TestClient) -> None:
     app_client.get(f"{UTRECHT_BUURTEN}&permutations=114")  # kept
     app_client.get(f"{UTRECHT_BUURTEN}&permutations=110")  # evicted: computed again
     assert results.cache_info().misses == misses + 1
+
+
+def test_stopping_the_server_stops_a_running_analysis(manager: object) -> None:
+    """A server asked to stop (a deploy, systemd) does not wait for an analysis nobody will read."""
+    workers = AnalysisWorkers(1, 2, Settings().analysis_kernel_cache)
+    never = manager.Event()  # never set: the analysis would run until the test process ends
+    running = workers.submit(held_until, never, lambda pid: pid)
+    waiting = workers.submit(held_until, never, lambda pid: pid)
+    wait_until(lambda: bool(workers._executor._processes))
+    (pid,) = workers._executor._processes
+    stopping = threading.Thread(target=workers.shutdown, daemon=True)
+    stopping.start()
+    stopping.join(GUARD_SECONDS)
+    assert not stopping.is_alive(), "shutdown waited for the analysis"
+    with pytest.raises(AnalysisBusy):
+        running.result(GUARD_SECONDS)
+    assert waiting.cancelled() or isinstance(waiting.exception(GUARD_SECONDS), AnalysisBusy)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
