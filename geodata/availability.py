@@ -126,10 +126,12 @@ class Availability:
         return max(y for y, n in counts.items() if n * 2 >= best)
 
     def indicator_years(self) -> dict[str, list[int]]:
-        """indicator -> the years with a published figure at any level (what /catalog states)."""
+        """indicator -> the years with a published figure at a level with boundaries of that year (what
+        /catalog states): a table of a year without boundaries (its names matched against another year's)
+        gives figures no map or legend of that year can show."""
         years: dict[str, set[int]] = {}
-        for (_, indicator, _), per_year in self.published_counts.items():
-            years.setdefault(indicator, set()).update(per_year)
+        for (level, indicator, _), per_year in self.published_counts.items():
+            years.setdefault(indicator, set()).update(y for y in per_year if y in self.years.get(level, ()))
         return {indicator: sorted(found) for indicator, found in years.items()}
 
     def has_gemeente(self, level: Level, year: int, gemeente: str) -> bool:

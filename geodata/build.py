@@ -20,12 +20,12 @@ from geodata.derived import add_computed
 from geodata.disclosure import protect
 from geodata.errors import InputError
 from geodata.figures import FIGURE_COLUMNS
-from geodata.manifest import TIDY_FORMAT, Manifest, TableSource
+from geodata.manifest import AUTO_FORMAT, TIDY_FORMAT, Manifest, TableSource
 from geodata.regions import NATIONAL_LEVEL, REGION_FACTS, level_names, parent_codes
 from geodata.report import BuildReport
 from geodata.schemas import table_schema
-from geodata.sources import read_source_table
-from geodata.tidy import read_tidy_table
+from geodata.sources import apply_where, read_table
+from geodata.tidy import is_tidy, read_tidy_table
 from geodata.wide import REGION_FACT_COLUMNS, read_wide_table
 from store import shown_location, write_dataset
 from store.memory import FORMAT_VERSION
@@ -112,9 +112,10 @@ def _read_table(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Figures and region facts (names, indelingswijziging) of one table, by the adapter its format
     or recognised schema needs."""
-    if source.format == TIDY_FORMAT:
-        return read_tidy_table(source, catalog, report)
-    frame = read_source_table(source)
+    frame = apply_where(source.file, read_table(source.file, source.sheet, source.layer), source.where)
+    if source.format == TIDY_FORMAT or (source.format == AUTO_FORMAT and is_tidy(frame)):
+        return read_tidy_table(source, frame, catalog, report)
+    frame = frame.reset_index(drop=True)
     schema = table_schema(source, frame, catalog)
     read = read_crosstab_table if schema.format == CROSSTAB_FORMAT else read_wide_table
     return read(source, frame, schema, catalog, report, regions)

@@ -138,8 +138,10 @@ class Indicator:
         if status == Status.withheld.value and self.min_denominator > 0:
             minimum = f"{self.min_denominator:,.0f}".replace(",", ".")
             return (
-                f"niet gepubliceerd: minder dan {minimum} {self.denominator_unit} in de noemer, te weinig voor een "
-                "betrouwbaar cijfer dat niet tot personen te herleiden is"
+                # An unknown denominator (secret, absent) is withheld too: nothing shows the figure is safe.
+                f"niet gepubliceerd: minder dan {minimum} {self.denominator_unit} in de noemer, of hun aantal is "
+                "onbekend: te weinig, of niet na te gaan of het genoeg is, voor een betrouwbaar cijfer dat niet tot "
+                "personen te herleiden is"
             )
         return STATUS_TEXT.get(status, status)
 

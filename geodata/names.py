@@ -133,9 +133,10 @@ def gemeente_codes(
             # A later indeling merged these gemeenten into others: the merged gemeente's figure
             # counts them too, and lands on a polygon of the older indeling without them.
             report.warn(
-                f"{file.name}: the figures are on the gemeente indeling of {indeling}, the boundaries of {year} "
-                f"on that of {nearest}; {len(left_out)} gemeenten of {nearest} have no figure of their own ({named}), "
-                "so the gemeente they merged into is counted with them: compare those figures with care"
+                f"{file.name}: {len(left_out)} gemeenten of {nearest} have no figure in the file ({named}). Its figures "
+                f"are on the gemeente indeling of {indeling}, the boundaries of {year} on that of {nearest}: where a "
+                "later indeling merged gemeenten, the one they merged into is counted with them, so compare those "
+                "figures with care"
             )
         elif indeling is None and match.unmatched:
             # The file does not say its indeling (Vektis): names of new gemeenten betray a later one.

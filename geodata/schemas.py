@@ -104,9 +104,13 @@ def no_schema_message(columns: list[str], catalog: Catalog) -> str:
     return message
 
 
-def closest_catalog_column(column: str, catalog: Catalog) -> str | None:
-    """'aantal_inwonerss' -> 'aantal_inwoners (inwoners, schema pdok_snake)': a hint for an unmapped column."""
-    match = difflib.get_close_matches(column.lower(), list(catalog.column_owners), n=1, cutoff=0.9)
+def closest_catalog_column(column: str, catalog: Catalog, schema: str) -> str | None:
+    """'aantal_inwonerss' -> 'aantal_inwoners (inwoners, schema pdok_snake)': a hint for an unmapped column,
+    from the file's own schema first (a_vrouwen -> a_vrouw), then from every schema if one is very near."""
+    name = column.lower()
+    match = difflib.get_close_matches(name, sorted(catalog.schema_columns(schema)), n=1, cutoff=0.8) or (
+        difflib.get_close_matches(name, list(catalog.column_owners), n=1, cutoff=0.9)
+    )
     if not match:
         return None
     name, owner = catalog.column_owners[match[0]]

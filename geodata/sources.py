@@ -14,7 +14,6 @@ import pandas as pd
 import pyogrio
 
 from geodata.errors import InputError, InputErrors
-from geodata.manifest import TableSource
 from geodata.regions import Level, parse_code
 from geodata.statline import ROW_COLUMN, is_symbols_csv, read_symbols_csv
 
@@ -75,12 +74,6 @@ def read_table(file: Path, sheet: str | None = None, layer: str | None = None) -
     if suffix in VECTOR_SUFFIXES:
         return pd.DataFrame(read_vector(file, layer).drop(columns="geometry"))
     raise InputError(file, f"unsupported file type {suffix!r}: use CSV, XLSX, GeoPackage, GeoJSON or Shapefile")
-
-
-def read_source_table(source: TableSource) -> pd.DataFrame:
-    """The rows of a manifest table after its row filter, indexed 0..n-1."""
-    frame = read_table(source.file, source.sheet, source.layer)
-    return apply_where(source.file, frame, source.where).reset_index(drop=True)
 
 
 _YEAR_PREFIX = re.compile(r"^\s*((?:19|20)\d\d)(?:GM|WK|BU)")

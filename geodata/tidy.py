@@ -13,27 +13,34 @@ from geodata.errors import InputError, InputErrors
 from geodata.figures import FIGURE_COLUMNS
 from geodata.manifest import TableSource
 from geodata.report import BuildReport
-from geodata.sources import apply_where, parse_codes, read_table, require_columns, row_numbers
+from geodata.sources import parse_codes, require_columns, row_numbers
 from geodata.values import parse_column, publishable
 
 TIDY_COLUMNS = ["region_code", "year", "indicator", "group", "value"]
 
 
-def read_tidy_table(source: TableSource, catalog: Catalog, report: BuildReport) -> tuple[pd.DataFrame, pd.DataFrame]:
-    frame = apply_where(source.file, read_table(source.file, source.sheet, source.layer), source.where)
+def is_tidy(frame: pd.DataFrame) -> bool:
+    """A table in this form, whatever its extra columns: a manifest need not say so."""
+    return set(TIDY_COLUMNS) <= set(frame.columns)
+
+
+def read_tidy_table(
+    source: TableSource, frame: pd.DataFrame, catalog: Catalog, report: BuildReport
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Figures of a tidy table (its rows after the manifest's row filter, with their own index)."""
     require_columns(source.file, frame, TIDY_COLUMNS)
     frame = frame.copy()
     rows = row_numbers(frame, True)
     for key in ("indicator", "group"):
         frame[key] = frame[key].astype(str).str.strip()
     raw_codes = frame["region_code"]
-    frame["region_code"] = parse_codes(raw_codes)
+    frame["region_code"] = parse_codes(raw_codes, bare=True)  # a column of codes: 344 and 0344 are GM0344
 
     errors: list[InputError] = []
     for index, row in frame.iterrows():
         where = {"row": int(rows[index])}
         if pd.isna(row["region_code"]):
-            errors.append(InputError(source.file, f"{raw_codes[index]!r} is not a CBS region code", column="region_code", **where))
+            errors.append(InputError(source.file, f"{raw_codes[index]!r} is not a CBS region code (such as GM0344, WK034401, BU03440111 or NL00)", column="region_code", **where))
         if row["indicator"] not in catalog.indicators:
             errors.append(InputError(source.file, f"unknown indicator {row['indicator']!r} (not in the catalog)", column="indicator", **where))
         if row["group"] not in catalog.groups:

@@ -272,11 +272,12 @@ def _report_unmapped(file: Path, frame: pd.DataFrame, lookup: ColumnLookup, sche
             # always empty gemiddeldGasverbruikTotaal): the first is read, this one is not a new figure.
             second_names.append(str(column))
             continue
-        hint = closest_catalog_column(str(column), catalog)
+        hint = closest_catalog_column(str(column), catalog, schema.id)
         unmapped.append(f"{column}" + (f" (closest: {hint})" if hint else ""))
     if unmapped:
         report.warn(
-            f"{file.name}: {len(unmapped)} numeric column(s) the catalog does not map (no figures from them): "
+            f"{file.name} (read as schema {schema.id}): {len(unmapped)} numeric column(s) the catalog does not map "
+            "(no figures from them): "
             f"{shortened(unmapped, _SHOWN_UNMAPPED, '; ')}"
         )
     if second_names:

@@ -73,8 +73,8 @@ def legend(store: Store, m: ThematicMap) -> dict[str, Any]:
             "colour": WITHHELD,
             "count": m.withheld,
             "label": (
-                f"Niet gepubliceerd: minder dan {min_denominator} {indicator.denominator_unit} in de noemer, "
-                "of om zo'n cijfer te beschermen"
+                f"Niet gepubliceerd: minder dan {min_denominator} {indicator.denominator_unit} in de noemer "
+                "of hun aantal onbekend, of om zo'n cijfer te beschermen"
                 if indicator.min_denominator > 0 else "Niet gepubliceerd"
             ),
         },

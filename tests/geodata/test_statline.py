@@ -41,6 +41,7 @@ GEMEENTEN = "".join(
     f'code = "{{{code}}}"\nname = "{{{naam}}}"\n' + ('where = { water = "NEE" }\n' if water else "")
     for name, level, years, code, naam, water in BOUNDARY_FILES
 )
+DEMO_DATA = Path(__file__).resolve().parents[2] / "demo" / "data"
 
 
 def build(tmp_path: Path, tables: list[str], extra: str = "") -> tuple[Path, str]:
@@ -242,9 +243,10 @@ def test_every_marker_keeps_its_meaning(tmp_path: Path) -> None:
     features = []
     for i, (code, (value, _)) in enumerate(MARKERS.items()):
         x = 5.0 + i * 0.01
-        properties = {"gemeentecode": code, "gemeentenaam": f"Proef {i}", "jaar": 2023, "mannen": 10}
+        properties = {"gemeentecode": code, "gemeentenaam": f"Proef {i}", "jaar": 2023, "mannen": 10,
+                      "percentageEenpersoonshuishoudens": 40}
         if value is not None:
-            properties["aantalInwoners"] = value
+            properties["aantalInwoners"] = properties["aantalHuishoudens"] = value
         features.append({"type": "Feature", "properties": properties, "geometry": {
             "type": "Polygon", "coordinates": [[[x, 52.0], [x + 0.01, 52.0], [x + 0.01, 52.01], [x, 52.01], [x, 52.0]]]}})
     layer.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
@@ -261,6 +263,13 @@ def test_every_marker_keeps_its_meaning(tmp_path: Path) -> None:
                 assert figure["value"] is None and figure["note"] == statuses[status]
         legend = client.get("/legend/inwoners.json?level=gemeente&year=2023").json()
         assert {s["status"]: s["count"] for s in legend["statuses"]} == {"secret": 2, "later": 1, "discontinued": 1, "missing": 1}
+        # A share CBS published over a denominator it did not: not shown (we cannot tell it rests on enough
+        # households), and the note says the number is unknown rather than that it is small.
+        for code, (_, status) in MARKERS.items():
+            share = next(f for f in client.get(f"/regions/{code}").json()["figures"] if f["indicator"] == "aandeel_eenpersoonshuishoudens")
+            assert (share["status"], share["value"]) == (("ok", 40) if status == "ok" else ("withheld", None)), code
+            if status != "ok":
+                assert "minder dan 50 huishoudens in de noemer, of hun aantal is onbekend" in share["note"], share
     # KWB's '.' is secret, an empty cell missing: a release file written by this test, on the same squares
     table = tmp_path / "kwb.csv"
     table.write_text("gwb_code_10,regio,a_inw\nGM0344,Proef 0,.\nGM0345,Proef 1,\nGM0349,Proef 5,1234\n")
@@ -285,6 +294,17 @@ def test_unknown_schema_names_columns_and_the_closest(tmp_path: Path) -> None:
     assert "a_inwoners" in message and "Closest known schema" in message
 
 
+def test_an_unmapped_column_is_named_with_the_nearest_of_its_own_schema(tmp_path: Path) -> None:
+    table = tmp_path / "kwb_2024.csv"  # made by this test: a KWB release table with a slip in one name
+    table.write_text("gwb_code_10,regio,a_inw,a_vrouwen\nGM0344,Utrecht,1,1\n")
+    _, report = build_from_manifest(tmp_path, (
+        f'[[boundaries]]\nfile = "{DEMO_DATA}/utrecht_gemeente_municipal_wgs84.geojson"\nlevel = "gemeente"\n'
+        f'years = [2024]\ncode = "GM{{KODE}}"\n[[indicators]]\nfile = "{table}"\n'
+    ))
+    (warning,) = [w for w in report.warnings if "does not map" in w]
+    assert "(read as schema kwb)" in warning and "a_vrouwen (closest: a_vrouw (inwoners, schema kwb))" in warning
+
+
 def test_the_catalog_states_the_years_the_data_holds(statline: tuple[Path, str]) -> None:
     with TestClient(create_app(Settings.from_env(dataset=statline[0]))) as client:
         catalog = client.get("/catalog").json()
@@ -293,15 +313,47 @@ def test_the_catalog_states_the_years_the_data_holds(statline: tuple[Path, str])
     assert catalog["schemas"]["47013NED"]["format"] == "statline"
 
 
+def test_the_catalog_states_only_years_a_map_can_show(tmp_path: Path) -> None:
+    """47013NED's 2022 figures matched by name against the 2023 gemeenten: served in /regions, but no
+    2022 map exists, so /catalog does not offer 2022 (a legend of it would be a 400)."""
+    output, report = build_from_manifest(tmp_path, (
+        f'[[boundaries]]\nfile = "{BOUNDARIES / "nl_gemeenten_2023_kwb_wgs84.geojson"}"\nlevel = "gemeente"\nyears = [2023]\n'
+        f'code = "{{gemeentecode}}"\nname = "{{gemeentenaam}}"\n'
+        f'[[indicators]]\nfile = "{TABLES / "nl_gemeenten_2022_2023_47013NED_totaal_misdrijven.csv"}"\n'
+    ))
+    assert any("no gemeente boundaries for 2022" in w for w in report.warnings)
+    with TestClient(create_app(Settings.from_env(dataset=output))) as client:
+        assert client.get("/catalog").json()["indicators"]["misdrijven"]["years"] == [2023]
+        assert client.get("/legend/misdrijven.json?level=gemeente&year=2023").status_code == 200
+
+
 def test_the_readmes_tidy_example_builds(tmp_path: Path) -> None:
-    demo = Path(__file__).resolve().parents[2] / "demo"
+    """As the README gives it: the manifest names the file only, and the form is recognised."""
+    demo = DEMO_DATA.parent
+    # Made by this test: gemeente codes as a municipality's own file may hold them (an integer, gwb_code_8).
+    own = tmp_path / "eigen-cijfers.csv"
+    own.write_text("region_code,year,indicator,group,value,denominator\n344,2024,inwoners,totaal,1,\n0344,2024,inwoners,man,2,\n")
     output, _ = build_from_manifest(
         tmp_path,
+        f'[[boundaries]]\nfile = "{demo}/data/utrecht_gemeente_municipal_wgs84.geojson"\nlevel = "gemeente"\nyears = [2024]\ncode = "GM{{KODE}}"\n'
         f'[[boundaries]]\nfile = "{demo}/data/utrecht_wijken_municipal_wgs84.geojson"\nlevel = "wijk"\nyears = [2024]\ncode = "WK0344{{KODE}}"\n'
         f'[[boundaries]]\nfile = "{demo}/data/utrecht_buurten_municipal_wgs84.geojson"\nlevel = "buurt"\nyears = [2024]\ncode = "BU0344{{KODE}}"\n'
-        f'[[indicators]]\nfile = "{demo}/tidy-voorbeeld.csv"\nformat = "tidy"\n',
+        f'[[indicators]]\nfile = "{demo}/tidy-voorbeeld.csv"\n'
+        f'[[indicators]]\nfile = "{own}"\n',
     )
-    figures = open_store(output).region_figures(["WK034401", "BU03440111"]).set_index(["code", "indicator", "group"])
+    figures = open_store(output).region_figures(["GM0344", "WK034401", "BU03440111"]).set_index(["code", "indicator", "group"])
     assert figures.loc[("WK034401", "inwoners", "totaal"), "value"] == 29710
     assert figures.loc[("BU03440111", "aandeel_inwoners", "leeftijd_65_plus"), "value"] == 18.9
     assert figures.loc[("BU03440111", "woz_waarde", "totaal"), "status"] == "secret"
+    assert figures.loc[("GM0344", "inwoners", "totaal"), "value"] == 1 and figures.loc[("GM0344", "inwoners", "man"), "value"] == 2
+
+
+def test_a_tidy_row_without_a_region_code_says_what_one_looks_like(tmp_path: Path) -> None:
+    table = tmp_path / "eigen.csv"  # made by this test
+    table.write_text("region_code,year,indicator,group,value\nUtrecht,2024,inwoners,totaal,1\n")
+    with pytest.raises(InputErrors) as err:
+        build_from_manifest(tmp_path, (
+            f'[[boundaries]]\nfile = "{DEMO_DATA}/utrecht_gemeente_municipal_wgs84.geojson"\nlevel = "gemeente"\n'
+            f'years = [2024]\ncode = "GM{{KODE}}"\n[[indicators]]\nfile = "{table}"\n'
+        ))
+    assert "'Utrecht' is not a CBS region code (such as GM0344" in str(err.value) and "row 2" in str(err.value)
