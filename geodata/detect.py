@@ -1,7 +1,8 @@
 """Turn a single CBS/PDOK boundary file into a manifest by recognising its columns.
 
 `wijkmonitor build nl_gemeenten_2023.geojson` should just work: the finest column holding
-CBS codes sets the level, a *naam column the names, `jaar` or a `2023GM0344`-style
+CBS codes sets the level (coarser code columns, a buurt's wijkcode and gemeentecode, give the
+levels above it, their regions dissolved from it), a *naam column the names, `jaar` or a `2023GM0344`-style
 statcode the year, and the attributes of any schema the catalog knows (PDOK layers of
 every era, KWB files, Wijk- en Buurtkaart shapefiles) become figures.
 """
@@ -32,7 +33,7 @@ def manifest_for_file(file: Path, year: int | None = None, crs: str | None = Non
     where = {water: "NEE"} if water is not None and (table[water] == "NEE").any() else {}
     if where:
         table = table[table[water] == "NEE"]
-    level, code_column = _code_column(file, table)
+    level, code_column, coarser = _code_columns(file, table)
     name_column = _name_column(columns, level)
     try:
         schema = detect_schema(file, table.columns, catalog)
@@ -48,16 +49,27 @@ def manifest_for_file(file: Path, year: int | None = None, crs: str | None = Non
         file=file, level=level, years=(year,), code="{" + code_column + "}",
         name="{" + name_column + "}" if name_column else None, crs=crs, where=where,
     )
+    # The wijken and gemeente a buurt layer names (gemeentecode, gemeentenaam) are levels too, their
+    # regions the union of their parts: a gemeente gets its name, a map and the sums over its wijken.
+    parents = tuple(
+        BoundarySource(
+            file=file, level=parent, years=(year,), code="{" + column + "}", crs=crs, where=where, dissolve=True,
+            name="{" + parent_name + "}" if (parent_name := _name_column(columns, parent, own=False)) else None,
+        )
+        for parent, column in coarser
+    )
     tables: tuple[TableSource, ...] = ()
     if schema is not None:
         tables = (TableSource(file=file, year=year, code="{" + code_column + "}", where=where),)
     return Manifest(
         path=str(file), title=file.stem, attribution="Bron: CBS", catalog=catalog_path,
-        boundaries=(boundary,), tables=tables, notes=notes,
+        boundaries=(boundary, *parents), tables=tables, notes=notes,
     )
 
 
-def _code_column(file: Path, table: pd.DataFrame) -> tuple[Level, str]:
+def _code_columns(file: Path, table: pd.DataFrame) -> tuple[Level, str, list[tuple[Level, str]]]:
+    """The finest level with a column of unique CBS codes, that column, and (level, column) of each
+    coarser level the file codes too (a buurt's wijkcode and gemeentecode)."""
     found: dict[Level, str] = {}
     for column in table.columns:
         values = table[column].dropna()
@@ -73,7 +85,7 @@ def _code_column(file: Path, table: pd.DataFrame) -> tuple[Level, str]:
                 found.setdefault(level, column)
     for level in reversed(LEVELS):  # finest level first: a buurt layer also carries gemeentecode
         if level in found and not table[found[level]].duplicated().any():
-            return level, found[level]
+            return level, found[level], [(c, found[c]) for c in LEVELS[: LEVELS.index(level)] if c in found]
     raise InputError(file, "found no column with unique CBS codes (GMxxxx, WKxxxxxx or BUxxxxxxxx); " + _local_code_hint(table))
 
 
@@ -98,9 +110,10 @@ def _local_code_hint(table: pd.DataFrame) -> str:
     return "write a manifest that says which column holds the codes (code = \"{column}\", see README)"
 
 
-def _name_column(columns: ColumnLookup, level: Level) -> str | None:
+def _name_column(columns: ColumnLookup, level: Level, own: bool = True) -> str | None:
+    """The column naming the file's own regions (`own`), or those of a coarser level it names."""
     short = {Level.gemeente: "gm", Level.wijk: "wk", Level.buurt: "bu"}[level]
-    return columns.first([f"{level.value}naam", f"{short}_naam", "statnaam", "naam", "name"])
+    return columns.first([f"{level.value}naam", f"{short}_naam", *(("statnaam", "naam", "name") if own else ())])
 
 
 def _no_year(file: Path, table: pd.DataFrame, catalog: Catalog, schema: Schema | None) -> NoReturn:

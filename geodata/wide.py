@@ -33,6 +33,7 @@ from geodata.sources import (
     parse_codes,
     require_codes,
     row_numbers,
+    template_columns,
 )
 from geodata.statline import INDELING_COLUMN, NAME_COLUMN, NAME_KEY, PERIOD_COLUMN, period_year
 from geodata.values import parse_column, publishable, summed
@@ -149,7 +150,8 @@ def read_wide_table(
         raise InputErrors(errors)
     if absent:
         report.warn(f"{file.name}: catalog columns of schema {schema.id} not in this file (no figures from them): {', '.join(sorted(absent))}")
-    _report_unmapped(file, frame, lookup, schema, used, catalog, report)
+    keys = set(template_columns(source.code)) if source.code else set()  # the code column the manifest names
+    _report_unmapped(file, frame, lookup, schema, used | keys, catalog, report)
     if not parts:
         raise InputError(file, f"no column of this file gives a figure of the catalog's schema {schema.id} ({schema.title})")
     return pd.concat(parts, ignore_index=True)[FIGURE_COLUMNS], facts

@@ -64,6 +64,16 @@ def tile_analysis(served: Served, selection: Selection, params: Any) -> Analysis
     return parse_analysis_request(served.store, merged, selection.indicator)
 
 
+async def made_once(served: Served, key: str, make: Callable[[], Awaitable[CachedTile]]) -> CachedTile:
+    """The tile being made for an earlier request, else made now: after a reload every open map asks
+    for the same tiles at once, and each would otherwise be made once per request."""
+    making = served.making.get(key)
+    if making is None:
+        making = served.making[key] = asyncio.ensure_future(make())
+        making.add_done_callback(lambda done: _forget(served, key, done))
+    return await asyncio.shield(making)  # a client that goes away does not cancel it for the others
+
+
 def _forget(served: Served, key: str, made: asyncio.Future[CachedTile]) -> None:
     """A tile made (or failed: the next request tries again) is no longer being made; its error is
     retrieved here, for when every request that waited for it has gone."""
@@ -146,15 +156,6 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
 
             cached = await made_once(served, key, make)
         return await tile_response(request, served, key, cached)
-
-    async def made_once(served: Served, key: str, make: Callable[[], Awaitable[CachedTile]]) -> CachedTile:
-        """The tile being made for an earlier request, else made now: after a reload every open map asks
-        for the same tiles at once, and each would otherwise be made once per request."""
-        making = served.making.get(key)
-        if making is None:
-            making = served.making[key] = asyncio.ensure_future(make())
-            making.add_done_callback(lambda done: _forget(served, key, done))
-        return await asyncio.shield(making)  # a client that goes away does not cancel it for the others
 
     async def tile_response(request: Request, served: Served, key: str, cached: CachedTile) -> Response:
         wants_gzip = accepts_gzip(request.headers.get("accept-encoding", ""))

@@ -140,7 +140,12 @@ def test_amsterdam_codes_with_letters(built: dict[str, tuple[Path, str]]) -> Non
         region = client.get("/regions/WK0363AA")
         assert region.status_code == 200, region.text
         body = region.json()
-        assert body["code"] == "WK0363AA" and body["parents"]["gemeente"]["code"] == "GM0363"
+        assert body["parents"] == {"gemeente": {"code": "GM0363", "name": "Amsterdam"}}
+        # the layer's gemeentecode makes a gemeente level too, each gemeente the union of its wijken
+        gemeente = client.get("/regions/GM0363").json()
+        assert (gemeente["name"], gemeente["level"], gemeente["years"]) == ("Amsterdam", "gemeente", [2024])
+        dam = mapbox_vector_tile.decode(client.get("/tiles/gemeente/12/2103/1346.mvt").content)  # the Dam, 4.90 52.37
+        assert "GM0363" in {f["properties"]["code"] for layer in dam.values() for f in layer["features"]}
         source = _source("nl_wijken_2024_kwb_wgs84.geojson").set_index("wijkcode")
         served = {(f["indicator"], f["group"]): f["value"] for f in body["figures"]}
         assert served[("inwoners", "totaal")] == source.at["WK0363AA", "aantal_inwoners"]

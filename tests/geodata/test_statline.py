@@ -295,14 +295,15 @@ def test_unknown_schema_names_columns_and_the_closest(tmp_path: Path) -> None:
 
 
 def test_an_unmapped_column_is_named_with_the_nearest_of_its_own_schema(tmp_path: Path) -> None:
-    table = tmp_path / "kwb_2024.csv"  # made by this test: a KWB release table with a slip in one name
-    table.write_text("gwb_code_10,regio,a_inw,a_vrouwen\nGM0344,Utrecht,1,1\n")
+    table = tmp_path / "kwb_2024.csv"  # made by this test: KWB names, one with a slip, and integer gemeente codes
+    table.write_text("gm,regio,a_inw,a_vrouwen\n344,Utrecht,1,1\n")
     _, report = build_from_manifest(tmp_path, (
         f'[[boundaries]]\nfile = "{DEMO_DATA}/utrecht_gemeente_municipal_wgs84.geojson"\nlevel = "gemeente"\n'
-        f'years = [2024]\ncode = "GM{{KODE}}"\n[[indicators]]\nfile = "{table}"\n'
+        f'years = [2024]\ncode = "GM{{KODE}}"\n[[indicators]]\nfile = "{table}"\ncode = "{{gm}}"\n'
     ))
     (warning,) = [w for w in report.warnings if "does not map" in w]
     assert "(read as schema kwb)" in warning and "a_vrouwen (closest: a_vrouw (inwoners, schema kwb))" in warning
+    assert "1 numeric column" in warning  # not the code column the manifest names
 
 
 def test_the_catalog_states_the_years_the_data_holds(statline: tuple[Path, str]) -> None:
