@@ -72,9 +72,36 @@ def read_boundaries(source: BoundarySource, report: BuildReport) -> gpd.GeoDataF
 
 
 def _dissolve(regions: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """One region per code: the union of its features, the first name given."""
+    """One region per code: the union of its features, the first name given, without the holes that
+    are gaps between its own parts (a published wijk layer's parts do not meet exactly: the union of
+    the 2024 wijken had 13,180 such holes, each drawn as an outlined sliver)."""
     merged = regions.dissolve(by="code", aggfunc="first", sort=True).reset_index()
+    merged["geometry"] = _without_gaps(merged.geometry.values, merged["code"].to_numpy(), regions)
     return gpd.GeoDataFrame(merged[["code", "name", "geometry"]], geometry="geometry", crs=regions.crs)
+
+
+def _without_gaps(geoms: np.ndarray, codes: np.ndarray, parts: gpd.GeoDataFrame) -> np.ndarray:
+    """Each geometry without its holes that no feature of another code fills (an enclave stays a hole)."""
+    polygons, owner = shapely.get_parts(geoms, return_index=True)
+    holes_per_polygon = shapely.get_num_interior_rings(polygons)
+    if not holes_per_polygon.any():
+        return geoms
+    polygon_of_hole = np.repeat(np.arange(len(polygons)), holes_per_polygon)
+    rings = np.array([shapely.get_interior_ring(polygons[p], i) for p, n in enumerate(holes_per_polygon) for i in range(n)])
+    holes = shapely.polygons(rings)
+    hole_at, part_at = shapely.STRtree(parts.geometry.values).query(holes, predicate="intersects")
+    other = parts["code"].to_numpy()[part_at] != codes[owner[polygon_of_hole[hole_at]]]
+    hole_at, part_at = hole_at[other], part_at[other]
+    filled = shapely.area(shapely.intersection(holes[hole_at], parts.geometry.values[part_at]))
+    enclave = np.zeros(len(holes), dtype=bool)
+    enclave[hole_at[filled > 0.01 * shapely.area(holes[hole_at])]] = True
+    shells = shapely.get_exterior_ring(polygons)
+    kept = [[] for _ in polygons]
+    for ring, polygon, keep in zip(rings, polygon_of_hole, enclave):
+        if keep:
+            kept[polygon].append(ring)
+    closed = np.array([shapely.polygons(shell, holes=h or None) for shell, h in zip(shells, kept)])
+    return np.array([shapely.union_all(closed[owner == i]) for i in range(len(geoms))])
 
 
 def _check_polygonal(source: BoundarySource, geoms: np.ndarray) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,7 @@ from settings import Settings
 from store import Store
 from tests.conftest import error_of
 from web.app import create_app
+from web.http import CommonHeaders
 
 PUBLIC = "https://kaart.example.nl/wijkmonitor"
 
@@ -95,3 +99,47 @@ def test_settings_name_a_bad_variable(monkeypatch: pytest.MonkeyPatch) -> None:
         Settings.from_env()
     monkeypatch.setenv("WIJKMONITOR_PORT", "8001")
     assert Settings.from_env().public_url == PUBLIC and Settings.from_env().port == 8001
+
+
+
+def _cancelled(inner) -> list[dict]:
+    """What CommonHeaders sends when the request running `inner` is cancelled once `inner` waits, as
+    uvicorn cancels the requests still open some seconds after it is asked to stop."""
+    sent: list[dict] = []
+    waiting = asyncio.Event()
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    async def run() -> None:
+        request = asyncio.ensure_future(CommonHeaders(partial(inner, waiting))({"type": "http", "method": "GET", "headers": []}, None, send))
+        await waiting.wait()
+        request.cancel()
+        try:
+            await request
+        except asyncio.CancelledError:
+            sent.append({"type": "cancelled"})
+
+    asyncio.run(run())
+    return sent
+
+
+def test_a_request_open_when_the_server_stops_gets_a_503_to_ask_again() -> None:
+    async def analysis(waiting: asyncio.Event, scope, receive, send) -> None:
+        waiting.set()
+        await asyncio.Event().wait()  # an answer that will not come before the server stops
+
+    start, body = _cancelled(analysis)
+    assert start["status"] == 503 and (b"retry-after", b"5") in start["headers"]
+    assert (b"access-control-allow-origin", b"*") in start["headers"]
+    assert json.loads(body["body"])["error"] == "Stopping"
+
+
+def test_a_request_cancelled_after_it_began_to_answer_is_left_as_it_is() -> None:
+    async def slow_body(waiting: asyncio.Event, scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        waiting.set()
+        await asyncio.Event().wait()
+
+    sent = _cancelled(slow_body)
+    assert [m.get("status") for m in sent] == [200, None] and sent[-1] == {"type": "cancelled"}

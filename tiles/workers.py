@@ -141,6 +141,7 @@ class TileWorkers:
         self._workers = [self._new_worker() for _ in range(workers)]
         self._prepared = False
         self._lock = threading.Lock()
+        self.stopped = False  # shut down with the app: preparing that fails now is no fault of the dataset
 
     def __len__(self) -> int:
         return len(self._workers)
@@ -238,5 +239,6 @@ class TileWorkers:
 
     def shutdown(self) -> None:
         """Stop every worker (blocking: a tile being made is finished, the rest cancelled)."""
+        self.stopped = True
         for worker in self._workers:
             worker.pool.shutdown(wait=True, cancel_futures=True)

@@ -127,6 +127,8 @@ class DatasetHolder:
             except StaleVersion:
                 raise  # the file changed again while it was opened: the next look serves the newer build
             except Exception as exc:  # noqa: BLE001 - the tile threads take over; the reason goes to the log
+                if self.tile_workers.stopped:
+                    return  # the server stops while they prepare
                 log.error("tile workers could not open %s, tiles are made by threads: %s", served.store.location, exc)
                 self.tile_workers.replace_broken()
         for level, year in served.store.availability.latest:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -88,6 +90,12 @@ PREFLIGHT_HEADERS = [
 ]
 
 
+STOPPING_BODY = json.dumps({"error": "Stopping", "parameter": None, "detail": "the server is stopping; ask again shortly"}).encode()
+STOPPING_HEADERS = [
+    (b"content-type", b"application/json"), (b"content-length", str(len(STOPPING_BODY)).encode()), (b"retry-after", b"5"),
+]
+
+
 class CommonHeaders:
     """nosniff and CORS on every response, and the answer to a CORS preflight (ASGI middleware, no
     body buffering)."""
@@ -104,9 +112,21 @@ class CommonHeaders:
             await send({"type": "http.response.body", "body": b""})
             return
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 message["headers"] = [*message.get("headers", ()), *COMMON_HEADERS]
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except asyncio.CancelledError:
+            # uvicorn cancels the requests still open some seconds after it is asked to stop (cli.py): one
+            # not answered yet (an analysis, say) gets a 503 to ask again, not uvicorn's plain-text 500.
+            if started:
+                raise
+            await send_with_headers({"type": "http.response.start", "status": 503, "headers": STOPPING_HEADERS})
+            await send_with_headers({"type": "http.response.body", "body": STOPPING_BODY})

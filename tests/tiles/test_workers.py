@@ -241,3 +241,16 @@ def test_workers_and_reloads_open_the_dataset_setting_not_the_shown_location(
         assert health["version"] != version and health["last_reload_error"] is None
         assert client.get(TILES[1]).status_code == 200
     assert not [r.message for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_stopping_while_the_tile_workers_prepare_logs_no_error(
+    demo_build: tuple[Path, object], demo_store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A server stopped just after it started (the tile workers still preparing) does not say that
+    they could not open its dataset: nothing is wrong with it."""
+    with caplog.at_level(logging.INFO, logger="wijkmonitor"), TestClient(app_on(demo_build[0], demo_store, tile_workers=1)):
+        pass
+    for thread in threading.enumerate():
+        if thread.name == "tile-workers":
+            thread.join(300)  # a hang guard: the preparing thread ends once the workers are gone
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
