@@ -95,13 +95,17 @@ def _without_gaps(geoms: np.ndarray, codes: np.ndarray, parts: gpd.GeoDataFrame)
     filled = shapely.area(shapely.intersection(holes[hole_at], parts.geometry.values[part_at]))
     enclave = np.zeros(len(holes), dtype=bool)
     enclave[hole_at[filled > 0.01 * shapely.area(holes[hole_at])]] = True
-    shells = shapely.get_exterior_ring(polygons)
-    kept = [[] for _ in polygons]
+    kept: list[list[shapely.LinearRing]] = [[] for _ in polygons]
     for ring, polygon, keep in zip(rings, polygon_of_hole, enclave):
         if keep:
             kept[polygon].append(ring)
-    closed = np.array([shapely.polygons(shell, holes=h or None) for shell, h in zip(shells, kept)])
-    return np.array([shapely.union_all(closed[owner == i]) for i in range(len(geoms))])
+    closed = np.array([
+        shapely.polygons(shapely.get_exterior_ring(polygon), holes=holes or None) for polygon, holes in zip(polygons, kept)
+    ])
+    result = geoms.copy()
+    for i in np.unique(owner[polygon_of_hole[~enclave]]):  # only the regions that had a gap
+        result[i] = shapely.union_all(closed[owner == i])
+    return result
 
 
 def _check_polygonal(source: BoundarySource, geoms: np.ndarray) -> None:
