@@ -100,7 +100,7 @@ def _without_gaps(geoms: np.ndarray, codes: np.ndarray, parts: gpd.GeoDataFrame)
         if keep:
             kept[polygon].append(ring)
     closed = np.array([
-        shapely.polygons(shapely.get_exterior_ring(polygon), holes=holes or None) for polygon, holes in zip(polygons, kept)
+        shapely.polygons(shapely.get_exterior_ring(polygon), holes=inner or None) for polygon, inner in zip(polygons, kept)
     ])
     result = geoms.copy()
     for i in np.unique(owner[polygon_of_hole[~enclave]]):  # only the regions that had a gap

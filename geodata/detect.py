@@ -2,9 +2,9 @@
 
 `wijkmonitor build nl_gemeenten_2023.geojson` should just work: the finest column holding
 CBS codes sets the level (coarser code columns, a buurt's wijkcode and gemeentecode, give the
-levels above it, their regions dissolved from it), a *naam column the names, `jaar` or a `2023GM0344`-style
-statcode the year, and the attributes of any schema the catalog knows (PDOK layers of
-every era, KWB files, Wijk- en Buurtkaart shapefiles) become figures.
+levels above it, their regions dissolved from it), a *naam column the names, `jaar` or a
+`2023GM0344`-style statcode the year, and the attributes of any schema the catalog knows (PDOK
+layers of every era, KWB files, Wijk- en Buurtkaart shapefiles) become figures.
 """
 
 from __future__ import annotations

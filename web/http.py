@@ -97,8 +97,8 @@ STOPPING_HEADERS = [
 
 
 class CommonHeaders:
-    """nosniff and CORS on every response, and the answer to a CORS preflight (ASGI middleware, no
-    body buffering)."""
+    """nosniff and CORS on every response, the answer to a CORS preflight, and a 503 for a request the
+    server stops before answering it (ASGI middleware, no body buffering)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
