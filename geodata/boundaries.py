@@ -47,6 +47,7 @@ def read_boundaries(source: BoundarySource, report: BuildReport) -> gpd.GeoDataF
             "filter them with where = {...} in the manifest, or merge them with dissolve = true",
         )
     names = fill_template(source.file, frame, source.name) if source.name else pd.Series(None, index=frame.index, dtype=object)
+    names = names.where(names.str.strip() != "", None)  # an empty cell names nothing (the code is shown instead)
     _check_location(source, frame)
     geoms = np.asarray(frame.geometry.array)
     _check_polygonal(source, geoms)

@@ -27,16 +27,19 @@ def test_gaps_between_parts_close_and_enclaves_stay(tmp_path: Path) -> None:
     ]
     layer = tmp_path / "wijken.geojson"
     layer.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"wijkcode": code, "gemeentecode": gemeente, "jaar": 2024},
+        {"type": "Feature", "properties": {"wijkcode": code, "gemeentecode": gemeente, "jaar": 2024,
+                                           "gemeentenaam": "Eerste" if gemeente == "GM0001" else ""},
          "geometry": {"type": "Polygon", "coordinates": rings}}
         for code, gemeente, rings in wijken
     ]}))
     boundaries = f'file = "{layer}"\nyears = [2024]\n'
     output, _ = build_from_manifest(tmp_path, (
         f'[[boundaries]]\n{boundaries}level = "wijk"\ncode = "{{wijkcode}}"\n'
-        f'[[boundaries]]\n{boundaries}level = "gemeente"\ncode = "{{gemeentecode}}"\ndissolve = true\n'
+        f'[[boundaries]]\n{boundaries}level = "gemeente"\ncode = "{{gemeentecode}}"\nname = "{{gemeentenaam}}"\ndissolve = true\n'
     ))
-    gemeenten = pyogrio.read_dataframe(output, layer="gemeente").to_crs(4326).set_index("code").geometry
+    layer = pyogrio.read_dataframe(output, layer="gemeente").to_crs(4326).set_index("code")
+    assert layer["name"].to_dict() == {"GM0001": "Eerste", "GM0002": "GM0002"}  # an empty cell names nothing: the code stands in
+    gemeenten = layer.geometry
     first = gemeenten["GM0001"]
     (polygon,) = shapely.get_parts(first)
     assert len(polygon.interiors) == 1  # the enclave only
