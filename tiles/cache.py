@@ -11,6 +11,7 @@ import sys
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from itertools import islice
 
 ENTRY_OVERHEAD = 80  # OrderedDict slot and linked-list node per key: 66 B measured on CPython 3.11 (64-bit), rounded up
 
@@ -63,6 +64,11 @@ class TileCache:
             while self.bytes > self.max_bytes:
                 evicted_key, evicted = self._items.popitem(last=False)
                 self.bytes -= entry_size(evicted_key, evicted)
+
+    def recent(self, count: int) -> list[str]:
+        """The keys of the `count` entries asked or made last, the last first."""
+        with self._lock:
+            return list(islice(reversed(self._items), count))
 
     def __len__(self) -> int:
         return len(self._items)

@@ -24,6 +24,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -43,6 +44,10 @@ VERSIONS_KEPT = 2  # the version served and the one before it, for tasks sent ju
 _datasets: dict[str, RegionTiles] = {}
 _settings: dict[str, int] = {}
 _stale: dict[str, str] = {}  # a version asked for -> the version the location held instead
+
+
+# submit(location, version, selection, pyramid id, z, x, y): a tile, raw and gzipped, from a worker
+Submit = Callable[..., Future[tuple[bytes, bytes]]]
 
 
 class StaleVersion(RuntimeError):
@@ -154,13 +159,14 @@ class TileWorkers:
     def pids(self) -> set[int]:
         return {pid for worker in self._workers for pid in (worker.pool._processes or {})}
 
-    def prepare(self, location: str, version: str) -> None:
+    def prepare(self, location: str, version: str, before_swap: Callable[[Submit], None] | None = None) -> None:
         """Workers that have this version of the dataset open and every zoom and figure of each level's
         latest year prepared (blocking): the current ones at start (the server is ready after it); new
         ones for a rebuild, which also make what the current ones were asked for (RegionTiles.usage),
         then take over. Preparing a national zoom takes a second, and many under load: done after the
         swap, it held up the first tiles of the new version, which every map then asks for. Raises what
-        a worker could not open or prepare."""
+        a worker could not open or prepare. `before_swap` gets a rebuild's new workers' `submit` when they
+        are prepared, before they take over."""
         rebuild = self._prepared
         if rebuild:
             for worker in self._workers:  # zooms not prepared yet are of no use to the next version
@@ -176,6 +182,8 @@ class TileWorkers:
                 thread.join()
             if errors:
                 raise errors[0]
+            if rebuild and before_swap is not None:
+                before_swap(partial(self._submit_to, workers))
         except BaseException:
             if rebuild:
                 for worker in workers:
@@ -221,8 +229,14 @@ class TileWorkers:
         extra: Mapping[str, pd.Series] | None = None,
     ) -> Future[tuple[bytes, bytes]]:
         """The tile, raw and gzipped, from the least busy worker."""
+        return self._submit_to(self._workers, location, version, selection, pyramid_id, z, x, y, extra)
+
+    def _submit_to(
+        self, workers: list[_Worker], location: str, version: str, selection: Selection, pyramid_id: str,
+        z: int, x: int, y: int, extra: Mapping[str, pd.Series] | None = None,
+    ) -> Future[tuple[bytes, bytes]]:
         with self._lock:
-            worker = min(self._workers, key=lambda w: w.outstanding)
+            worker = min(workers, key=lambda w: w.outstanding)
             worker.outstanding += 1
         future = worker.pool.submit(_make, location, version, selection, pyramid_id, z, x, y, extra)
         future.add_done_callback(lambda _: self._done(worker))

@@ -27,7 +27,7 @@ from styles.request import ThematicRequest
 from styles.thematic import ThematicMap, thematic_map
 from tiles.cache import CachedTile, TileCache
 from tiles.region_tiles import RegionTiles
-from tiles.workers import StaleVersion, TileWorkers
+from tiles.workers import StaleVersion, Submit, TileWorkers
 from web.heavy import HeavyWork
 
 log = logging.getLogger("wijkmonitor")
@@ -79,6 +79,8 @@ class DatasetHolder:
         self._loading: threading.Thread | None = None
         self._failed_version: str | None = None
         self.last_reload_error: str | None = None
+        # (served, new, the new tile workers' submit): makes tiles of a rebuild before it is swapped in (web.tiles)
+        self.carry_over: Callable[[Served, Served, Submit], None] | None = None
 
     def _prepare(self, store: Store) -> Served:
         s = self.settings
@@ -116,12 +118,15 @@ class DatasetHolder:
         self._loading = threading.Thread(target=self._reload, args=(self.settings.dataset, version), name="reload", daemon=True)
         self._loading.start()
 
-    def prepare_tiles(self, served: Served) -> None:
+    def prepare_tiles(self, served: Served, previous: Served | None = None) -> None:
         """Each level's latest geometry made before the first tiles ask for it: by the tile workers,
-        else (or should they fail) here, for the tile threads."""
+        else (or should they fail) here, for the tile threads. For a rebuild (`previous` served) the new
+        tile workers also make the tiles `carry_over` picks before they take over."""
         if self.tile_workers:
+            carry = self.carry_over
+            before_swap = partial(carry, previous, served) if previous is not None and carry is not None else None
             try:
-                self.tile_workers.prepare(self.settings.dataset, served.store.version)
+                self.tile_workers.prepare(self.settings.dataset, served.store.version, before_swap)
                 self.tile_workers_ready = True
                 return
             except StaleVersion:
@@ -146,7 +151,7 @@ class DatasetHolder:
             began = time.monotonic()
             served = self._prepare(open_store(location))
             opened = time.monotonic()
-            self.prepare_tiles(served)
+            self.prepare_tiles(served, previous=self._served)
             self._served = served
             self._failed_version = None
             self.last_reload_error = None

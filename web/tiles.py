@@ -13,8 +13,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -31,12 +34,15 @@ from tiles.cache import CachedTile
 from tiles.encode import gzip_bytes
 from tiles.tilejson import tilejson
 from tiles.tilemath import WEB_MERCATOR, Pyramid
+from tiles.workers import Submit
 from web.analysis import analysed
 from web.cached import remember_request, tile_answer
 from web.holder import DatasetHolder, Served
 from web.http import accepts_gzip, parse_etags, public_base_url
 
 log = logging.getLogger("wijkmonitor")
+CARRIED_TILES = 256  # the tiles asked last that a rebuild's tile workers make before it is swapped in
+_TILE_PATH = re.compile(r"/tiles/([^/]+)/([^/]+)/([^/]+)/([^/]+)\.(?:mvt|pbf)")
 
 
 def parse_tile(
@@ -62,6 +68,13 @@ def tile_analysis(served: Served, selection: Selection, params: Any) -> Analysis
         raise RequestError("analysis", "an analysis needs exactly one indicator and one group in the tile request")
     merged = {**params, "level": selection.level.value, "year": str(selection.year), "group": selection.group}
     return parse_analysis_request(served.store, merged, selection.indicator)
+
+
+def tile_key(selection: Selection, pyramid: Pyramid, z: int, x: int, y: int, analysis: AnalysisRequest | None = None) -> str:
+    """One compact string per cache entry: the cache counts what it holds, and equal requests share a
+    key; a Web Mercator tile has one entry whether /tiles or /ogc asked for it (the same bytes)."""
+    prefix = "" if pyramid is WEB_MERCATOR else f"{pyramid.id}:"
+    return f"{prefix}{selection.level.value}/{z}/{x}/{y}?{selection.query_string()}{analysis.query_string() if analysis else ''}"
 
 
 async def made_once(served: Served, key: str, make: Callable[[], Awaitable[CachedTile]]) -> CachedTile:
@@ -144,10 +157,7 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         request: Request, served: Served, selection: Selection, pyramid: Pyramid, z: int, x: int, y: int,
         analysis: AnalysisRequest | None = None,
     ) -> Response:
-        # One compact string per entry: the cache counts what it holds, and equal requests share a key;
-        # a Web Mercator tile has one entry whether /tiles or /ogc asked for it (the same bytes).
-        prefix = "" if pyramid is WEB_MERCATOR else f"{pyramid.id}:"
-        key = f"{prefix}{selection.level.value}/{z}/{x}/{y}?{selection.query_string()}{analysis.query_string() if analysis else ''}"
+        key = tile_key(selection, pyramid, z, x, y, analysis)
         cached = served.cache.get(key)
         if cached is None:
             async def make() -> CachedTile:
@@ -168,6 +178,40 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         status, headers, body = tile_answer(cached, wants_gzip, etags, settings.cache_max_age)
         return Response(body, status_code=status, headers=headers)
 
+    def carry_over(served: Served, new: Served, submit: Submit) -> None:
+        """The tiles asked last of the served version (CARRIED_TILES), made of a rebuild by its tile
+        workers before it is swapped in, and their requests remembered: the maps open on the server
+        ask for them again at once, and each would wait for its tile behind the others, seconds on a
+        loaded machine. A request the new data cannot answer is left: asked again, it gets its error."""
+        recent = set(served.cache.recent(CARRIED_TILES))
+        requests: list[tuple[tuple[str, bytes], str]] = []
+        making: dict[str, Future[tuple[bytes, bytes]]] = {}
+        for (path, query), old_key in list(served.request_keys.items()):
+            match = _TILE_PATH.fullmatch(path)
+            params = dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True))
+            if old_key not in recent or match is None or "analysis" in params:
+                continue
+            level, *zxy = match.groups()
+            try:
+                z, x, y = parse_tile(*zxy, settings.max_zoom)
+                selection = new.tile_selection(level, params)
+            except RequestError:
+                continue
+            key = tile_key(selection, WEB_MERCATOR, z, x, y)
+            if key not in making:
+                making[key] = submit(settings.dataset, new.store.version, selection, WEB_MERCATOR.id, z, x, y)
+            requests.append(((path, query), key))
+        made = set()
+        for key, tile in making.items():
+            try:
+                remember(new, key, *tile.result())
+                made.add(key)
+            except Exception as exc:  # noqa: BLE001 - made on demand after the swap instead
+                log.warning("tile %s not made before the swap: %s", key[:80], exc)
+        new.request_keys.update((request, key) for request, key in requests if key in made)
+        log.info("made %d tiles of the new version before the swap, for %d remembered requests", len(made), len(requests))
+
+    holder.carry_over = carry_over
     return [
         Route("/tiles/{level}.json", tile_json),
         Route("/tiles/{level}/{z}/{x}/{y}.mvt", tile),

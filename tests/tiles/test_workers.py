@@ -141,9 +141,9 @@ def test_a_rebuild_reaches_the_workers_and_a_build_replaced_while_opened_is_skip
         holder.settings = Settings(dataset=str(path), tile_workers=1, reload_check_seconds=-1)
         prepare = holder.tile_workers.prepare
 
-        def another_build_first(location: str, version: str) -> None:
+        def another_build_first(location: str, version: str, before_swap: object = None) -> None:
             os.utime(path, (4, 4))
-            prepare(location, version)
+            prepare(location, version, before_swap)
 
         holder.tile_workers.prepare = another_build_first
         os.utime(path, (3, 3))
@@ -171,6 +171,38 @@ def test_a_rebuild_reaches_the_workers_and_a_build_replaced_while_opened_is_skip
             answer = client.get(TILES[4])
         assert answer.status_code == 200
         assert any("holds version" in r.message for r in caplog.records)
+
+
+def test_a_rebuild_makes_the_tiles_asked_last_before_it_is_swapped_in(
+    demo_build: tuple[Path, object], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The maps open on the server ask for their tiles again as soon as a rebuild is served: the new
+    tile workers make them first, so that they are cached (and their requests remembered) at the swap."""
+    path = tmp_path / "served.gpkg"
+    shutil.copy(demo_build[0], path)
+    with worker_app(path, reload_check_seconds=0) as client:
+        holder = client.app.state.holder
+        asked = {url: client.get(url).content for url in TILES[:4]}
+        client.get("/tiles/buurt/14/8423/5403.mvt?analysis=gi_star&indicators=bijstand_per_1000&year=2023")
+        deadline = time.monotonic() + 600  # a hang guard: the workers prepare the served version first
+        while not holder.tile_workers_ready:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        before = holder.current()
+        os.utime(path, (2, 2))  # a new version of the file
+        with caplog.at_level(logging.INFO, logger="wijkmonitor"):
+            client.get("/health")
+            holder.reloading().join()
+        after = holder.current()
+        assert after is not before and after.store.version != before.store.version
+        assert any("made 4 tiles of the new version before the swap, for 4 remembered requests" in r.getMessage() for r in caplog.records)
+        for url, body in asked.items():
+            path_part, _, query = url.partition("?")
+            key = after.request_keys[(path_part, query.encode())]
+            assert after.cache.get(key).body == body  # the same file: the same bytes
+        misses = after.cache.misses
+        assert [client.get(url).content for url in asked] == list(asked.values())
+        assert after.cache.misses == misses  # answered from the cache, none made again
 
 
 def test_a_new_version_prepares_what_the_one_before_was_asked(demo_store: Store) -> None:
