@@ -187,9 +187,11 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         requests: list[tuple[tuple[str, bytes], str]] = []
         making: dict[str, Future[tuple[bytes, bytes]]] = {}
         for (path, query), old_key in list(served.request_keys.items()):
-            match = _TILE_PATH.fullmatch(path)
+            match = _TILE_PATH.fullmatch(path) if old_key in recent else None
+            if match is None:
+                continue
             params = dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True))
-            if old_key not in recent or match is None or "analysis" in params:
+            if params.get("analysis"):  # as tile_analysis reads it: an analysis's tiles come with its results
                 continue
             level, *zxy = match.groups()
             try:
