@@ -10,7 +10,7 @@ Each worker opens the dataset itself (the server's dataset setting) and prepares
 geometry, then every zoom and figure of it, a zoom per task sent one at a time, so that tiles asked
 meanwhile are made in between. A rebuilt dataset gets new workers (`prepare`, before the server
 swaps): they open it, make what the current workers were asked for (RegionTiles.usage) and prepare
-the rest, while the current ones go on making tiles of the served version; then they take over and
+the rest, then what the current workers were asked meanwhile, while the current ones go on making tiles of the served version; then they take over and
 the old ones finish what they have and stop. A task names the version it is for: a worker never
 answers with other data than the server serves. Workers are spawned, not forked (the server has
 threads); each is a pool of one process, so that every one of them gets the dataset.
@@ -100,8 +100,22 @@ def _prepare_figures(location: str, version: str, level: Level, year: int) -> No
     tiles.prepare(Usage((), tuple((level, year, group, indicator) for indicator, groups in available.items() for group in groups)))
 
 
+def _prepare_usage(location: str, version: str, usage: Usage) -> None:
+    _open(location, version).prepare(usage)
+
+
 def _usage() -> Usage | None:
     return list(_datasets.values())[-1].usage() if _datasets else None
+
+
+def merged_usage(usages: Sequence[Usage]) -> Usage:
+    """One Usage holding what each of `usages` names (each worker prepares what it was asked)."""
+    zooms: dict[tuple[str, Level, int], set[int]] = {}
+    for usage in usages:
+        for key, made in usage.geometry:
+            zooms.setdefault(key, set()).update(made)
+    figures = dict.fromkeys(figure for usage in usages for figure in usage.figures)
+    return Usage(tuple((key, tuple(sorted(made))) for key, made in zooms.items()), tuple(figures))
 
 
 def _make(
@@ -163,7 +177,7 @@ class TileWorkers:
         """Workers that have this version of the dataset open and every zoom and figure of each level's
         latest year prepared (blocking): the current ones at start (the server is ready after it); new
         ones for a rebuild, which also make what the current ones were asked for (RegionTiles.usage),
-        then take over. Preparing a national zoom takes a second, and many under load: done after the
+        before and while they prepared, then take over. Preparing a national zoom takes a second, and many under load: done after the
         swap, it held up the first tiles of the new version, which every map then asks for. Raises what
         a worker could not open or prepare. `before_swap` gets a rebuild's new workers' `submit` when they
         are prepared, before they take over."""
@@ -182,6 +196,14 @@ class TileWorkers:
                 thread.join()
             if errors:
                 raise errors[0]
+            if rebuild:
+                # Under load preparing takes minutes, and maps go on asking the current workers meanwhile:
+                # a zoom of another year first asked now would otherwise be prepared after the swap, with
+                # every cold tile of it waiting behind (up to 29 s in the load bench).
+                asked = self.usage()
+                if asked is not None:
+                    for future in [w.pool.submit(_prepare_usage, location, version, asked) for w in workers]:
+                        future.result()
             if rebuild and before_swap is not None:
                 before_swap(partial(self._submit_to, workers))
         except BaseException:
@@ -197,11 +219,16 @@ class TileWorkers:
                 worker.pool.shutdown(wait=False)
 
     def usage(self) -> Usage | None:
-        """What the (first) worker has made of the served version; None when it has died."""
-        try:
-            return self._workers[0].pool.submit(_usage).result()
-        except Exception:  # noqa: BLE001 - a dead worker: new ones start from each level's latest geometry
-            return None
+        """What the workers have made of the served version; None when none of them answers."""
+        usages = []
+        for worker in self._workers:
+            try:
+                usage = worker.pool.submit(_usage).result()
+            except Exception:  # noqa: BLE001 - a dead worker: new ones start from each level's latest geometry
+                continue
+            if usage is not None:
+                usages.append(usage)
+        return merged_usage(usages) if usages else None
 
     def _prepare_rest(
         self, workers: list[_Worker], location: str, version: str, latest: Sequence[tuple[Level, int]],

@@ -24,8 +24,8 @@ from settings import Settings
 from store import Store
 from store.gpkg import GeoPackageStore
 from tests.conftest import app_on
-from tiles.region_tiles import RegionTiles
-from tiles.workers import send_one_at_a_time
+from tiles.region_tiles import RegionTiles, Usage
+from tiles.workers import merged_usage, send_one_at_a_time
 from web.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -203,6 +203,49 @@ def test_a_rebuild_makes_the_tiles_asked_last_before_it_is_swapped_in(
         misses = after.cache.misses
         assert [client.get(url).content for url in asked] == list(asked.values())
         assert after.cache.misses == misses  # answered from the cache, none made again
+
+
+def test_a_rebuild_prepares_what_the_served_version_was_asked_while_it_prepared(
+    demo_build: tuple[Path, object], tmp_path: Path
+) -> None:
+    """Preparing a rebuild takes minutes under load, and maps go on asking meanwhile: a zoom of a year
+    other than the latest, first asked then, is prepared by the new workers before the swap too, not by
+    the first cold tiles after it (which all waited behind it: up to 29 s in the load bench)."""
+    path = tmp_path / "served.gpkg"
+    shutil.copy(demo_build[0], path)
+    with worker_app(path, reload_check_seconds=0) as client:
+        holder = client.app.state.holder
+        deadline = time.monotonic() + 600  # a hang guard: the workers prepare the served version first
+        while not holder.tile_workers_ready:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        workers, served = holder.tile_workers, holder.current()
+        older = ("WebMercatorQuad", Level.buurt, 2023)  # not the latest year: not prepared unless asked
+        assert older not in dict(workers.usage().geometry)
+        prepare_rest = workers._prepare_rest
+
+        def asked_meanwhile(*arguments: object, **keywords: object) -> list[threading.Thread]:
+            threads = prepare_rest(*arguments, **keywords)  # the new workers prepare; the current ones serve:
+            selection = parse_selection(served.store.availability, served.store.catalog, "buurt", {"year": "2023"})
+            assert workers.submit(str(path), served.store.version, selection, "WebMercatorQuad", 11, 1052, 675).result()[0]
+            return threads
+
+        workers._prepare_rest = asked_meanwhile
+        os.utime(path, (2, 2))  # a new version of the file
+        client.get("/health")
+        holder.reloading().join()
+        assert holder.current().store.version != served.store.version
+        assert dict(holder.tile_workers.usage().geometry)[older] == (11,)
+
+
+def test_the_usage_of_several_workers_is_what_any_of_them_made() -> None:
+    key = ("WebMercatorQuad", Level.buurt, 2023)
+    first = Usage(((key, (10, 12)),), ((Level.buurt, 2023, "totaal", "inwoners"),))
+    second = Usage(((key, (11, 12)), (("WebMercatorQuad", Level.wijk, 2024), (8,))), ((Level.buurt, 2023, "totaal", "inwoners"), (Level.wijk, 2024, "vrouw", "inwoners")))
+    assert merged_usage([first, second]) == Usage(
+        ((key, (10, 11, 12)), (("WebMercatorQuad", Level.wijk, 2024), (8,))),
+        ((Level.buurt, 2023, "totaal", "inwoners"), (Level.wijk, 2024, "vrouw", "inwoners")),
+    )
 
 
 def test_a_new_version_prepares_what_the_one_before_was_asked(demo_store: Store) -> None:
