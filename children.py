@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import threading
 import time
@@ -21,3 +22,12 @@ def exit_with_parent() -> None:
         os._exit(0)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def release_free_memory() -> None:
+    """Give memory freed in a worker back to the system. glibc keeps freed small blocks in its arenas:
+    a tile worker that freed its 200 MB figure table kept 85 MB of it without this. Elsewhere: nothing."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (AttributeError, OSError):  # not glibc
+        pass

@@ -54,6 +54,12 @@ class Store(Protocol):
         """Every figure of these regions: code, year, group, indicator, value, status, method (None: read)."""
         ...
 
+    def release_figure_rows(self) -> None:
+        """Free the long figure table, for a process that has taken every figure with data it needs (a tile
+        worker): `figures` then raises FiguresReleased for a figure with data, and answers one without data
+        as all missing, as before; `figure_breaks` is None for a figure not asked before. Regions stay."""
+        ...
+
     def region_index(self) -> pd.DataFrame:
         """Every region of every level once, at its latest year: code, name, level, gemeente_code, wijk_code, year."""
         ...

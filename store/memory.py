@@ -37,6 +37,10 @@ def parse_metadata(keys: Sequence[str], values: Sequence[str], where: str) -> di
     return metadata
 
 
+class FiguresReleased(RuntimeError):
+    """A figure with data asked after its rows were freed (LoadedStore.release_figure_rows)."""
+
+
 class LoadedStore:
     """Regions (a frame per level, all years) and the long figure table, as read; subclasses say
     where they came from (`location`, `version`, `version_now`)."""
@@ -68,6 +72,7 @@ class LoadedStore:
         self._figures: dict[FigureKey, Figures] = {}
         self._bounds: dict[tuple[Level, int], tuple[float, float, float, float]] = {}
         self._breaks: dict[FigureKey, np.ndarray | None] = {}
+        self._released: frozenset[FigureKey] = frozenset()  # figures with data whose rows were freed
 
     @property
     def title(self) -> str:
@@ -90,6 +95,8 @@ class LoadedStore:
         if key not in self._figures:
             codes = pd.Index(self.regions(level, year)["code"], name="code")
             rows = self._rows_by_figure.get(key)
+            if key in self._released:
+                raise FiguresReleased(f"{self.location}: the figure table was released before {key} was asked")
             if rows is None:
                 value = pd.Series(np.nan, index=codes)
                 status = pd.Series(Status.missing.value, index=codes)
@@ -122,6 +129,16 @@ class LoadedStore:
                     kinds = kinds.where(kinds.notna(), None).to_numpy()
             self._breaks[key] = kinds
         return self._breaks[key]
+
+    def release_figure_rows(self) -> None:
+        # A national table with its positions is 150-200 MB, and each tile worker held its own copy.
+        self._released = frozenset(self._rows_by_figure)
+        self._values = self._values.iloc[:0].copy()  # a slice would be a view holding the whole table
+        self._rows_by_figure = {}
+        self._rows_by_code = {}
+        self._figures.clear()
+        for derived in ("_series_rows", "_figure_years"):
+            self.__dict__.pop(derived, None)
 
     @cached_property
     def _series_rows(self) -> dict[tuple[Level, str, str], list[tuple[int, np.ndarray]]]:

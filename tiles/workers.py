@@ -29,7 +29,7 @@ from typing import Any
 
 import pandas as pd
 
-from children import exit_with_parent
+from children import exit_with_parent, release_free_memory
 from geodata.regions import Level
 from geodata.selection import Selection
 from store import open_store, shown_location
@@ -48,6 +48,7 @@ _stale: dict[str, str] = {}  # a version asked for -> the version the location h
 
 # submit(location, version, selection, pyramid id, z, x, y): a tile, raw and gzipped, from a worker
 Submit = Callable[..., Future[tuple[bytes, bytes]]]
+LevelYear = tuple[Level, int]
 
 
 class StaleVersion(RuntimeError):
@@ -84,9 +85,12 @@ def _open(location: str, version: str, usage: Usage | None = None) -> RegionTile
     return tiles
 
 
-def _prepare(location: str, version: str, usage: Usage | None) -> list[tuple[Level, int]]:
-    """Open the version (see _open); its levels with their latest year, for _prepare_rest."""
-    return _open(location, version, usage).store.availability.latest
+def _prepare(location: str, version: str, usage: Usage | None) -> tuple[list[LevelYear], list[LevelYear]]:
+    """Open the version (see _open); its levels with their latest year, and every other level and year
+    with boundaries, for _prepare_rest."""
+    availability = _open(location, version, usage).store.availability
+    others = [(level, year) for level, years in availability.years.items() for year in years]
+    return availability.latest, [pair for pair in others if pair not in availability.latest]
 
 
 def _prepare_zoom(location: str, version: str, level: Level, year: int, z: int) -> None:
@@ -98,6 +102,13 @@ def _prepare_figures(location: str, version: str, level: Level, year: int) -> No
     tiles = _open(location, version)
     available = tiles.store.availability.indicators_with_data(level, year)
     tiles.prepare(Usage((), tuple((level, year, group, indicator) for indicator, groups in available.items() for group in groups)))
+
+
+def _release_figure_rows(location: str, version: str) -> None:
+    """Every figure with data has its columns (_prepare_figures of each level and year): the long table
+    is not needed any more, and it held 190 MB of a worker's 510 on national buurten."""
+    _open(location, version).store.release_figure_rows()
+    release_free_memory()
 
 
 def _prepare_usage(location: str, version: str, usage: Usage) -> None:
@@ -190,9 +201,9 @@ class TileWorkers:
             usage, workers = None, self._workers
         try:
             opened = [w.pool.submit(_prepare, location, version, usage) for w in workers]
-            latest = [future.result() for future in opened][-1]  # the same from every worker
+            latest, others = [future.result() for future in opened][-1]  # the same from every worker
             errors: list[BaseException] = []
-            for thread in self._prepare_rest(workers, location, version, latest, errors):
+            for thread in self._prepare_rest(workers, location, version, latest, others, errors):
                 thread.join()
             if errors:
                 raise errors[0]
@@ -231,15 +242,19 @@ class TileWorkers:
         return merged_usage(usages) if usages else None
 
     def _prepare_rest(
-        self, workers: list[_Worker], location: str, version: str, latest: Sequence[tuple[Level, int]],
-        errors: list[BaseException] | None = None,
+        self, workers: list[_Worker], location: str, version: str, latest: Sequence[LevelYear],
+        others: Sequence[LevelYear] = (), errors: list[BaseException] | None = None,
     ) -> list[threading.Thread]:
         """One task per level and zoom (a national zoom takes up to a second), and one for the figure
-        columns of each, sent to each worker one at a time by a thread of its own (send_one_at_a_time).
-        Zooms nearest where a map of the level opens go first."""
+        columns of each level and year, sent to each worker one at a time by a thread of its own
+        (send_one_at_a_time). Each level's latest year goes first, zooms nearest where a map of the level
+        opens first; then the figures of the other years, after which the worker frees the figure table."""
         zooms = range(self._start[2] + 1)
-        tasks = [(_prepare_figures, level, year) for level, year in latest] + [
-            (_prepare_zoom, level, year, z) for level, year in latest for z in sorted(zooms, key=lambda z: abs(z - center_zoom(level)))
+        tasks = [
+            *[(_prepare_figures, level, year) for level, year in latest],
+            *[(_prepare_zoom, level, year, z) for level, year in latest for z in sorted(zooms, key=lambda z: abs(z - center_zoom(level)))],
+            *[(_prepare_figures, level, year) for level, year in others],
+            (_release_figure_rows,),
         ]
 
         threads = [
