@@ -26,7 +26,7 @@ def exit_with_parent() -> None:
 
 def release_free_memory() -> None:
     """Give memory freed in a worker back to the system. glibc keeps freed small blocks in its arenas:
-    a tile worker that freed its 200 MB figure table kept 85 MB of it without this. Elsewhere: nothing."""
+    a tile worker that freed its 190 MB figure table kept 85 MB of it without this. Elsewhere: nothing."""
     try:
         ctypes.CDLL(None).malloc_trim(0)
     except (AttributeError, OSError):  # not glibc

@@ -9,11 +9,13 @@ tile is answered as soon as the server has the CPU.
 Each worker opens the dataset itself (the server's dataset setting) and prepares each level's latest
 geometry, then every zoom and figure of it, a zoom per task sent one at a time, so that tiles asked
 meanwhile are made in between. A rebuilt dataset gets new workers (`prepare`, before the server
-swaps): they open it, make what the current workers were asked for (RegionTiles.usage) and prepare
-the rest, then what the current workers were asked meanwhile, while the current ones go on making tiles of the served version; then they take over and
-the old ones finish what they have and stop. A task names the version it is for: a worker never
-answers with other data than the server serves. Workers are spawned, not forked (the server has
-threads); each is a pool of one process, so that every one of them gets the dataset.
+swaps): they open it, make what the current workers were asked for (RegionTiles.usage), prepare
+the rest and then what the current workers were asked meanwhile, while the current ones go on making
+tiles of the served version; then they take over and the old ones finish what they have and stop.
+Once every figure with data has its columns, a worker frees the figure table. A task names the
+version it is for: a worker never answers with other data than the server serves. Workers are
+spawned, not forked (the server has threads); each is a pool of one process, so that every one of
+them gets the dataset.
 """
 
 from __future__ import annotations
@@ -188,10 +190,10 @@ class TileWorkers:
         """Workers that have this version of the dataset open and every zoom and figure of each level's
         latest year prepared (blocking): the current ones at start (the server is ready after it); new
         ones for a rebuild, which also make what the current ones were asked for (RegionTiles.usage),
-        before and while they prepared, then take over. Preparing a national zoom takes a second, and many under load: done after the
-        swap, it held up the first tiles of the new version, which every map then asks for. Raises what
-        a worker could not open or prepare. `before_swap` gets a rebuild's new workers' `submit` when they
-        are prepared, before they take over."""
+        before and while they prepared, then take over. Preparing a national zoom takes a second, and many
+        under load: done after the swap, it held up the first tiles of the new version, which every map
+        then asks for. Raises what a worker could not open or prepare. `before_swap` gets a rebuild's new
+        workers' `submit` when they are prepared, before they take over."""
         rebuild = self._prepared
         if rebuild:
             for worker in self._workers:  # zooms not prepared yet are of no use to the next version
