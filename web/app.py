@@ -9,11 +9,13 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.types import Receive, Scope, Send
 
 from analysis.workers import AnalysisWorkers
 from geodata.errors import RequestError
@@ -25,6 +27,17 @@ from web.holder import DatasetHolder
 from web.http import CommonHeaders, error_response
 
 ROUTE_GROUPS = (viewer, health, tiles, styles, regions, maps, analysis, ogc)
+
+
+class Wijkmonitor(Starlette):
+    """The app, with remembered tile requests whose tile is cached answered in front of it (web.cached)."""
+
+    def __init__(self, holder: DatasetHolder, **options: Any) -> None:
+        super().__init__(**options)
+        self._front = CachedTiles(super().__call__, holder)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._front(scope, receive, send)
 
 
 def create_app(settings: Settings, store: Store | None = None) -> Starlette:
@@ -43,13 +56,11 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
             await run_in_threadpool(holder.tile_workers.shutdown)
             holder.render.shutdown(wait=False, cancel_futures=True)
 
-    app = Starlette(
+    app = Wijkmonitor(
+        holder,
         routes=[route for group in ROUTE_GROUPS for route in group.routes(holder, settings)],
         lifespan=lifespan,
-        middleware=[
-            Middleware(CachedTiles, holder=holder),
-            Middleware(CommonHeaders),
-        ],
+        middleware=[Middleware(CommonHeaders)],
         exception_handlers={Exception: error_response, HTTPException: error_response, RequestError: error_response},
     )
     app.state.holder = holder

@@ -17,6 +17,8 @@ from tiles.encode import MVT_TYPE
 from web.holder import DatasetHolder, Served
 from web.http import COMMON_HEADERS, accepts_gzip, parse_etags
 
+PLAIN_TILE = [(b"content-type", MVT_TYPE.encode())]
+GZIP_TILE = [*PLAIN_TILE, (b"content-encoding", b"gzip")]
 MAX_REQUESTS = 16_384  # remembered request lines per dataset (about 250 B each); forgotten together when full
 
 
@@ -47,12 +49,16 @@ def remember_request(served: Served, scope: Scope, key: str) -> None:
 
 
 class CachedTiles:
-    """ASGI middleware answering remembered tile requests whose tile is cached."""
+    """ASGI middleware answering remembered tile requests whose tile is cached. In front of the whole
+    app (web.app), Starlette's error handling and middleware included: at 50 connections a cache hit
+    is about 40 µs of one core, and each layer took some of it."""
 
     def __init__(self, app: ASGIApp, holder: DatasetHolder) -> None:
         self.app = app
         self.holder = holder
         self.max_age = holder.settings.cache_max_age
+        # The headers every 200 shares, made once, in tile_answer's order (a test compares the two).
+        self._first = [(b"cache-control", f"public, max-age={self.max_age}".encode()), (b"vary", b"Accept-Encoding")]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
@@ -75,11 +81,19 @@ class CachedTiles:
         wants_gzip = accepts_gzip(encoding.decode("latin-1"))
         if wants_gzip and cached.body and cached.gzip_body is None:
             return False
-        status, headers, body = tile_answer(cached, wants_gzip, parse_etags(etags.decode("latin-1")), self.max_age)
-        raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
-        if body:
-            raw.append((b"content-length", str(len(body)).encode("latin-1")))
-        raw.extend(COMMON_HEADERS)
+        if cached.body and not etags:  # most hits: the bytes, without working out a 204 or 304
+            if wants_gzip:
+                body, etag, kind = cached.gzip_body, f'"{cached.etag}-gz"'.encode(), GZIP_TILE
+            else:
+                body, etag, kind = cached.body, f'"{cached.etag}"'.encode(), PLAIN_TILE
+            raw = [*self._first, (b"etag", etag), *kind, (b"content-length", str(len(body)).encode()), *COMMON_HEADERS]
+            status = 200
+        else:
+            status, headers, body = tile_answer(cached, wants_gzip, parse_etags(etags.decode("latin-1")), self.max_age)
+            raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+            if body:
+                raw.append((b"content-length", str(len(body)).encode("latin-1")))
+            raw.extend(COMMON_HEADERS)
         await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": body})
         return True
