@@ -40,6 +40,7 @@ from tiles.region_tiles import RegionTiles, Usage, center_zoom
 from tiles.tilemath import PYRAMID_BY_ID
 
 WORKER_NICENESS = 5  # below the server (cached tiles), above the analysis workers (10)
+RETIRE_SECONDS = 30.0  # how long workers replaced by a rebuild take tasks of the version they had
 VERSIONS_KEPT = 2  # the version served and the one before it, for tasks sent just before a swap
 
 # One worker process's datasets, by version (module state: one per process).
@@ -77,8 +78,9 @@ def _open(location: str, version: str, usage: Usage | None = None) -> RegionTile
         tiles.geometry(level, year)
     if usage is not None:
         tiles.prepare(usage)
-    # Kept even when it is not the version asked for: the server is about to ask for this one.
-    _datasets[store.version] = tiles
+    # Kept even when it is not the version asked for: the server is about to ask for this one. A version
+    # this worker has prepared stays: opened again here, it would be prepared again tile by tile.
+    tiles = _datasets.setdefault(store.version, tiles)
     while len(_datasets) > VERSIONS_KEPT:
         del _datasets[next(iter(_datasets))]
     if store.version != version:
@@ -172,6 +174,9 @@ class TileWorkers:
         self._start = (extent, buffer, max_zoom)
         self._workers = [self._new_worker() for _ in range(workers)]
         self._prepared = False
+        self._version: str | None = None  # the version the current workers were prepared for
+        # version -> workers a rebuild replaced, for tasks of that version sent after the swap (see prepare)
+        self._retiring: dict[str, list[_Worker]] = {}
         self._lock = threading.Lock()
         self.stopped = False  # shut down with the app: preparing that fails now is no fault of the dataset
 
@@ -228,8 +233,24 @@ class TileWorkers:
         if rebuild:
             with self._lock:
                 old, self._workers = self._workers, workers
-            for worker in old:  # tiles they were given are still made; then they stop
-                worker.pool.shutdown(wait=False)
+                old_version, self._version = self._version, version
+                if old_version is not None:
+                    self._retiring[old_version] = old
+            # The server swaps its dataset after this returns, and a request that read the old one just
+            # before may send its tile after it: the old workers take such tasks for a while, rather than
+            # the new ones opening the whole dataset again to find that version gone.
+            retire = threading.Timer(RETIRE_SECONDS, self._retire, args=(old_version, old))
+            retire.daemon = True
+            retire.start()
+        else:
+            self._version = version
+
+    def _retire(self, version: str | None, workers: list[_Worker]) -> None:
+        with self._lock:
+            if self._retiring.get(version) is workers:
+                del self._retiring[version]
+        for worker in workers:  # tiles they were given are still made; then they stop
+            worker.pool.shutdown(wait=False)
 
     def usage(self) -> Usage | None:
         """What the workers have made of the served version; None when none of them answers."""
@@ -272,8 +293,9 @@ class TileWorkers:
         self, location: str, version: str, selection: Selection, pyramid_id: str, z: int, x: int, y: int,
         extra: Mapping[str, pd.Series] | None = None,
     ) -> Future[tuple[bytes, bytes]]:
-        """The tile, raw and gzipped, from the least busy worker."""
-        return self._submit_to(self._workers, location, version, selection, pyramid_id, z, x, y, extra)
+        """The tile, raw and gzipped, from the least busy worker that has this version."""
+        workers = self._retiring.get(version) or self._workers
+        return self._submit_to(workers, location, version, selection, pyramid_id, z, x, y, extra)
 
     def _submit_to(
         self, workers: list[_Worker], location: str, version: str, selection: Selection, pyramid_id: str,
@@ -298,5 +320,7 @@ class TileWorkers:
     def shutdown(self) -> None:
         """Stop every worker (blocking: a tile being made is finished, the rest cancelled)."""
         self.stopped = True
-        for worker in self._workers:
+        with self._lock:
+            retiring, self._retiring = [w for ws in self._retiring.values() for w in ws], {}
+        for worker in [*self._workers, *retiring]:
             worker.pool.shutdown(wait=True, cancel_futures=True)

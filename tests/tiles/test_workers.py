@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+import tiles.workers
 from geodata.regions import Level
 from geodata.selection import parse_selection
 from settings import Settings
@@ -25,7 +26,7 @@ from store import Store
 from store.gpkg import GeoPackageStore
 from tests.conftest import app_on
 from tiles.region_tiles import RegionTiles, Usage
-from tiles.workers import merged_usage, send_one_at_a_time
+from tiles.workers import StaleVersion, merged_usage, send_one_at_a_time
 from web.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -269,6 +270,59 @@ def test_a_rebuild_prepares_what_the_served_version_was_asked_while_it_prepared(
         holder.reloading().join()
         assert holder.current().store.version != served.store.version
         assert dict(holder.tile_workers.usage().geometry)[older] == (11,)
+
+
+def test_a_tile_of_the_version_before_sent_right_after_the_swap_goes_to_the_workers_that_have_it(
+    demo_build: tuple[Path, object], tmp_path: Path
+) -> None:
+    """The server swaps its dataset just after the tile workers: a request that read the old one may send
+    its tile in between. The replaced workers make it; the new ones neither fail on it nor open the whole
+    dataset again, which replaced their prepared copy with a bare one, so that every cold tile after
+    the swap prepared its zoom again (a 26 s stall and 5 timeouts in the load bench)."""
+    path = tmp_path / "served.gpkg"
+    shutil.copy(demo_build[0], path)
+    with worker_app(path, reload_check_seconds=0) as client:
+        holder = client.app.state.holder
+        deadline = time.monotonic() + 600  # a hang guard: the workers prepare the served version first
+        while not holder.tile_workers_ready:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        workers, served = holder.tile_workers, holder.current()
+        selection = parse_selection(served.store.availability, served.store.catalog, "buurt", {})
+        expected = served.tiles.tile(selection, 14, 8423, 5403)
+        prepare, sent = workers.prepare, []
+
+        def then_an_old_request(location: str, version: str, before_swap: object = None) -> None:
+            prepare(location, version, before_swap)  # the workers are swapped; the server is not yet
+            sent.append(workers.submit(str(path), served.store.version, selection, "WebMercatorQuad", 14, 8423, 5403).result())
+
+        workers.prepare = then_an_old_request
+        os.utime(path, (2, 2))  # a new version of the file
+        client.get("/health")
+        holder.reloading().join()
+        assert holder.current().store.version != served.store.version
+        assert sent and sent[0][0] == expected  # made by the workers that have the old version
+        latest = holder.current().store.availability.latest
+        prepared = dict(workers.usage().geometry)  # the new workers still hold what they prepared
+        for level, year in latest:
+            assert prepared[("WebMercatorQuad", level, year)] == tuple(range(holder.settings.max_zoom + 1))
+
+
+def test_a_worker_asked_for_a_version_it_does_not_have_keeps_the_one_it_prepared(
+    demo_build: tuple[Path, object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tiles.workers, "_datasets", {})
+    monkeypatch.setattr(tiles.workers, "_stale", {})
+    monkeypatch.setitem(tiles.workers._settings, "extent", 4096)
+    monkeypatch.setitem(tiles.workers._settings, "buffer", 64)
+    location = str(demo_build[0])
+    with pytest.raises(StaleVersion):
+        tiles.workers._open(location, "asked-before-it-was-known")
+    ((version, prepared),) = tiles.workers._datasets.items()
+    with pytest.raises(StaleVersion):
+        tiles.workers._open(location, "replaced-long-ago")
+    assert tiles.workers._datasets == {version: prepared}  # not a bare copy opened again
+    assert tiles.workers._open(location, version) is prepared
 
 
 def test_the_usage_of_several_workers_is_what_any_of_them_made() -> None:
