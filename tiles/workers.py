@@ -11,7 +11,8 @@ geometry, then every zoom and figure of it, a zoom per task sent one at a time, 
 meanwhile are made in between. A rebuilt dataset gets new workers (`prepare`, before the server
 swaps): they open it, make what the current workers were asked for (RegionTiles.usage), prepare
 the rest and then what the current workers were asked meanwhile, while the current ones go on making
-tiles of the served version; then they take over and the old ones finish what they have and stop.
+tiles of the served version; then they take over, and the old ones take tasks of their version for
+RETIRE_SECONDS more (the server swaps its dataset just after them), finish what they have and stop.
 Once every figure with data has its columns, a worker frees the figure table. A task names the
 version it is for: a worker never answers with other data than the server serves. Workers are
 spawned, not forked (the server has threads); each is a pool of one process, so that every one of
