@@ -12,7 +12,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,7 @@ from tests.conftest import app_on
 from tiles.region_tiles import RegionTiles, Usage
 from tiles.workers import StaleVersion, merged_usage, send_one_at_a_time
 from web.app import create_app
+from web.holder import DatasetHolder
 
 ROOT = Path(__file__).resolve().parents[2]
 # Utrecht at z12-14, and the RD New tiles over it: each made by a worker in one app, by a thread in the other.
@@ -42,6 +45,24 @@ TILES = [
 
 def worker_app(dataset: Path, **settings: object) -> TestClient:
     return TestClient(create_app(Settings(dataset=str(dataset), tile_workers=1, **settings)))
+
+
+def wait_until_ready(holder: DatasetHolder) -> None:
+    """Until the tile workers have prepared the served version (a hang guard of 10 minutes)."""
+    deadline = time.monotonic() + 600
+    while not holder.tile_workers_ready:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+
+@contextmanager
+def serving_a_copy(demo_build: tuple[Path, object], tmp_path: Path) -> Iterator[tuple[TestClient, Path]]:
+    """An app with a tile worker on a copy of the demo, which a test may rebuild; its workers ready."""
+    path = tmp_path / "served.gpkg"
+    shutil.copy(demo_build[0], path)
+    with worker_app(path, reload_check_seconds=0) as client:
+        wait_until_ready(client.app.state.holder)
+        yield client, path
 
 
 def worker_pids(client: TestClient) -> set[int]:
@@ -87,10 +108,7 @@ def test_a_ready_worker_has_freed_the_figure_table_and_makes_every_year_and_grou
     of a worker's 510 on national buurten): tiles of other years and of every group are still the bytes
     a thread makes from the table, made by the worker, not handed to a thread because it failed."""
     holder = client.app.state.holder
-    deadline = time.monotonic() + 600  # a hang guard
-    while not holder.tile_workers_ready:
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
+    wait_until_ready(holder)
     assert holder.tile_workers._workers[0].pool.submit(_released_in_worker).result()[-1] is True
     urls = [
         "/tiles/buurt/13/4212/2702.mvt?year=2023&group=totaal,vrouw,herkomst_buiten_europa,woning_huur",
@@ -218,10 +236,7 @@ def test_a_rebuild_makes_the_tiles_asked_last_before_it_is_swapped_in(
         holder = client.app.state.holder
         asked = {url: client.get(url).content for url in TILES[:4]}
         client.get("/tiles/buurt/14/8423/5403.mvt?analysis=gi_star&indicators=bijstand_per_1000&year=2023")
-        deadline = time.monotonic() + 600  # a hang guard: the workers prepare the served version first
-        while not holder.tile_workers_ready:
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+        wait_until_ready(holder)
         before = holder.current()
         os.utime(path, (2, 2))  # a new version of the file
         with caplog.at_level(logging.INFO, logger="wijkmonitor"):
@@ -245,14 +260,8 @@ def test_a_rebuild_prepares_what_the_served_version_was_asked_while_it_prepared(
     """Preparing a rebuild takes minutes under load, and maps go on asking meanwhile: a zoom of a year
     other than the latest, first asked then, is prepared by the new workers before the swap too, not by
     the first cold tiles after it (which all waited behind it: up to 29 s in the load bench)."""
-    path = tmp_path / "served.gpkg"
-    shutil.copy(demo_build[0], path)
-    with worker_app(path, reload_check_seconds=0) as client:
+    with serving_a_copy(demo_build, tmp_path) as (client, path):
         holder = client.app.state.holder
-        deadline = time.monotonic() + 600  # a hang guard: the workers prepare the served version first
-        while not holder.tile_workers_ready:
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
         workers, served = holder.tile_workers, holder.current()
         older = ("WebMercatorQuad", Level.buurt, 2023)  # not the latest year: not prepared unless asked
         assert older not in dict(workers.usage().geometry)
@@ -279,14 +288,8 @@ def test_a_tile_of_the_version_before_sent_right_after_the_swap_goes_to_the_work
     its tile in between. The replaced workers make it; the new ones neither fail on it nor open the whole
     dataset again, which replaced their prepared copy with a bare one, so that every cold tile after
     the swap prepared its zoom again (a 26 s stall and 5 timeouts in the load bench)."""
-    path = tmp_path / "served.gpkg"
-    shutil.copy(demo_build[0], path)
-    with worker_app(path, reload_check_seconds=0) as client:
+    with serving_a_copy(demo_build, tmp_path) as (client, path):
         holder = client.app.state.holder
-        deadline = time.monotonic() + 600  # a hang guard: the workers prepare the served version first
-        while not holder.tile_workers_ready:
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
         workers, served = holder.tile_workers, holder.current()
         selection = parse_selection(served.store.availability, served.store.catalog, "buurt", {})
         expected = served.tiles.tile(selection, 14, 8423, 5403)
