@@ -223,8 +223,8 @@ class TileWorkers:
                 if asked is not None:
                     for future in [w.pool.submit(_prepare_usage, location, version, asked) for w in workers]:
                         future.result()
-            if rebuild and before_swap is not None:
-                before_swap(partial(self._submit_to, workers))
+                if before_swap is not None:
+                    before_swap(partial(self._submit_to, workers))
         except BaseException:
             if rebuild:
                 for worker in workers:

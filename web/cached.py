@@ -22,6 +22,11 @@ GZIP_TILE = [*PLAIN_TILE, (b"content-encoding", b"gzip")]
 MAX_REQUESTS = 16_384  # remembered request lines per dataset (about 250 B each); forgotten together when full
 
 
+def entity_tag(cached: CachedTile, gzipped: bool) -> str:
+    """Strong ETags name one representation: the gzip body gets its own."""
+    return f'"{cached.etag}-gz"' if gzipped else f'"{cached.etag}"'
+
+
 def tile_answer(cached: CachedTile, wants_gzip: bool, etags: set[str], max_age: int) -> tuple[int, dict[str, str], bytes]:
     """Status, headers and body for a cached tile: 204 when empty, 304 when the client has this
     representation, else the bytes (the gzip ones when asked for and made)."""
@@ -29,8 +34,7 @@ def tile_answer(cached: CachedTile, wants_gzip: bool, etags: set[str], max_age: 
     if not cached.body:
         return 204, headers, b""
     zipped = cached.gzip_body if wants_gzip else None
-    # Strong ETags name one representation: the gzip body gets its own.
-    headers["ETag"] = f'"{cached.etag}"' if zipped is None else f'"{cached.etag}-gz"'
+    headers["ETag"] = entity_tag(cached, zipped is not None)
     if headers["ETag"] in etags:
         return 304, headers, b""
     headers["Content-Type"] = MVT_TYPE
@@ -82,10 +86,8 @@ class CachedTiles:
         if wants_gzip and cached.body and cached.gzip_body is None:
             return False
         if cached.body and not etags:  # most hits: the bytes, without working out a 204 or 304
-            if wants_gzip:
-                body, etag, kind = cached.gzip_body, f'"{cached.etag}-gz"'.encode(), GZIP_TILE
-            else:
-                body, etag, kind = cached.body, f'"{cached.etag}"'.encode(), PLAIN_TILE
+            body, kind = (cached.gzip_body, GZIP_TILE) if wants_gzip else (cached.body, PLAIN_TILE)
+            etag = entity_tag(cached, wants_gzip).encode()
             raw = [*self._first, (b"etag", etag), *kind, (b"content-length", str(len(body)).encode()), *COMMON_HEADERS]
             status = 200
         else:
