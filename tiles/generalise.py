@@ -8,6 +8,8 @@ no gaps, no overlaps, at any zoom.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import shapely
@@ -18,6 +20,8 @@ from tiles.tilemath import Pyramid
 
 # Simplify away detail smaller than this many tile units (a 4096 tile shown at 512 px has 8 units per pixel).
 TOLERANCE_UNITS = 4.0
+# Zooms prepared side by side: GEOS and the encoder's kernels release the GIL for most of a zoom's work.
+PREPARE_THREADS = 2
 
 
 def simplify_coverage(geoms: np.ndarray, pyramid: Pyramid, z: int, extent: int) -> np.ndarray:
@@ -38,27 +42,45 @@ class LevelGeometry:
         self.labels = _label_points(geoms)
         self._by_zoom: dict[int, np.ndarray] = {}
         self._grids: dict[int, ZoomGrid] = {}
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()
+        self._zoom_locks: dict[int, threading.RLock] = {}
+
+    def _zoom_lock(self, z: int) -> threading.RLock:
+        """One thread makes a zoom, the others wait for its result; other zooms are made meanwhile."""
+        with self._lock:
+            return self._zoom_locks.setdefault(z, threading.RLock())
 
     def at_zoom(self, z: int) -> np.ndarray:
         if self.pyramid.web_mercator_zoom(z) >= self.exact_from_zoom:
             return self.geoms
-        with self._lock:  # one thread simplifies, the others wait for its result
-            if z not in self._by_zoom:
-                self._by_zoom[z] = simplify_coverage(self.geoms, self.pyramid, z, self.extent)
-            return self._by_zoom[z]
+        if z not in self._by_zoom:
+            with self._zoom_lock(z):
+                if z not in self._by_zoom:
+                    self._by_zoom[z] = simplify_coverage(self.geoms, self.pyramid, z, self.extent)
+        return self._by_zoom[z]
 
     def grid(self, z: int) -> ZoomGrid:
         """The zoom's regions snapped to the world tile grid and encoded once (see tiles.grid)."""
-        with self._lock:
-            if z not in self._grids:
-                self._grids[z] = zoom_grid(self.at_zoom(z), self.pyramid, z, self.extent)
-            return self._grids[z]
+        if z not in self._grids:
+            with self._zoom_lock(z):
+                if z not in self._grids:
+                    self._grids[z] = zoom_grid(self.at_zoom(z), self.pyramid, z, self.extent)
+        return self._grids[z]
+
+    def prepare(self, zooms: Iterable[int]) -> None:
+        """Make the grids of `zooms`, PREPARE_THREADS at a time."""
+        todo = [z for z in zooms if z not in self._grids]
+        if len(todo) < 2:
+            for z in todo:
+                self.grid(z)
+            return
+        with ThreadPoolExecutor(PREPARE_THREADS, thread_name_prefix="zoom") as pool:
+            for _ in pool.map(self.grid, todo):  # raises the first error
+                pass
 
     def prepared_zooms(self) -> list[int]:
         """The zooms whose grid has been made."""
-        with self._lock:
-            return sorted(self._grids)
+        return sorted(list(self._grids))  # list() copies while holding the GIL: safe beside a zoom being added
 
     def query(self, bounds: tuple[float, float, float, float]) -> np.ndarray:
         """Indices of regions whose envelope meets the box, in stable (code) order."""

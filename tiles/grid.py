@@ -17,7 +17,8 @@ import numpy as np
 import shapely
 
 from tiles.encode import snap_to_grid
-from tiles.mvt import polygon_commands, ranges, zigzag
+from tiles.kernels import gather_streams
+from tiles.mvt import polygon_commands
 from tiles.tilemath import Pyramid
 
 Commands = tuple[np.ndarray, np.ndarray]  # concatenated command streams, length per region
@@ -61,18 +62,7 @@ def tile_commands(
         (grid.lengths[hits] == 0)
         | ((b[:, 0] >= ox - buffer) & (b[:, 1] >= oy - buffer) & (b[:, 2] <= ox + extent + buffer) & (b[:, 3] <= oy + extent + buffer))
     )
-    rows = hits[inside]
-    inside_lengths = grid.lengths[rows]
-    shifted = grid.commands[ranges(grid.starts[rows], inside_lengths)]
-    inside_starts = np.cumsum(inside_lengths) - inside_lengths
-    has = inside_lengths > 0
-    shifted[inside_starts[has] + 1] = zigzag(grid.first[rows[has], 0] - ox)
-    shifted[inside_starts[has] + 2] = zigzag(grid.first[rows[has], 1] - oy)
-
     crossing_commands, crossing_lengths = clip(hits[~inside]) if not inside.all() else (np.empty(0, np.int64), np.empty(0, np.int64))
-    lengths = np.empty(len(hits), dtype=np.int64)
-    lengths[inside], lengths[~inside] = inside_lengths, crossing_lengths
-    source = np.empty(len(hits), dtype=np.int64)
-    source[inside] = inside_starts
-    source[~inside] = len(shifted) + np.cumsum(crossing_lengths) - crossing_lengths
-    return np.concatenate([shifted, crossing_commands])[ranges(source, lengths)], lengths
+    return gather_streams(
+        grid.commands, grid.starts, grid.lengths, grid.first, hits.astype(np.int64), inside, ox, oy, crossing_commands, crossing_lengths
+    )

@@ -2,10 +2,10 @@
 
 mapbox-vector-tile's encoder walks every vertex in Python (about 50 µs a feature), too slow
 for thousands of buurten in one low-zoom tile. Here the command streams of all features of
-a layer come from one numpy pass over shapely's vectorised parts/rings/coordinates, and the
-features are written as protobuf wire format in one numpy pass too (every field of a
-Feature is a varint or a packed list of varints). Attribute values come as ids of values
-encoded once (tiles.values).
+a layer come from shapely's vectorised parts/rings/coordinates in one compiled pass, and the
+features are written as protobuf wire format in one compiled pass too (every field of a
+Feature is a varint or a packed list of varints; tiles.kernels). Attribute values come as ids
+of values encoded once (tiles.values).
 
 Input geometry is already in integer tile coordinates, valid, with exterior rings of
 positive surveyor's area (see tiles.encode).
@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import shapely
 
+from tiles import kernels
+from tiles.kernels import MOVE_TO
+
 if TYPE_CHECKING:
     from tiles.values import Encoded
 
-MOVE_TO, LINE_TO, CLOSE_PATH = 1, 2, 7
 POINT, POLYGON = 1, 3  # GeomType in the spec
 
 
@@ -40,60 +42,9 @@ def polygon_commands(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     parts, part_feature = shapely.get_parts(geoms, return_index=True)
     rings, ring_part = shapely.get_rings(parts, return_index=True)  # exterior first, then holes
     coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
-    if len(coords) == 0:
-        return np.empty(0, dtype=np.int64), np.zeros(len(geoms), dtype=np.int64)
-    coords = np.rint(coords).astype(np.int64)
-    # coord_ring ascends (shapely gives each ring's coordinates in turn): rings are runs of it.
-    same_ring_as_next = np.zeros(len(coords), dtype=bool)
-    same_ring_as_next[:-1] = coord_ring[1:] == coord_ring[:-1]
-    repeats_previous = np.zeros(len(coords), dtype=bool)
-    repeats_previous[1:] = (coords[1:] == coords[:-1]).all(axis=1) & same_ring_as_next[:-1]
-    keep = same_ring_as_next & ~repeats_previous  # drop each ring's closing point and repeated points
-    coords, coord_ring = coords[keep], coord_ring[keep]
-    # Rounding can also put a ring's last point on its first (A B C A' -> A B C A): drop it, as
-    # ClosePath already returns to the start.
-    first = run_starts(coord_ring)
-    last = np.concatenate((first[1:], [len(coords)])) - 1
-    closes_early = (coords[last] == coords[first]).all(axis=1) & (last > first)
-    if closes_early.any():
-        drop = np.zeros(len(coords), dtype=bool)
-        drop[last[closes_early]] = True
-        coords, coord_ring = coords[~drop], coord_ring[~drop]
-
-    ring_first = run_starts(coord_ring)
-    ring_size = np.diff(np.concatenate((ring_first, [len(coord_ring)])))
-    feature_of_ring = part_feature[ring_part[coord_ring[ring_first]]]
-    feature_of_coord = np.repeat(feature_of_ring, ring_size)
-
-    # Deltas: the cursor runs on across rings and parts and starts at (0, 0) per feature.
-    previous = np.zeros_like(coords)
-    previous[1:] = coords[:-1]
-    previous[1:][feature_of_coord[1:] != feature_of_coord[:-1]] = 0
-    deltas = zigzag(coords - previous)
-
-    # Per ring: MoveTo(1) dx dy, LineTo(k-1) dx dy ..., ClosePath(1): 2k + 3 integers.
-    ring_length = 2 * ring_size + 3
-    ring_start = np.cumsum(ring_length) - ring_length
-    out = np.empty(int(ring_length.sum()), dtype=np.int64)
-    out[ring_start] = command(MOVE_TO, 1)
-    out[ring_start + 3] = command(LINE_TO, ring_size - 1)
-    out[ring_start + ring_length - 1] = command(CLOSE_PATH, 1)
-    index_in_ring = np.arange(len(coords)) - np.repeat(ring_first, ring_size)
-    position = np.repeat(ring_start, ring_size) + 1 + 2 * index_in_ring + (index_in_ring > 0) * 1
-    out[position] = deltas[:, 0]
-    out[position + 1] = deltas[:, 1]
-
-    return out, np.bincount(feature_of_ring, weights=ring_length, minlength=len(geoms)).astype(np.int64)
-
-
-def run_starts(ascending: np.ndarray) -> np.ndarray:
-    """Where each run of equal values of an ascending array starts (np.unique's return_index, without its sort)."""
-    if len(ascending) == 0:
-        return np.empty(0, dtype=np.int64)
-    starts = np.empty(len(ascending), dtype=bool)
-    starts[0] = True
-    starts[1:] = ascending[1:] != ascending[:-1]
-    return np.flatnonzero(starts)
+    return kernels.polygon_streams(
+        np.rint(coords).astype(np.int64), coord_ring.astype(np.int64), part_feature[ring_part].astype(np.int64), len(geoms)
+    )
 
 
 def point_commands(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -145,13 +96,12 @@ def varint(value: int) -> bytes:
     return bytes(out)
 
 
-# Field keys (field number << 3 | wire type) of the spec's messages; all below 128, so each
-# is its own one-byte varint.
+# Field keys (field number << 3 | wire type) of the spec's messages (a feature's: tiles.kernels);
+# all below 128, so each is its own one-byte varint.
 TILE_LAYER = 3 << 3 | 2
-LAYER_NAME, LAYER_FEATURE, LAYER_KEY, LAYER_VALUE = 1 << 3 | 2, 2 << 3 | 2, 3 << 3 | 2, 4 << 3 | 2
+LAYER_NAME, LAYER_KEY, LAYER_VALUE = 1 << 3 | 2, 3 << 3 | 2, 4 << 3 | 2
 LAYER_EXTENT = 5 << 3 | 0
 LAYER_VERSION = 15 << 3 | 0
-FEATURE_ID, FEATURE_TAGS, FEATURE_TYPE, FEATURE_GEOMETRY = 1 << 3 | 0, 2 << 3 | 2, 3 << 3 | 0, 4 << 3 | 2
 
 
 def encode_layer(
@@ -219,29 +169,9 @@ def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
 def _features(
     tags: np.ndarray, tag_counts: np.ndarray, commands: np.ndarray, lengths: np.ndarray, ids: np.ndarray, geometry_type: int
 ) -> bytes:
-    """Layer field 2 (Feature) for each feature as wire bytes, from one array of varint values:
-    [2, size, 1, id, 2, size(tags), tags..., 3, type, 4, size(geometry), geometry...] per feature."""
-    n = len(ids)
-    if n == 0:
+    """Layer field 2 (Feature) for each feature as wire bytes (kernels.feature_messages)."""
+    if len(ids) == 0:
         return b""
-    tag_bytes = np.bincount(np.repeat(np.arange(n), tag_counts), weights=varint_sizes(tags), minlength=n).astype(np.int64)
-    geometry_bytes = np.bincount(
-        np.repeat(np.arange(n), lengths), weights=varint_sizes(commands), minlength=n
-    ).astype(np.int64)
-    feature_bytes = (
-        1 + varint_sizes(ids)
-        + 1 + varint_sizes(tag_bytes) + tag_bytes
-        + 2
-        + 1 + varint_sizes(geometry_bytes) + geometry_bytes
-    )
-    per_feature = 10 + tag_counts + lengths
-    start = np.cumsum(per_feature) - per_feature
-    out = np.empty(int(per_feature.sum()), dtype=np.int64)
-    for offset, value in enumerate((LAYER_FEATURE, feature_bytes, FEATURE_ID, ids, FEATURE_TAGS, tag_bytes)):
-        out[start + offset] = value
-    out[ranges(start + 6, tag_counts)] = tags
-    after_tags = start + 6 + tag_counts
-    for offset, value in enumerate((FEATURE_TYPE, geometry_type, FEATURE_GEOMETRY, geometry_bytes)):
-        out[after_tags + offset] = value
-    out[ranges(after_tags + 4, lengths)] = commands
-    return varints(out).tobytes()
+    return kernels.feature_messages(
+        *(np.ascontiguousarray(a, dtype=np.int64) for a in (tags, tag_counts, commands, lengths, ids)), geometry_type
+    ).tobytes()

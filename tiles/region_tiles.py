@@ -90,9 +90,7 @@ class RegionTiles:
         available = self.store.availability
         for (pyramid_id, level, year), zooms in usage.geometry:
             if year in available.years.get(level, ()):
-                geometry = self.geometry(level, year, PYRAMID_BY_ID[pyramid_id])
-                for z in zooms:
-                    geometry.grid(z)
+                self.geometry(level, year, PYRAMID_BY_ID[pyramid_id]).prepare(zooms)
         for level, year, group, indicator in usage.figures:
             if group in available.indicators_with_data(level, year).get(indicator, ()):
                 self.attributes(level, year).figure(group, indicator)

@@ -37,6 +37,7 @@ from geodata.regions import Level
 from geodata.selection import Selection
 from store import open_store, shown_location
 from tiles.encode import gzip_bytes
+from tiles.generalise import PREPARE_THREADS
 from tiles.region_tiles import RegionTiles, Usage, center_zoom
 from tiles.tilemath import PYRAMID_BY_ID
 
@@ -74,7 +75,7 @@ def _open(location: str, version: str, usage: Usage | None = None) -> RegionTile
     store = open_store(location)
     tiles = RegionTiles(store, _settings["extent"], _settings["buffer"])
     # The first tiles of each level ask for its latest year, and a rebuild's tiles for what the version
-    # before it was asked: prepared here, before the server swaps, not by them. Other zooms: _prepare_zoom.
+    # before it was asked: prepared here, before the server swaps, not by them. Other zooms: _prepare_zooms.
     for level, year in store.availability.latest:
         tiles.geometry(level, year)
     if usage is not None:
@@ -98,8 +99,8 @@ def _prepare(location: str, version: str, usage: Usage | None) -> tuple[list[Lev
     return availability.latest, [pair for pair in others if pair not in availability.latest]
 
 
-def _prepare_zoom(location: str, version: str, level: Level, year: int, z: int) -> None:
-    _open(location, version).geometry(level, year).grid(z)
+def _prepare_zooms(location: str, version: str, level: Level, year: int, zooms: tuple[int, ...]) -> None:
+    _open(location, version).geometry(level, year).prepare(zooms)
 
 
 def _prepare_figures(location: str, version: str, level: Level, year: int) -> None:
@@ -107,6 +108,10 @@ def _prepare_figures(location: str, version: str, level: Level, year: int) -> No
     tiles = _open(location, version)
     available = tiles.store.availability.indicators_with_data(level, year)
     tiles.prepare(Usage((), tuple((level, year, group, indicator) for indicator, groups in available.items() for group in groups)))
+
+
+def _pairs(zooms: Sequence[int]) -> list[tuple[int, ...]]:
+    return [tuple(zooms[i:i + PREPARE_THREADS]) for i in range(0, len(zooms), PREPARE_THREADS)]
 
 
 def _release_figure_rows(location: str, version: str) -> None:
@@ -269,14 +274,14 @@ class TileWorkers:
         self, workers: list[_Worker], location: str, version: str, latest: Sequence[LevelYear],
         others: Sequence[LevelYear] = (), errors: list[BaseException] | None = None,
     ) -> list[threading.Thread]:
-        """One task per level and zoom (a national zoom takes up to a second), and one for the figure
-        columns of each level and year, sent to each worker one at a time by a thread of its own
+        """One task per level and two zooms (made side by side; a national zoom takes up to a second), and one
+        for the figure columns of each level and year, sent to each worker one at a time by a thread of its own
         (send_one_at_a_time). Each level's latest year goes first, zooms nearest where a map of the level
         opens first; then the figures of the other years, after which the worker frees the figure table."""
         zooms = range(self._start[2] + 1)
         tasks = [
             *[(_prepare_figures, level, year) for level, year in latest],
-            *[(_prepare_zoom, level, year, z) for level, year in latest for z in sorted(zooms, key=lambda z: abs(z - center_zoom(level)))],
+            *[(_prepare_zooms, level, year, pair) for level, year in latest for pair in _pairs(sorted(zooms, key=lambda z: abs(z - center_zoom(level))))],
             *[(_prepare_figures, level, year) for level, year in others],
             (_release_figure_rows,),
         ]

@@ -69,3 +69,14 @@ def test_only_regions_crossing_the_buffered_edge_are_clipped() -> None:
     assert commands[1] // 2 in (100, 150) and commands[2] // 2 in (100, 150)
     assert commands[14 + 1] // 2 in (4150, 4160) and commands[14 + 2] // 2 in (300, 310)
     assert commands[11:14].tolist() == [9, 9, 9]  # the clipped region's stream, in its place
+
+
+def test_zooms_made_side_by_side_equal_zooms_made_one_at_a_time(demo_store: Store) -> None:
+    alone = RegionTiles(demo_store).geometry(Level.buurt, 2024)
+    together = RegionTiles(demo_store).geometry(Level.buurt, 2024)
+    together.prepare([12, 6, 9, 3, 14])
+    assert together.prepared_zooms() == [3, 6, 9, 12, 14]
+    for z in (3, 6, 9, 12, 14):
+        expected, made = alone.grid(z), together.grid(z)
+        for field in ("commands", "starts", "lengths", "first", "bounds"):
+            np.testing.assert_array_equal(getattr(made, field), getattr(expected, field))
