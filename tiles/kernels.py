@@ -131,6 +131,49 @@ def gather_streams(
 
 
 @numba.njit(cache=True, nogil=True)
+def layer_tags(values: np.ndarray, kept: np.ndarray, rank: np.ndarray, scratch: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A layer's keys, value table and tags from `values[feature, key]`, ids of a value table (-1: none).
+
+    Returns which keys some feature has (the others are left out), the ids the layer's table holds in
+    its order (grouped by `rank`, each group in the order of first use, key by key, feature by feature),
+    and the tags (key index, value index) of the `kept` features, concatenated, with their count per
+    kept feature. `scratch` holds -1 for every id and does again on return: a value's place in the
+    layer's table, found without sorting the tile's values."""
+    n, k = values.shape
+    has_key = np.zeros(k, np.bool_)
+    used = np.empty(n * k, np.int64)
+    count = 0
+    for j in range(k):
+        for i in range(n):
+            value = values[i, j]
+            if value >= 0:
+                has_key[j] = True
+                if scratch[value] < 0:
+                    scratch[value] = count
+                    used[count] = value
+                    count += 1
+    used = used[:count]
+    used = used[np.argsort(rank[used], kind="mergesort")]  # stable: first use decides within a kind
+    for place in range(count):
+        scratch[used[place]] = place
+    key_index = np.cumsum(has_key) - 1
+    tag_counts = np.zeros(n, np.int64)
+    tags = np.empty(2 * n * k, np.int64)
+    t = 0
+    for i in range(n):
+        if kept[i]:
+            for j in range(k):
+                value = values[i, j]
+                if value >= 0:
+                    tags[t], tags[t + 1] = key_index[j], scratch[value]
+                    t += 2
+                    tag_counts[i] += 2
+    for place in range(count):
+        scratch[used[place]] = -1
+    return has_key, used, tags[:t], tag_counts[kept]
+
+
+@numba.njit(cache=True, nogil=True)
 def feature_messages(
     tags: np.ndarray, tag_counts: np.ndarray, commands: np.ndarray, lengths: np.ndarray, ids: np.ndarray, geometry_type: int,
 ) -> np.ndarray:

@@ -14,6 +14,8 @@ positive surveyor's area (see tiles.encode).
 from __future__ import annotations
 
 import functools
+import itertools
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -121,32 +123,27 @@ def encode_layer(
     by kind (strings, integers, doubles, booleans), each kind in the order of first use, key by key."""
     commands, lengths = geometry
     n = len(lengths)
-    values = np.asarray(values, dtype=np.int64).reshape(n, len(keys))
-    has_key = (values >= 0).any(axis=0)
-    keys = [key for key, has in zip(keys, has_key) if has]
-    values = values[:, has_key]
-    present = values >= 0
-    # Key by key, feature by feature: where each value is first used, and which value each tag is.
-    used, first, which = np.unique(values.T[present.T], return_index=True, return_inverse=True)
-    order = np.lexsort((first, table.rank[used]))
-    position = np.empty(len(used), dtype=np.int64)
-    position[order] = np.arange(len(used))
-    value_index = np.full(values.shape, -1, dtype=np.int64)
-    value_index.T[present.T] = position[which]
+    values = np.ascontiguousarray(values, dtype=np.int64).reshape(n, len(keys))
     kept = lengths > 0
-    tags = np.empty((n, 2 * len(keys)), dtype=np.int64)
-    tags[:, 0::2] = np.arange(len(keys))
-    tags[:, 1::2] = value_index
-    tag_present = np.repeat(present, 2, axis=1) & kept[:, None]
-    features = _features(
-        tags[tag_present], tag_present.sum(axis=1)[kept], commands, lengths[kept],
-        np.asarray(ids, dtype=np.int64)[kept], geometry_type,
-    )
+    has_key, used, tags, tag_counts = kernels.layer_tags(values, kept, table.rank, _scratch(len(table.rank)))
+    keys = list(itertools.compress(keys, has_key.tolist()))
+    features = _features(tags, tag_counts, commands, lengths[kept], np.asarray(ids, dtype=np.int64)[kept], geometry_type)
     # version (field 15) first, as spec 4.1 recommends; decoders read fields in any order.
     return (
         bytes([LAYER_VERSION, 2]) + length_delimited(LAYER_NAME, name.encode()) + b"".join(map(_key, keys))
-        + table.messages(used[order]) + bytes([LAYER_EXTENT]) + varint(extent) + features
+        + table.messages(used) + bytes([LAYER_EXTENT]) + varint(extent) + features
     )
+
+
+_scratch_of_thread = threading.local()
+
+
+def _scratch(size: int) -> np.ndarray:
+    """This thread's array for kernels.layer_tags: -1 for each of at least `size` value ids."""
+    scratch = getattr(_scratch_of_thread, "array", None)
+    if scratch is None or len(scratch) < size:
+        scratch = _scratch_of_thread.array = np.full(max(size, 2 * len(scratch) if scratch is not None else 0), -1, np.int64)
+    return scratch
 
 
 @functools.lru_cache(maxsize=4096)
