@@ -114,7 +114,7 @@ class RegionTiles:
             return b""
 
         def clip(crossing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            return polygon_commands(to_tile_coords(geometry.at_zoom(z)[crossing], bounds, self.extent, self.buffer))
+            return polygon_commands(to_tile_coords(geometry.at_zoom(z, crossing), bounds, self.extent, self.buffer))
 
         commands, lengths = tile_commands(geometry.grid(z), hits, x, y, self.extent, self.buffer, clip)
         keep = lengths > 0

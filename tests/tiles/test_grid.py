@@ -32,7 +32,7 @@ def test_grid_streams_equal_clipping_every_tile_from_scratch(demo_store: Store, 
             continue
 
         def clip(regions: np.ndarray, bounds: tuple[float, ...] = bounds) -> tuple[np.ndarray, np.ndarray]:
-            return polygon_commands(to_tile_coords(geometry.at_zoom(z)[regions], bounds, EXTENT, BUFFER))
+            return polygon_commands(to_tile_coords(geometry.at_zoom(z, regions), bounds, EXTENT, BUFFER))
 
         expected_commands, expected_lengths = clip(hits)
         commands, lengths = tile_commands(grid, hits, x, y, EXTENT, BUFFER, clip)
