@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
@@ -108,24 +109,32 @@ def _read_regions(path: Path, layer: str) -> gpd.GeoDataFrame:
 def _read_values(path: Path) -> pd.DataFrame:
     """The long values table, read with sqlite3 a chunk at a time. pyogrio holds the GIL for a whole
     table: 2.2 s for the demo's 515,000 values, while a reload runs beside the event loop that answers
-    cached tiles; sqlite3 lets go of it for every row, and a chunk is made into a frame in milliseconds."""
+    cached tiles; sqlite3 lets go of it for every row, and a chunk is coded in milliseconds.
+
+    Text columns come back categorical: a code per cell and each text once. As a column of strings
+    (even with equal strings one object) the national buurt table held 75 MB more in every process."""
     columns = ", ".join(f'"{c}"' for c in STORED_COLUMNS)
-    seen: dict[str, str] = {}
+    texts: dict[str, dict[str, int]] = {c: {} for c in TEXT_COLUMNS}  # per column: text -> code
+    parts: dict[str, list[np.ndarray]] = {c: [] for c in STORED_COLUMNS}
     with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
         cursor = connection.execute(f'SELECT {columns} FROM "{VALUES_LAYER}" ORDER BY fid')
-        chunks = [_values_chunk(rows, seen) for rows in iter(lambda: cursor.fetchmany(VALUES_CHUNK), [])]
-    return pd.concat(chunks, ignore_index=True) if chunks else _values_chunk([], seen)
+        for rows in iter(lambda: cursor.fetchmany(VALUES_CHUNK), []):
+            for column, cells in zip(STORED_COLUMNS, zip(*rows)):
+                if column in VALUE_TYPES:  # NULL is NaN in the figures
+                    parts[column].append(np.array(cells, dtype=float).astype(VALUE_TYPES[column]))
+                else:  # NULL is a missing text: code -1
+                    seen = texts[column]
+                    parts[column].append(np.fromiter(
+                        (-1 if cell is None else seen.setdefault(cell, len(seen)) for cell in cells), np.int32, len(cells)
+                    ))
+    return pd.DataFrame({column: _column(column, parts[column], texts.get(column)) for column in STORED_COLUMNS})
 
 
-def _values_chunk(rows: list[tuple[Any, ...]], seen: dict[str, str]) -> pd.DataFrame:
-    """Rows of the values table as a frame with the types pyogrio gave: NULL is NaN in the figures and a
-    missing string elsewhere. Typed per chunk: over the whole table each text column held the GIL 20-70 ms.
-    Equal strings become one object (`seen`): sqlite3 makes one per cell, which made the demo's store
-    340 MB instead of 100, and freeing them when a rebuild replaced it held the GIL 115 ms."""
-    chunk = pd.DataFrame.from_records(rows, columns=STORED_COLUMNS)
-    for column in TEXT_COLUMNS:
-        chunk[column] = [seen.setdefault(cell, cell) for cell in chunk[column].tolist()]
-    return chunk.astype({c: VALUE_TYPES.get(c, "str") for c in STORED_COLUMNS})
+def _column(column: str, parts: list[np.ndarray], texts: dict[str, int] | None) -> np.ndarray | pd.Categorical:
+    if texts is None:
+        return np.concatenate(parts) if parts else np.empty(0, VALUE_TYPES[column])
+    codes = np.concatenate(parts) if parts else np.empty(0, np.int32)
+    return pd.Categorical.from_codes(codes, pd.Index(list(texts), dtype="str"))
 
 
 def _check_integrity(path: Path) -> None:

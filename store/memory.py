@@ -23,7 +23,7 @@ from geodata.cells import Status
 from geodata.errors import DatasetError
 from geodata.figures import Figures
 from geodata.regions import NATIONAL_LEVEL, REGION_COLUMNS, REGION_FACTS, Level, level_names, level_of_code
-from store.positions import in_chunks, positions
+from store.positions import by_category, positions
 
 FORMAT_VERSION = 4
 FigureKey = tuple[Level, int, str, str]  # level, year, group, indicator
@@ -35,6 +35,12 @@ def parse_metadata(keys: Sequence[str], values: Sequence[str], where: str) -> di
     if metadata.get("format_version") != FORMAT_VERSION:
         raise DatasetError(f"{where}: dataset format {metadata.get('format_version')} is not {FORMAT_VERSION}; rebuild it")
     return metadata
+
+
+def _plain(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the figure table with their text columns as strings again (the table keeps them categorical),
+    for what works with a figure or a region's rows."""
+    return rows.astype({c: "str" for c in rows.columns if isinstance(rows[c].dtype, pd.CategoricalDtype)})
 
 
 class FiguresReleased(RuntimeError):
@@ -59,7 +65,9 @@ class LoadedStore:
             self._regions[level] = frame.sort_values(["year", "code"], kind="stable").reset_index(drop=True)
         # A chunk of rows at a time (store/positions.py): a reload must not stall the event loop.
         values["year"] = values["year"].astype(int)
-        values["level"] = in_chunks(level_names, values["code"])
+        texts = [c for c in values.columns if c not in ("year", "value") and not isinstance(values[c].dtype, pd.CategoricalDtype)]
+        values = values.astype(dict.fromkeys(texts, "category"))  # one code per cell: see gpkg._read_values
+        values["level"] = by_category(level_names, values["code"])
         self._values = values
         self._rows_by_figure: dict[FigureKey, np.ndarray] = {  # positions in _values
             (Level(level), int(year), group, indicator): rows
@@ -102,7 +110,7 @@ class LoadedStore:
                 status = pd.Series(Status.missing.value, index=codes)
                 method = pd.Series(None, index=codes, dtype=object)
             else:
-                found = self._values.iloc[rows].set_index("code")
+                found = _plain(self._values.iloc[rows]).set_index("code")
                 value = found["value"].reindex(codes)
                 status = found["status"].reindex(codes).fillna(Status.missing.value)
                 method = found["method"].reindex(codes)
@@ -120,7 +128,7 @@ class LoadedStore:
             breaking = self._breaking_regions[level]
             series = [rows for y, rows in self._series_rows.get((level, group, indicator), ()) if y <= year]
             if series and may_break(self.catalog, group, breaking):
-                rows = self._values.iloc[np.concatenate(series)]
+                rows = _plain(self._values.iloc[np.concatenate(series)])
                 found = figure_breaks(self.catalog, rows, breaking, self._figure_years[level])
                 latest = (rows["year"] == year).to_numpy()
                 shown = pd.Series([break_kinds(b) for b, keep in zip(found, latest) if keep], index=rows["code"][latest]).dropna()
@@ -156,7 +164,7 @@ class LoadedStore:
     @cached_property
     def _figure_years(self) -> dict[Level, pd.DataFrame]:
         """code, year of every region with figures, per level: where a region's figures start."""
-        pairs = self._values[["code", "year", "level"]].drop_duplicates(["code", "year"])
+        pairs = _plain(self._values[["code", "year", "level"]].drop_duplicates(["code", "year"]))
         return {level: pairs[pairs["level"] == level.value] for level in self._regions}
 
     def figure(self, code: str, year: int, group: str, indicator: str) -> tuple[float | None, str]:
@@ -177,7 +185,7 @@ class LoadedStore:
     def region_figures(self, codes: Sequence[str]) -> pd.DataFrame:
         rows = [self._rows_by_code[c] for c in codes if c in self._rows_by_code]
         picked = self._values.iloc[np.concatenate(rows)] if rows else self._values.iloc[:0]
-        return picked[["code", "year", "group", "indicator", "value", "status", "method"]].reset_index(drop=True)
+        return _plain(picked[["code", "year", "group", "indicator", "value", "status", "method"]]).reset_index(drop=True)
 
     def region_index(self) -> pd.DataFrame:
         return self._region_index

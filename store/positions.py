@@ -42,6 +42,11 @@ def positions(frame: pd.DataFrame, keys: str | list[str], size: int = CHUNK) -> 
     return {key: rows_of[numbers[key]] for key in sorted(numbers)}
 
 
-def in_chunks(function: Callable[[pd.Series], pd.Series], series: pd.Series, size: int = CHUNK) -> pd.Series:
-    """`function(series)` for an element-wise `function`, called on a slice at a time."""
-    return pd.concat([function(part) for part in chunks(series, size)])
+def by_category(function: Callable[[pd.Series], pd.Series], series: pd.Series) -> pd.Series:
+    """`function(series)` for an element-wise `function` of a categorical series, called once per category."""
+    mapped = function(pd.Series(series.cat.categories))
+    codes, uniques = pd.factorize(mapped)
+    categories = series.cat.codes.to_numpy()
+    return pd.Series(
+        pd.Categorical.from_codes(np.where(categories < 0, -1, codes[categories]), pd.Index(uniques, dtype="str")), index=series.index
+    )

@@ -150,7 +150,7 @@ def _values(connection: psycopg.Connection, build: str) -> pd.DataFrame:
         for block in copy:
             data.write(block)
     data.seek(0)
-    text = {c: "str" for c in STORED_COLUMNS if c not in ("year", "value")}
+    text = {c: "category" for c in STORED_COLUMNS if c not in ("year", "value")}  # as the GeoPackage store reads them
     # PostgreSQL writes each double in its shortest exact form, which pandas reads back bit for bit.
     return pd.read_csv(data, dtype={**text, "year": "int64", "value": "float64"}, keep_default_na=False, na_values=[""])
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from geodata.regions import level_names
-from store.positions import in_chunks, positions
+from store.positions import by_category, positions
 
 # Keys out of order, groups that chunks of 3 rows split, a key missing (dropped, as groupby does).
 FIGURES = pd.DataFrame({
@@ -35,10 +35,17 @@ def test_an_empty_table_has_no_positions() -> None:
     assert positions(FIGURES.iloc[:0], ["code", "year"], 3) == {}
 
 
-@pytest.mark.parametrize("size", [1, 3, 100])
-def test_in_chunks_gives_what_one_call_gives(size: int) -> None:
-    whole = level_names(FIGURES["code"])
-    found = in_chunks(level_names, FIGURES["code"], size)
-    pd.testing.assert_series_equal(found, whole, check_exact=True)
+def test_by_category_gives_what_one_call_gives() -> None:
+    codes = FIGURES["code"].astype("category")
+    found = by_category(level_names, codes)
+    assert isinstance(found.dtype, pd.CategoricalDtype)
+    assert found.astype("str").tolist() == level_names(FIGURES["code"]).tolist()
     assert found.tolist() == ["wijk", "gemeente", "buurt", "gemeente", "nederland", "gemeente", "wijk", "buurt"]
     assert np.array_equal(found.index, FIGURES.index)
+
+
+def test_positions_of_categorical_keys_equal_those_of_text_keys() -> None:
+    categorical = FIGURES.astype({"code": "category"})
+    assert {k: v.tolist() for k, v in positions(categorical, ["code", "year"], 3).items()} == {
+        k: v.tolist() for k, v in positions(FIGURES, ["code", "year"], 3).items()
+    }
