@@ -184,3 +184,27 @@ def test_keys_without_values_are_left_out_and_values_are_shared() -> None:
     assert len(layer.values) == 2  # 2023 once for both keys, and 2023.5
     decoded = mapbox_vector_tile.decode(tile.SerializeToString())["t"]["features"]
     assert [f["properties"] for f in decoded] == [{"a": 2023, "b": 2023}, {"a": 2023, "b": 2023.5}]
+
+
+def test_long_features_large_ids_and_many_keys_equal_protobufs_own_encoding() -> None:
+    """Sizes and ids of several varint bytes, values shared across keys, keys a feature lacks: byte for
+    byte what protobuf writes for the features it parsed from our layer."""
+    from mapbox_vector_tile.Mapbox import vector_tile_pb2
+
+    angles = np.linspace(0, 2 * np.pi, 3000, endpoint=False)
+    circle = shapely.Polygon(np.column_stack((2048 + 2000 * np.cos(angles), 2048 - 2000 * np.sin(angles))).round())
+    geoms = shapely.orient_polygons(np.array([circle, shapely.box(0, 0, 5, 5), shapely.box(10, 10, 20, 20)], dtype=object))
+    columns = {f"k{i}": np.array([i % 7, None if i % 2 else "x", float(i) + 0.5], dtype=object) for i in range(200)}
+    ids = [2**40 + 3, 0, 2**21]
+    body = encode_tile([TileLayer.of_columns("t", columns, ids, POLYGON, polygon_commands(geoms))], 4096)
+    tile = vector_tile_pb2.tile()
+    tile.ParseFromString(body)
+    [layer] = tile.layers
+    assert [f.id for f in layer.features] == ids and len(layer.keys) == 200
+    assert len(layer.features[1].tags) == 200 and len(layer.features[0].geometry) > 5000
+    decoded = mapbox_vector_tile.decode(body)["t"]["features"]
+    assert decoded[2]["properties"]["k199"] == 199.5 and decoded[0]["properties"]["k8"] == 1
+    from tiles.mvt import varint
+
+    expected = b"".join(b"\x12" + varint(f.ByteSize()) + f.SerializeToString() for f in layer.features)
+    assert body.endswith(expected)
