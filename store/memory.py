@@ -66,7 +66,8 @@ class LoadedStore:
         # A chunk of rows at a time (store/positions.py): a reload must not stall the event loop.
         values["year"] = values["year"].astype(int)
         texts = [c for c in values.columns if c not in ("year", "value") and not isinstance(values[c].dtype, pd.CategoricalDtype)]
-        values = values.astype(dict.fromkeys(texts, "category"))  # one code per cell: see gpkg._read_values
+        if texts:  # one code per cell, as gpkg._read_values and postgis._values give them
+            values = values.astype(dict.fromkeys(texts, "category"))
         values["level"] = by_category(level_names, values["code"])
         self._values = values
         self._rows_by_figure: dict[FigureKey, np.ndarray] = {  # positions in _values

@@ -45,12 +45,12 @@ class LevelGeometry:
         self._wkb: dict[int, np.ndarray] = {}
         self._grids: dict[int, ZoomGrid] = {}
         self._lock = threading.Lock()
-        self._zoom_locks: dict[int, threading.RLock] = {}
+        self._zoom_locks: dict[int, threading.Lock] = {}
 
-    def _zoom_lock(self, z: int) -> threading.RLock:
+    def _zoom_lock(self, z: int) -> threading.Lock:
         """One thread makes a zoom, the others wait for its result; other zooms are made meanwhile."""
         with self._lock:
-            return self._zoom_locks.setdefault(z, threading.RLock())
+            return self._zoom_locks.setdefault(z, threading.Lock())
 
     def exact(self, z: int) -> bool:
         return self.pyramid.web_mercator_zoom(z) >= self.exact_from_zoom
