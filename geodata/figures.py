@@ -15,6 +15,9 @@ FIGURE_COLUMNS = ["code", "year", "indicator", "group", "value", "denominator", 
 # What a dataset stores: no denominator, which may be a figure disclosure control protects (and,
 # for Vektis, the number of insured persons, which is not published at all).
 STORED_COLUMNS = [c for c in FIGURE_COLUMNS if c != "denominator"]
+# Their types in memory: these numbers, and text in the others (categorical in a store: store/gpkg.py).
+STORED_NUMBERS = {"year": "int64", "value": "float64"}
+STORED_TEXTS = [c for c in STORED_COLUMNS if c not in STORED_NUMBERS]
 
 
 @dataclass(frozen=True)

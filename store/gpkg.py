@@ -24,7 +24,7 @@ import pandas as pd
 import pyogrio
 
 from geodata.errors import DatasetError
-from geodata.figures import STORED_COLUMNS
+from geodata.figures import STORED_COLUMNS, STORED_NUMBERS, STORED_TEXTS
 from geodata.regions import LEVELS, REGION_COLUMNS, REGION_FACTS
 from store.memory import LoadedStore, parse_metadata
 
@@ -33,8 +33,6 @@ METADATA_LAYER = "wijkmonitor_metadata"
 TMP_SUFFIX = ".tmp.gpkg"
 REGIONS_CHUNK = 500  # features per read of a region layer
 VALUES_CHUNK = 5000  # rows per fetch of the values table: the GIL is free between fetches
-VALUE_TYPES = {"year": "int64", "value": "float64"}  # the values table's other columns are text
-TEXT_COLUMNS = [c for c in STORED_COLUMNS if c not in VALUE_TYPES]
 
 
 class GeoPackageStore(LoadedStore):
@@ -114,14 +112,14 @@ def _read_values(path: Path) -> pd.DataFrame:
     Text columns come back categorical: a code per cell and each text once. As a column of strings
     (even with equal strings one object) the national buurt table held 75 MB more in every process."""
     columns = ", ".join(f'"{c}"' for c in STORED_COLUMNS)
-    texts: dict[str, dict[str, int]] = {c: {} for c in TEXT_COLUMNS}  # per column: text -> code
+    texts: dict[str, dict[str, int]] = {c: {} for c in STORED_TEXTS}  # per column: text -> code
     parts: dict[str, list[np.ndarray]] = {c: [] for c in STORED_COLUMNS}
     with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
         cursor = connection.execute(f'SELECT {columns} FROM "{VALUES_LAYER}" ORDER BY fid')
         for rows in iter(lambda: cursor.fetchmany(VALUES_CHUNK), []):
             for column, cells in zip(STORED_COLUMNS, zip(*rows)):
-                if column in VALUE_TYPES:  # NULL is NaN in the figures
-                    parts[column].append(np.array(cells, dtype=float).astype(VALUE_TYPES[column]))
+                if column in STORED_NUMBERS:  # NULL is NaN in the figures
+                    parts[column].append(np.array(cells, dtype=float).astype(STORED_NUMBERS[column]))
                 else:  # NULL is a missing text: code -1
                     seen = texts[column]
                     parts[column].append(np.fromiter(
@@ -132,7 +130,7 @@ def _read_values(path: Path) -> pd.DataFrame:
 
 def _column(column: str, parts: list[np.ndarray], texts: dict[str, int] | None) -> np.ndarray | pd.Categorical:
     if texts is None:
-        return np.concatenate(parts) if parts else np.empty(0, VALUE_TYPES[column])
+        return np.concatenate(parts) if parts else np.empty(0, STORED_NUMBERS[column])
     codes = np.concatenate(parts) if parts else np.empty(0, np.int32)
     return pd.Categorical.from_codes(codes, pd.Index(list(texts), dtype="str"))
 

@@ -21,7 +21,7 @@ from geodata.breaks import break_kinds, breaking_regions, figure_breaks, may_bre
 from geodata.catalog import parse_catalog
 from geodata.cells import Status
 from geodata.errors import DatasetError
-from geodata.figures import Figures
+from geodata.figures import STORED_TEXTS, Figures
 from geodata.regions import NATIONAL_LEVEL, REGION_COLUMNS, REGION_FACTS, Level, level_names, level_of_code
 from store.positions import by_category, positions
 
@@ -65,7 +65,7 @@ class LoadedStore:
             self._regions[level] = frame.sort_values(["year", "code"], kind="stable").reset_index(drop=True)
         # A chunk of rows at a time (store/positions.py): a reload must not stall the event loop.
         values["year"] = values["year"].astype(int)
-        texts = [c for c in values.columns if c not in ("year", "value") and not isinstance(values[c].dtype, pd.CategoricalDtype)]
+        texts = [c for c in STORED_TEXTS if c in values and not isinstance(values[c].dtype, pd.CategoricalDtype)]
         if texts:  # one code per cell, as gpkg._read_values and postgis._values give them
             values = values.astype(dict.fromkeys(texts, "category"))
         values["level"] = by_category(level_names, values["code"])

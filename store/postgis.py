@@ -22,7 +22,7 @@ import shapely
 from psycopg import sql
 
 from geodata.errors import DatasetError
-from geodata.figures import STORED_COLUMNS
+from geodata.figures import STORED_COLUMNS, STORED_NUMBERS, STORED_TEXTS
 from geodata.regions import LEVELS, REGION_COLUMNS, Level
 from store.copy import RD_NEW_SRID
 from store.memory import LoadedStore, parse_metadata
@@ -150,9 +150,9 @@ def _values(connection: psycopg.Connection, build: str) -> pd.DataFrame:
         for block in copy:
             data.write(block)
     data.seek(0)
-    text = {c: "category" for c in STORED_COLUMNS if c not in ("year", "value")}  # as the GeoPackage store reads them
+    texts = dict.fromkeys(STORED_TEXTS, "category")  # as the GeoPackage store reads them
     # PostgreSQL writes each double in its shortest exact form, which pandas reads back bit for bit.
-    return pd.read_csv(data, dtype={**text, "year": "int64", "value": "float64"}, keep_default_na=False, na_values=[""])
+    return pd.read_csv(data, dtype={**texts, **STORED_NUMBERS}, keep_default_na=False, na_values=[""])
 
 
 def _first_line(exc: Exception) -> str:

@@ -12,7 +12,7 @@ from geopandas.testing import assert_geodataframe_equal
 from shapely import box
 
 import store.gpkg
-from geodata.figures import STORED_COLUMNS
+from geodata.figures import STORED_COLUMNS, STORED_TEXTS
 from store.gpkg import _read_regions, _read_values
 
 
@@ -51,7 +51,6 @@ def test_the_values_table_is_read_as_pyogrio_reads_it_with_its_texts_categorical
     path = demo_build[0]
     whole = pyogrio.read_dataframe(path, layer=store.gpkg.VALUES_LAYER, read_geometry=False)[STORED_COLUMNS]
     found = _read_values(path)
-    texts = [c for c in STORED_COLUMNS if c not in ("year", "value")]
-    assert all(isinstance(found[c].dtype, pd.CategoricalDtype) for c in texts)
+    assert all(isinstance(found[c].dtype, pd.CategoricalDtype) for c in STORED_TEXTS)
     assert whole["method"].isna().any() and found["method"].isna().sum() == whole["method"].isna().sum()  # NULL stays missing
-    pd.testing.assert_frame_equal(found.astype(dict.fromkeys(texts, "str")), whole, check_exact=True)
+    pd.testing.assert_frame_equal(found.astype(dict.fromkeys(STORED_TEXTS, "str")), whole, check_exact=True)
