@@ -6,9 +6,13 @@ PORT   ?= 8000
 
 .PHONY: install demo test bench peers load clean
 
+# Also compiles esda's kernels into the analysis kernel cache (20-40 s), so that a server's first
+# analysis, which starts its worker, only loads them (analysis.workers).
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(PY) -c 'from analysis import kernels; from settings import Settings; \
+	          kernels.use_disk_cache(Settings.from_env().analysis_kernel_cache); kernels.warm_up()'
 	touch $@
 
 # Front-end libraries (served by the viewer) and the MapLibre style validator come from npm.

@@ -25,8 +25,10 @@ def exit_with_parent() -> None:
 
 
 def release_free_memory() -> None:
-    """Give memory freed in a worker back to the system. glibc keeps freed small blocks in its arenas:
-    a tile worker that freed its 190 MB figure table kept 85 MB of it without this. Elsewhere: nothing."""
+    """Give freed memory back to the system: a tile worker's after it frees its figure table, the
+    server's after it reads a dataset. glibc keeps freed small blocks in its arenas: without this a tile
+    worker kept 85 MB of its 190 MB figure table, the server 67 MB of reading national buurten.
+    Elsewhere than glibc: nothing."""
     try:
         ctypes.CDLL(None).malloc_trim(0)
     except (AttributeError, OSError):  # not glibc

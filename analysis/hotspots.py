@@ -14,8 +14,8 @@ from functools import cached_property
 import pandas as pd
 import shapely
 
+from analysis.messages import NO_NEIGHBOURS, NOT_SIGNIFICANT, HotspotInput, LocalStatistics
 from analysis.request import AnalysisRequest
-from analysis.statistics import NO_NEIGHBOURS, NOT_SIGNIFICANT, HotspotInput, LocalStatistics
 from geodata.cells import Status
 from geodata.errors import RequestError
 from store import Store

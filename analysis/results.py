@@ -16,8 +16,7 @@ from typing import NamedTuple
 
 from analysis.hotspots import HotspotResult, hotspot_input, hotspot_result
 from analysis.request import PERMUTATIONS, AnalysisRequest
-from analysis.statistics import local_statistics
-from analysis.workers import AnalysisWorkers
+from analysis.workers import AnalysisWorkers, local_statistics
 from geodata.errors import RequestError
 from store import Store
 

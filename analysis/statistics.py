@@ -1,15 +1,15 @@
 """Local spatial statistics with PySAL, as an analysis worker computes them: Getis-Ord Gi* hot and
 cold spots and local Moran's I clusters, from plain values and boundaries.
 
-This module runs in the worker processes and needs no dataset: it imports PySAL and geopandas
+This module runs in the worker processes only, and needs no dataset: it imports PySAL and geopandas
 only, which keeps a worker at about 300 MB and 4 s from start to ready (importing the server's
-dataset modules as well would add 100 MB and 5 s).
+dataset modules as well would add 100 MB and 5 s). The server never imports it: what the two pass
+each other is in `analysis.messages`.
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 
 import esda
 import geopandas as gpd
@@ -18,34 +18,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from analysis.messages import NOT_SIGNIFICANT, HotspotInput, LocalStatistics
 from geodata.errors import RequestError
 
 LEVELS = (0.01, 0.05, 0.10)  # significance levels of the classes: 99, 95, 90 %
 MORAN_QUADRANTS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
-NOT_SIGNIFICANT = "niet_significant"
-NO_NEIGHBOURS = "geen_buren"
-
-
-@dataclass(frozen=True, eq=False)
-class HotspotInput:
-    """What a worker needs for one analysis: the regions with a published value, sorted by code."""
-
-    method: str
-    weights: str
-    k: int
-    permutations: int
-    fdr: bool
-    seed: int
-    codes: tuple[str, ...]
-    values: np.ndarray
-    boundaries: np.ndarray  # WKB, for the spatial weights: pickled in 0.03 s for 10,000 buurten, shapely objects 0.2 s
-
-
-@dataclass(frozen=True)
-class LocalStatistics:
-    table: pd.DataFrame  # index code: value, statistic, z, p, class
-    no_neighbours: tuple[str, ...]
-    thresholds: dict[float, float]  # level -> p threshold used (FDR-adjusted or the level itself)
 
 
 def spatial_weights(regions: gpd.GeoDataFrame, kind: str, k: int) -> libpysal.weights.W:

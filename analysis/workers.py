@@ -10,7 +10,12 @@ about 1.5 MB for 10,000 buurten) instead of loading the dataset itself. It then 
 nothing else (about 300 MB, not a second copy of the dataset), and it cannot disagree with the
 server about which dataset version is served when the file is replaced. Workers are spawned, not
 forked: the server has threads, and a forked child would share and slowly copy its memory.
-Each worker loads the compiled kernels from disk (`analysis.kernels`) as it starts.
+PySAL is imported in the workers only: the server never loads it.
+
+The workers start at the first analysis, not with the server (unless `analysis_at_start`): a server
+that nobody asks for an analysis does without their 300 MB. A worker loads esda's compiled kernels
+from disk (`analysis.kernels`; `make install` compiles them) as it starts, so the first analysis
+waits about 4 s more than the next ones.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from analysis import kernels
+from analysis.messages import HotspotInput, LocalStatistics
 from children import exit_with_parent
 from geodata.errors import AnalysisBusy
 
@@ -39,11 +44,20 @@ T = TypeVar("T")
 
 
 def _prepare_worker(kernel_cache: Path) -> None:
+    from analysis import kernels  # PySAL: in the worker, never in the server
+
     exit_with_parent()
     # Below the server in the CPU queue: an analysis takes the time tiles leave, not theirs.
     os.nice(WORKER_NICENESS)
     kernels.use_disk_cache(kernel_cache)
     kernels.warm_up()
+
+
+def local_statistics(inputs: HotspotInput) -> LocalStatistics:
+    """What a worker runs for a hotspot analysis (`analysis.statistics`, which imports PySAL)."""
+    from analysis import statistics
+
+    return statistics.local_statistics(inputs)
 
 
 class AnalysisWorkers:
@@ -67,12 +81,16 @@ class AnalysisWorkers:
         )
 
     def start(self) -> None:
-        """Start every worker now, so that its kernels are loaded before the first analysis arrives."""
-        self._started = [self._executor.submit(os.getpid) for _ in range(self.workers)]
+        """Start every worker now (if not started yet), each loading its kernels before the first analysis."""
+        if not self._started:
+            self._started = [self._executor.submit(os.getpid) for _ in range(self.workers)]
 
     def status(self) -> dict[str, Any]:
         ready = bool(self._started) and all(f.done() and not f.cancelled() and not f.exception() for f in self._started)
-        return {"workers": self.workers, "ready": ready, "running_or_waiting": self._outstanding, "queue": self.queue}
+        return {
+            "workers": self.workers, "started": bool(self._started), "ready": ready,
+            "running_or_waiting": self._outstanding, "queue": self.queue,
+        }  # fmt: skip
 
     def submit(self, compute: Callable[[A], R], argument: A, finish: Callable[[R], T]) -> Future[T]:
         """`compute(argument)` in a worker, then `finish(its result)` here; the returned future is done after
@@ -84,6 +102,7 @@ class AnalysisWorkers:
                     f"{self._outstanding} analyses are running or waiting; try again shortly",
                     RETRY_AFTER_SECONDS,
                 )
+            self.start()
             try:
                 running = self._executor.submit(compute, argument)
             except BrokenProcessPool:  # a worker died (killed for its memory, say): start new ones

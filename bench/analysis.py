@@ -1,7 +1,8 @@
 """Hotspot analyses against a running `wijkmonitor serve` (issue 11).
 
-1. Time from `wijkmonitor serve` to the first hotspot answer, with an empty kernel cache (the
-   worker compiles esda's kernels) and again with the cache the first run left on disk.
+1. Time from `wijkmonitor serve` to the first hotspot answer (which starts the analysis worker),
+   with an empty kernel cache (the worker compiles esda's kernels) and again with the cache the
+   first run left on disk.
 2. Load: `--clients` clients each ask for a different analysis (distinct permutations, the case
    that used to stall every request), asking again after a 503 until answered, while one client
    keeps asking for a cached tile; prints the tile's p50/max, the answers to the analysis
@@ -13,7 +14,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import socket
 import statistics
@@ -70,12 +70,12 @@ def first_hotspot(dataset: Path, kernel_cache: Path) -> tuple[float, float]:
         server.wait()
 
 
-def wait_for_health(base: str, ready: bool = False) -> None:
-    """Until /health answers (and, with ready, reports the analysis workers ready)."""
+def wait_for_health(base: str) -> None:
+    """Until /health answers."""
     while True:
         try:
-            status, body = get(base, "/health")
-            if status == 200 and (not ready or json.loads(body)["analysis"]["ready"]):
+            status, _ = get(base, "/health")
+            if status == 200:
                 return
         except (ConnectionError, urllib.error.URLError):
             pass
@@ -99,9 +99,12 @@ def show(label: str, rss: tuple[float, float]) -> str:
 def load(dataset: Path, kernel_cache: Path, clients: int) -> None:
     server, base = serve(dataset, kernel_cache)
     try:
-        wait_for_health(base, ready=True)
+        wait_for_health(base)
         get(base, TILE)
-        print(show("RSS before", rss_mb(server.pid)))
+        print(show("RSS before any analysis", rss_mb(server.pid)))
+        status, body = get(base, HOTSPOTS)  # starts the worker
+        assert status == 200, body
+        print(show("RSS after the first analysis", rss_mb(server.pid)))
         answers: Counter[int] = Counter()
         tile_ms: list[float] = []
         peak = (0.0, 0.0)

@@ -93,7 +93,8 @@ def demo_store(demo_build: tuple[Path, object]) -> Store:
 
 @pytest.fixture(scope="session")
 def client(demo_build: tuple[Path, object], demo_store: Store) -> Iterator[TestClient]:
-    # Startup and shutdown: its analysis and tile workers start and stop. Tiles come from a worker, as in `serve`.
+    # Startup and shutdown: its tile workers start and stop (analysis workers at the first analysis). Tiles come
+    # from a worker, as in `serve`.
     with TestClient(app_on(demo_build[0], demo_store, tile_workers=1)) as client:
         yield client
 

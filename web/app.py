@@ -46,7 +46,8 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        workers.start()  # each worker loads its compiled kernels now, not on the first request
+        if settings.analysis_at_start:
+            workers.start()  # each worker loads its compiled kernels now, not on the first request
         if holder.tile_workers:  # the tile workers open the dataset meanwhile; tiles asked before wait for it
             threading.Thread(target=holder.start_tile_workers, name="tile-workers", daemon=True).start()
         try:

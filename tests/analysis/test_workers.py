@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +25,7 @@ from geodata.errors import AnalysisBusy
 from settings import Settings
 from store import Store
 from tests.analysis.held import held_until
+from tests.conftest import ROOT
 from web.app import create_app
 
 UTRECHT_BUURTEN = "/analysis/hotspots?indicator=bijstand_per_1000&year=2023&within=GM0344"
@@ -162,6 +165,27 @@ def test_the_result_cache_is_bounded(app_client: TestClient) -> None:
     assert results.cache_info().misses == misses + 1
 
 
+@pytest.mark.parametrize("at_start", [False, True])
+def test_the_analysis_workers_start_at_the_first_analysis_or_with_the_server(
+    demo_build: tuple[Path, object], demo_store: Store, at_start: bool
+) -> None:
+    """Until the first analysis the server holds no worker (about 300 MB), unless told to start them with it."""
+    settings = Settings(dataset=demo_build[0], reload_check_seconds=-1, tile_workers=0, analysis_at_start=at_start)
+    with TestClient(create_app(settings, demo_store)) as client:
+        workers = client.app.state.analysis_workers
+
+        def state() -> tuple[bool, bool, int]:
+            health = client.get("/health").json()["analysis"]
+            return health["started"], health["ready"], len(workers._executor._processes)
+
+        if at_start:
+            wait_until(lambda: state() == (True, True, 1))
+        else:
+            assert state() == (False, False, 0)
+        assert client.get(UTRECHT_BUURTEN).status_code == 200
+        assert state() == (True, True, 1)
+
+
 def test_stopping_the_server_stops_a_running_analysis(manager: object) -> None:
     """A server asked to stop (a deploy, systemd) does not wait for an analysis nobody will read."""
     workers = AnalysisWorkers(1, 2, Settings().analysis_kernel_cache)
@@ -179,3 +203,22 @@ def test_stopping_the_server_stops_a_running_analysis(manager: object) -> None:
     assert waiting.cancelled() or isinstance(waiting.exception(GUARD_SECONDS), AnalysisBusy)
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_the_server_imports_neither_pysal_nor_mapclassify() -> None:
+    """PySAL runs in the analysis workers, mapclassify only for Fisher-Jenks and natural breaks: the
+    server and its default (quantile) classes load neither, nor scikit-learn (together about 200 MB)."""
+    heavy = ("esda", "libpysal", "mapclassify", "sklearn")
+    script = (
+        "import sys, cli, web.app\n"
+        "from styles.classify import classify\n"
+        "values = [float(v) for v in range(40)]\n"
+        "classify(values, 'quantiles', 5), classify(values, 'equal_interval', 5), classify(values, 'user', 0, [10])\n"
+        f"print(*[m for m in {heavy!r} if m in sys.modules])\n"
+        "classify(values, 'fisher_jenks', 5)\n"
+        f"print(*[m for m in {heavy!r} if m in sys.modules])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    server, after_fisher_jenks = done.stdout.splitlines()
+    assert server == ""
+    assert after_fisher_jenks == "mapclassify sklearn"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+
 import mapclassify
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from geodata.errors import RequestError
@@ -35,6 +37,41 @@ def test_breaks_are_mapclassifys(method: str, reference: type) -> None:
     theirs = reference(values, k=5)
     assert ours.breaks == pytest.approx(list(theirs.bins))
     assert ours.counts(values) == list(theirs.counts)
+
+
+@pytest.mark.parametrize(
+    "method, reference", [("quantiles", mapclassify.Quantiles), ("equal_interval", mapclassify.EqualInterval)]
+)
+@pytest.mark.parametrize("column", ["g_wozbag", "a_inw", "p_koopw", "g_hhgro", "bev_dich"])
+def test_arithmetic_breaks_equal_mapclassifys_to_the_last_bit(method: str, reference: type, column: str) -> None:
+    """Quantiles and equal intervals are computed without mapclassify (not imported by the server)."""
+    rows = kwb_rows(2023)
+    values = np.array(
+        [
+            float(r[column].replace(",", "."))
+            for c, r in rows.items()
+            if c.startswith("BU") and r[column].strip() not in (".", "")
+        ]
+    )
+    assert len(values) > 100
+    for k in range(2, 10):
+        with warnings.catch_warnings():  # mapclassify warns when ties leave fewer quantiles
+            warnings.simplefilter("ignore", UserWarning)
+            theirs = tuple(dict.fromkeys(float(b) for b in reference(values, k=k).bins))
+        assert classify(values, method, k).breaks == theirs, (column, k)
+
+
+@given(
+    st.lists(st.integers(min_value=0, max_value=60).map(lambda v: v / 4), min_size=12, max_size=300),
+    st.integers(min_value=2, max_value=9),
+)
+def test_quantiles_with_ties_equal_mapclassifys(values: list[float], k: int) -> None:
+    data = np.array(values)
+    assume(len(np.unique(data)) > k)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        theirs = tuple(dict.fromkeys(float(b) for b in mapclassify.Quantiles(data, k=k).bins))
+    assert classify(data, "quantiles", k).breaks == theirs
 
 
 def test_natural_breaks_are_reproducible() -> None:
