@@ -47,10 +47,11 @@ class Settings:
     # Hotspot analyses run in worker processes: how many, how many may run or wait at once (more
     # get 503), how many results a dataset version keeps, the largest analysis (regions x
     # permutations; local Moran holds 8 bytes per draw, twice) and where compiled kernels are kept.
-    # The workers start at the first analysis, which waits about 4 s more; or with the server, which
-    # then holds their 300 MB each from the start.
+    # The workers start at the first analysis, which waits about 4 s more, or with the server; they stop
+    # after analysis_idle_seconds without one (0: they stay), giving back their 300 MB each.
     analysis_workers: int = 1
     analysis_at_start: bool = False
+    analysis_idle_seconds: float = 600.0
     analysis_queue: int = 4
     analysis_cache_entries: int = 16
     analysis_max_draws: int = 15_000_000

@@ -12,10 +12,10 @@ server about which dataset version is served when the file is replaced. Workers 
 forked: the server has threads, and a forked child would share and slowly copy its memory.
 PySAL is imported in the workers only: the server never loads it.
 
-The workers start at the first analysis, not with the server (unless `analysis_at_start`): a server
-that nobody asks for an analysis does without their 300 MB. A worker loads esda's compiled kernels
-from disk (`analysis.kernels`; `make install` compiles them) as it starts, so the first analysis
-waits about 4 s more than the next ones.
+The workers start at the first analysis, not with the server (unless `analysis_at_start`), and stop
+after `analysis_idle_seconds` without one: a server that nobody asks for analyses does without their
+300 MB. A worker loads esda's compiled kernels from disk (`analysis.kernels`; `make install` compiles
+them) as it starts, so an analysis that starts the workers waits about 4 s more than the next ones.
 """
 
 from __future__ import annotations
@@ -63,14 +63,17 @@ def local_statistics(inputs: HotspotInput) -> LocalStatistics:
 class AnalysisWorkers:
     """The worker processes of one app, shared by every dataset version it serves."""
 
-    def __init__(self, workers: int, queue: int, kernel_cache: Path) -> None:
+    def __init__(self, workers: int, queue: int, kernel_cache: Path, idle_seconds: float = 0) -> None:
         self.workers = workers
         self.queue = queue
+        self.idle_seconds = idle_seconds  # 0: the workers stay
         self._kernel_cache = kernel_cache
         self._executor = self._new_executor()
         self._lock = threading.Lock()
         self._outstanding = 0
+        self._submitted = 0  # analyses so far: an idle timer stops the workers only if none came after it
         self._started: list[Future[int]] = []
+        self._stopped = False
 
     def _new_executor(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -111,6 +114,7 @@ class AnalysisWorkers:
                 self._executor = self._new_executor()
                 running = self._executor.submit(compute, argument)
             self._outstanding += 1
+            self._submitted += 1
         result: Future[T] = Future()
         running.add_done_callback(partial(self._finish, result, finish))
         return result
@@ -118,6 +122,10 @@ class AnalysisWorkers:
     def _finish(self, result: Future[T], finish: Callable[[Any], T], running: Future[Any]) -> None:
         with self._lock:
             self._outstanding -= 1
+            if self._outstanding == 0 and self.idle_seconds > 0:
+                idle = threading.Timer(self.idle_seconds, self._stop_if_idle, args=(self._submitted,))
+                idle.daemon = True
+                idle.start()
         if running.cancelled():
             result.cancel()
             return
@@ -128,11 +136,21 @@ class AnalysisWorkers:
         except Exception as exc:  # noqa: BLE001 (the worker's error, a RequestError say, goes to whoever waits)
             result.set_exception(exc)
 
+    def _stop_if_idle(self, submitted: int) -> None:
+        """No analysis since the `submitted`th: the workers stop, and the next analysis starts new ones."""
+        with self._lock:
+            if self._stopped or self._outstanding or self._submitted != submitted or not self._started:
+                return
+            idle, self._executor, self._started = self._executor, self._new_executor(), []
+        log.info("analysis workers stopped after %.0f s without an analysis", self.idle_seconds)
+        idle.shutdown(wait=True)
+
     def shutdown(self) -> None:
         """Stop the workers: a running analysis is stopped (a server that is stopping has no use for it, and
         a national one can take a minute under load), those waiting are cancelled."""
         with self._lock:
             executor = self._executor
+            self._stopped = True
         # ProcessPoolExecutor can terminate its workers only from Python 3.14 on.
         for process in list((executor._processes or {}).values()):
             process.terminate()

@@ -41,7 +41,9 @@ class Wijkmonitor(Starlette):
 
 
 def create_app(settings: Settings, store: Store | None = None) -> Starlette:
-    workers = AnalysisWorkers(settings.analysis_workers, settings.analysis_queue, settings.analysis_kernel_cache)
+    workers = AnalysisWorkers(
+        settings.analysis_workers, settings.analysis_queue, settings.analysis_kernel_cache, settings.analysis_idle_seconds
+    )
     holder = DatasetHolder(settings, workers, store)
 
     @asynccontextmanager

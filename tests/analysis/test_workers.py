@@ -186,6 +186,35 @@ def test_the_analysis_workers_start_at_the_first_analysis_or_with_the_server(
         assert state() == (True, True, 1)
 
 
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_idle_workers_stop_and_the_next_analysis_starts_new_ones(manager: object) -> None:
+    """After `idle_seconds` without an analysis the workers give their memory back; an analysis running
+    or waiting keeps them, and the next one starts new workers."""
+    workers = AnalysisWorkers(1, 2, Settings().analysis_kernel_cache, idle_seconds=0.2)
+    try:
+        event = manager.Event()
+        first = workers.submit(held_until, event, lambda pid: pid)
+        wait_until(lambda: bool(workers._executor._processes))
+        (pid,) = workers._executor._processes
+        assert workers.status()["started"]
+        event.set()
+        assert first.result(GUARD_SECONDS) == pid
+        wait_until(lambda: not workers.status()["started"] and not alive(pid))
+        again = manager.Event()
+        again.set()
+        assert workers.submit(held_until, again, lambda p: p).result(GUARD_SECONDS) not in (pid, None)
+        assert workers.status()["started"]
+    finally:
+        workers.shutdown()
+
+
 def test_stopping_the_server_stops_a_running_analysis(manager: object) -> None:
     """A server asked to stop (a deploy, systemd) does not wait for an analysis nobody will read."""
     workers = AnalysisWorkers(1, 2, Settings().analysis_kernel_cache)
