@@ -73,6 +73,7 @@ class AnalysisWorkers:
         self._outstanding = 0
         self._submitted = 0  # analyses so far: an idle timer stops the workers only if none came after it
         self._started: list[Future[int]] = []
+        self._idle: threading.Timer | None = None  # the one timer that stops idle workers
         self._stopped = False
 
     def _new_executor(self) -> ProcessPoolExecutor:
@@ -123,9 +124,11 @@ class AnalysisWorkers:
         with self._lock:
             self._outstanding -= 1
             if self._outstanding == 0 and self.idle_seconds > 0:
-                idle = threading.Timer(self.idle_seconds, self._stop_if_idle, args=(self._submitted,))
-                idle.daemon = True
-                idle.start()
+                if self._idle is not None:
+                    self._idle.cancel()
+                self._idle = threading.Timer(self.idle_seconds, self._stop_if_idle, args=(self._submitted,))
+                self._idle.daemon = True
+                self._idle.start()
         if running.cancelled():
             result.cancel()
             return
@@ -151,6 +154,8 @@ class AnalysisWorkers:
         with self._lock:
             executor = self._executor
             self._stopped = True
+            if self._idle is not None:
+                self._idle.cancel()
         # ProcessPoolExecutor can terminate its workers only from Python 3.14 on.
         for process in list((executor._processes or {}).values()):
             process.terminate()
