@@ -26,7 +26,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -34,12 +34,12 @@ import pandas as pd
 
 from children import exit_with_parent, release_free_memory
 from geodata.regions import Level
-from geodata.selection import Selection
+from geodata.selection import Selection, parse_selection
 from store import open_store, shown_location
 from tiles.encode import gzip_bytes
 from tiles.generalise import PREPARE_THREADS
 from tiles.region_tiles import RegionTiles, Usage, center_zoom
-from tiles.tilemath import PYRAMID_BY_ID
+from tiles.tilemath import PYRAMID_BY_ID, WEB_MERCATOR
 
 WORKER_NICENESS = 5  # below the server (cached tiles), above the analysis workers (10)
 RETIRE_SECONDS = 30.0  # how long workers replaced by a rebuild take tasks of the version they had
@@ -112,6 +112,15 @@ def _prepare_figures(location: str, version: str, level: Level, year: int) -> No
 
 def _pairs(zooms: Sequence[int]) -> list[tuple[int, ...]]:
     return [tuple(zooms[i:i + PREPARE_THREADS]) for i in range(0, len(zooms), PREPARE_THREADS)]
+
+
+def _warm_up(location: str, version: str, level: Level, year: int) -> None:
+    """The level's z0 tile with one figure, made and dropped: numba loads each compiled loop of the MVT
+    writer from disk on its first call (about 25 ms for a tile's three), which would otherwise fall on
+    the first tile a map asks for."""
+    tiles = _open(location, version)
+    selection = parse_selection(tiles.store.availability, tiles.store.catalog, level.value, {"year": str(year)})
+    tiles.tile(replace(selection, indicators=selection.indicators[:1]), 0, 0, 0, None, WEB_MERCATOR)
 
 
 def _release_figure_rows(location: str, version: str) -> None:
@@ -277,11 +286,13 @@ class TileWorkers:
         """One task per level and two zooms (made side by side; a national zoom takes up to a second), and one
         for the figure columns of each level and year, sent to each worker one at a time by a thread of its own
         (send_one_at_a_time). Each level's latest year goes first, zooms nearest where a map of the level
-        opens first; then the figures of the other years, after which the worker frees the figure table."""
+        opens first, then a tile of it (_warm_up); then the figures of the other years, after which the
+        worker frees the figure table."""
         zooms = range(self._start[2] + 1)
         tasks = [
             *[(_prepare_figures, level, year) for level, year in latest],
             *[(_prepare_zooms, level, year, pair) for level, year in latest for pair in _pairs(sorted(zooms, key=lambda z: abs(z - center_zoom(level))))],
+            *[(_warm_up, level, year) for level, year in latest],
             *[(_prepare_figures, level, year) for level, year in others],
             (_release_figure_rows,),
         ]

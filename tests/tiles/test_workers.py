@@ -101,6 +101,23 @@ def _released_in_worker() -> list[bool]:
     return [bool(tiles.store._released) for tiles in _datasets.values()]
 
 
+def _loaded_loops_in_worker() -> dict[str, int]:
+    """Run in a tile worker: how many compiled versions of each MVT loop it has loaded."""
+    from tiles import kernels
+
+    return {name: len(getattr(kernels, name).overloads) for name in ("gather_streams", "layer_tags", "feature_messages")}
+
+
+def test_a_ready_worker_has_loaded_the_compiled_loops(demo_build: tuple[Path, object], demo_store: Store) -> None:
+    """numba loads a compiled loop on its first call (about 25 ms for a tile's three): a worker does so
+    while it prepares, so the first tile a map asks for does not pay it."""
+    with TestClient(app_on(demo_build[0], demo_store, tile_workers=1)) as fresh:
+        holder = fresh.app.state.holder
+        wait_until_ready(holder)
+        loaded = holder.tile_workers._workers[0].pool.submit(_loaded_loops_in_worker).result()
+    assert loaded == {"gather_streams": 1, "layer_tags": 1, "feature_messages": 1}
+
+
 def test_a_ready_worker_has_freed_the_figure_table_and_makes_every_year_and_group_from_its_columns(
     demo_build: tuple[Path, object], client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
