@@ -124,8 +124,8 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         workers = holder.tile_workers
         if workers:
             store = served.store
-            made = workers.submit(holder.settings.dataset, store.version, selection, pyramid.id, z, x, y, extra)
             try:
+                made = workers.submit(holder.settings.dataset, store.version, selection, pyramid.id, z, x, y, extra)
                 return remember(served, key, *await asyncio.wrap_future(made))
             except Exception as exc:  # noqa: BLE001 - the thread below makes the same bytes
                 log.warning("tile worker failed on %s, made by a thread instead: %s", key[:80], exc)

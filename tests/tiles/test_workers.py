@@ -1,10 +1,12 @@
-"""Tile worker processes (tiles.workers): the tiles they make are the tile threads' bytes; a worker that
-dies or that cannot open the served version hands the tile to a thread, and no request fails; a
-rebuilt dataset reaches the workers before it is served."""
+"""Tile worker processes (tiles.workers): the tiles they make are the tile threads' bytes, sent by a pipe
+of their own that does not wait behind the pool's tasks; a worker that dies or that cannot open the
+served version hands the tile to a thread, and no request fails; a rebuilt dataset reaches the workers
+before it is served."""
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import shutil
 import signal
@@ -14,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,7 +31,7 @@ from store import Store
 from store.gpkg import GeoPackageStore
 from tests.conftest import app_on
 from tiles.region_tiles import RegionTiles, Usage
-from tiles.workers import StaleVersion, merged_usage, send_one_at_a_time
+from tiles.workers import LARGEST_SENT, StaleVersion, _TileChannel, merged_usage, send_one_at_a_time
 from web.app import create_app
 from web.holder import DatasetHolder
 
@@ -167,6 +170,57 @@ def test_preparation_goes_one_task_at_a_time_so_a_tile_waits_behind_one_at_most(
         send_one_at_a_time(pool, [(done.append, "never")], (), stop, errors)
         send_one_at_a_time(pool, [(int, "x"), (done.append, "after a failure")], (), threading.Event(), errors)
     assert done[-1] == "buurt z2" and [type(e) for e in errors] == [ValueError]
+
+
+def _wait_for(path: str, seconds: float) -> bool:
+    """Run in a tile worker's pool: busy until the file exists (True) or `seconds` have passed (False)."""
+    deadline = time.monotonic() + seconds
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_tiles_go_by_a_pipe_of_their_own_and_do_not_wait_behind_the_pool(
+    demo_build: tuple[Path, object], tmp_path: Path
+) -> None:
+    release = tmp_path / "release"
+    with worker_app(demo_build[0], reload_check_seconds=-1) as client, TestClient(app_on(demo_build[0])) as threads:
+        wait_until_ready(client.app.state.holder)
+        busy = client.app.state.holder.tile_workers._workers[0].pool.submit(_wait_for, str(release), 120)
+        try:
+            for url in TILES[:4]:  # made by the worker while its pool is busy (by the pool: after 120 s)
+                answer = client.get(url)
+                assert answer.status_code == 200 and answer.content == threads.get(url).content, url
+            assert not busy.done()
+        finally:
+            release.touch()
+        assert busy.result() is True
+
+
+def _hold_ends(tasks: object, answers: object, release: str) -> None:
+    """A worker that takes a channel's ends and answers nothing until it is killed."""
+    _wait_for(release, 600)
+
+
+def test_a_channel_whose_worker_dies_fails_the_tiles_it_waits_for_and_takes_no_more(tmp_path: Path) -> None:
+    channel = _TileChannel()
+    worker = multiprocessing.get_context("spawn").Process(
+        target=_hold_ends, args=(channel.worker_tasks, channel.worker_answers, str(tmp_path / "never"))
+    )
+    worker.start()
+    channel.opened()
+    try:
+        waiting = channel.send(("a location", "a version"))
+        assert waiting is not None and not waiting.done()
+        assert channel.send(("x" * (LARGEST_SENT + 1),)) is None  # for the pool
+    finally:
+        worker.kill()
+        worker.join()
+    with pytest.raises(BrokenProcessPool):
+        waiting.result(timeout=600)
+    assert channel.ended and channel.send(("a location", "a version")) is None
 
 
 def test_a_killed_worker_is_replaced_and_its_tile_made_by_a_thread(
