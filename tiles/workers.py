@@ -37,6 +37,7 @@ import struct
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import wait as all_done
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -81,9 +82,9 @@ def _start_worker(extent: int, buffer: int, max_zoom: int, tasks: Connection, an
     exit_with_parent()
     os.nice(WORKER_NICENESS)  # before the tile thread starts: it inherits the niceness
     _settings.update(extent=extent, buffer=buffer, max_zoom=max_zoom)
-    # Not a daemon: a worker that is told to stop makes the tiles it was sent first (the server closes
-    # the pipe, and the process waits for this thread before it exits).
-    threading.Thread(target=_make_sent_tiles, args=(tasks, answers), name="tile-channel").start()
+    # A daemon: the process ends when its pool tells it to, also when the server exits without stopping
+    # its workers. A server that stops them first waits for the tiles it sent (_Worker.shutdown).
+    threading.Thread(target=_make_sent_tiles, args=(tasks, answers), name="tile-channel", daemon=True).start()
 
 
 def _make_sent_tiles(tasks: Connection, answers: Connection) -> None:
@@ -316,6 +317,12 @@ class _TileChannel:
             if not self._tasks.closed:
                 self._tasks.close()
 
+    def wait_answered(self) -> None:
+        """Until every task sent has its answer (or failed with the worker)."""
+        with self._lock:
+            waiting = list(self._waiting.values())
+        all_done(waiting)
+
 
 @dataclass
 class _Worker:
@@ -347,7 +354,10 @@ class _Worker:
         return bool(getattr(self.pool, "_broken", False)) or self.channel.ended
 
     def shutdown(self, wait: bool, cancel_futures: bool = False) -> None:
+        """Stop the process; with `wait`, once the tiles sent by the channel are made."""
         self.channel.close()
+        if wait:
+            self.channel.wait_answered()
         self.pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
@@ -436,7 +446,7 @@ class TileWorkers:
             if self._retiring.get(version) is workers:
                 del self._retiring[version]
         for worker in workers:  # tiles they were given are still made; then they stop
-            worker.shutdown(wait=False)
+            worker.shutdown(wait=True)
 
     def usage(self) -> Usage | None:
         """What the workers have made of the served version; None when none of them answers."""

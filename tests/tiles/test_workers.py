@@ -453,6 +453,28 @@ def test_workers_end_with_a_killed_server(demo_build: tuple[Path, object], tmp_p
         server.kill()
 
 
+def test_a_server_that_exits_without_stopping_its_workers_exits(demo_build: tuple[Path, object], tmp_path: Path) -> None:
+    """An app whose lifespan never ran (no shutdown): its workers, one of which has been sent tiles by its
+    pipe, end with the interpreter, and so does the process."""
+    script = tmp_path / "server.py"
+    script.write_text(
+        "from starlette.testclient import TestClient\n"
+        "from settings import Settings\n"
+        "from web.app import create_app\n"
+        "if __name__ == '__main__':  # the worker is spawned: it imports this file too\n"
+        f"    client = TestClient(create_app(Settings(dataset={str(demo_build[0])!r}, tile_workers=1)))\n"
+        f"    for url in {TILES[:3]!r}:  # the first by the pool, which spawns the worker, the others by its pipe\n"
+        "        assert client.get(url).status_code == 200\n"
+        "    assert client.app.state.holder.tile_workers._workers[0].channel.open\n"
+        "    print('made', flush=True)\n"
+    )
+    done = subprocess.run(  # timeout: a hang guard
+        [sys.executable, str(script)], capture_output=True, text=True, cwd=ROOT, timeout=600,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "made", done.stderr[-2000:]
+
+
 class ShownElsewhere(GeoPackageStore):
     """A store whose `location` is for showing only, as a database's is (without its password)."""
 
