@@ -57,10 +57,10 @@ from tiles.tilemath import PYRAMID_BY_ID, WEB_MERCATOR
 
 WORKER_NICENESS = 5  # below the server (cached tiles), above the analysis workers (10)
 RETIRE_SECONDS = 30.0  # how long workers replaced by a rebuild take tasks of the version they had
+VERSIONS_KEPT = 2  # the version served and the one before it, for tasks sent just before a swap
 PIPE_BYTES = 1 << 20  # the tile pipe's buffer (Linux; 64 KiB elsewhere): tasks queued without blocking
 LARGEST_SENT = 64 << 10  # a larger task (a hotspot tile's columns) goes by the pool
 _FRAME = struct.Struct("!i")  # multiprocessing.Connection's frame: the length, then the bytes
-VERSIONS_KEPT = 2  # the version served and the one before it, for tasks sent just before a swap
 
 # One worker process's datasets, by version (module state: one per process).
 _datasets: dict[str, RegionTiles] = {}
