@@ -19,9 +19,9 @@ spawned, not forked (the server has threads); each is a pool of one process, so 
 them gets the dataset.
 
 Tiles go to a worker by a pipe of their own (_TileChannel), not the pool's queue: a thread of the
-worker makes them as they come, beside the pool's tasks (preparing a zoom leaves the GIL to GEOS),
-and a thread of the server hands the answers back. The pool's queue has a feeder and a result thread
-in the server and wakes them with a write each time: 0.34-0.49 ms a round trip, against 0.16 ms for
+worker makes them as they come, in between the pool's tasks (one runs at a time: _working), and a
+thread of the server hands the answers back. The pool's queue has a feeder and a result thread in
+the server and wakes them with a write each time: 0.34-0.49 ms a round trip, against 0.16 ms for
 the pipe, and cold tiles from z10 on take 0.3-2 ms to make. A hotspot tile (its columns go with it)
 and the first task to a worker go by the pool.
 """
@@ -40,7 +40,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import wait as all_done
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
-from functools import partial
+from functools import partial, wraps
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
@@ -66,7 +66,10 @@ _FRAME = struct.Struct("!i")  # multiprocessing.Connection's frame: the length, 
 _datasets: dict[str, RegionTiles] = {}
 _settings: dict[str, int] = {}
 _stale: dict[str, str] = {}  # a version asked for -> the version the location held instead
-_opening = threading.Lock()
+# Held by each task of the pool and each tile of the pipe: one runs at a time. Side by side, a tile and a
+# zoom being prepared took turns at the GIL, each turn up to a switch interval: under the load bench's
+# first 30 s (while the workers prepared) cold p99 went from 0.6-0.75 s to 2.7 s.
+_working = threading.RLock()
 
 
 # submit(location, version, selection, pyramid id, z, x, y): a tile, raw and gzipped, from a worker
@@ -76,6 +79,15 @@ LevelYear = tuple[Level, int]
 
 class StaleVersion(RuntimeError):
     """The dataset at the location is no longer (or not yet) the version a task is for."""
+
+
+def _one_at_a_time(task: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(task)
+    def under_lock(*arguments: Any) -> Any:
+        with _working:
+            return task(*arguments)
+
+    return under_lock
 
 
 def _start_worker(extent: int, buffer: int, max_zoom: int, tasks: Connection, answers: Connection) -> None:
@@ -108,14 +120,6 @@ def _open(location: str, version: str, usage: Usage | None = None) -> RegionTile
     tiles = _datasets.get(version)
     if tiles is not None:
         return tiles
-    with _opening:  # the pool's tasks and the tile thread: a version is opened once
-        return _open_locked(location, version, usage)
-
-
-def _open_locked(location: str, version: str, usage: Usage | None) -> RegionTiles:
-    tiles = _datasets.get(version)
-    if tiles is not None:
-        return tiles
     if version in _stale:  # said once per task, not found out again by opening the whole dataset
         raise StaleVersion(f"{shown_location(location)} holds version {_stale[version]}, not {version}")
     store = open_store(location)
@@ -137,6 +141,7 @@ def _open_locked(location: str, version: str, usage: Usage | None) -> RegionTile
     return tiles
 
 
+@_one_at_a_time
 def _prepare(location: str, version: str, usage: Usage | None) -> tuple[list[LevelYear], list[LevelYear]]:
     """Open the version (see _open); its levels with their latest year, and every other level and year
     with boundaries, for _prepare_rest."""
@@ -145,10 +150,12 @@ def _prepare(location: str, version: str, usage: Usage | None) -> tuple[list[Lev
     return availability.latest, [pair for pair in others if pair not in availability.latest]
 
 
+@_one_at_a_time
 def _prepare_zooms(location: str, version: str, level: Level, year: int, zooms: tuple[int, ...]) -> None:
     _open(location, version).geometry(level, year).prepare(zooms)
 
 
+@_one_at_a_time
 def _prepare_figures(location: str, version: str, level: Level, year: int) -> None:
     """Every figure with data at the level and year: a map of every group asks for all of them at once."""
     tiles = _open(location, version)
@@ -160,6 +167,7 @@ def _pairs(zooms: Sequence[int]) -> list[tuple[int, ...]]:
     return [tuple(zooms[i:i + PREPARE_THREADS]) for i in range(0, len(zooms), PREPARE_THREADS)]
 
 
+@_one_at_a_time
 def _warm_up(location: str, version: str, level: Level, year: int) -> None:
     """The level's z0 tile with one figure, made and dropped: numba loads each compiled loop of the MVT
     writer from disk on its first call (about 25 ms for a tile's three), which would otherwise fall on
@@ -169,6 +177,7 @@ def _warm_up(location: str, version: str, level: Level, year: int) -> None:
     tiles.tile(replace(selection, indicators=selection.indicators[:1]), 0, 0, 0, None, WEB_MERCATOR)
 
 
+@_one_at_a_time
 def _release_figure_rows(location: str, version: str) -> None:
     """Every figure with data has its columns (_prepare_figures of each level and year): the long table
     is not needed any more: on national buurten a worker goes from 557 to 389 MB."""
@@ -176,6 +185,7 @@ def _release_figure_rows(location: str, version: str) -> None:
     release_free_memory()
 
 
+@_one_at_a_time
 def _prepare_usage(location: str, version: str, usage: Usage) -> None:
     _open(location, version).prepare(usage)
 
@@ -194,6 +204,7 @@ def merged_usage(usages: Sequence[Usage]) -> Usage:
     return Usage(tuple((key, tuple(sorted(made))) for key, made in zooms.items()), tuple(figures))
 
 
+@_one_at_a_time
 def _make(
     location: str, version: str, selection: Selection, pyramid_id: str, z: int, x: int, y: int,
     extra: Mapping[str, pd.Series] | None,

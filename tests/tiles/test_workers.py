@@ -1,5 +1,5 @@
 """Tile worker processes (tiles.workers): the tiles they make are the tile threads' bytes, sent by a pipe
-of their own that does not wait behind the pool's tasks; a worker that dies or that cannot open the
+of their own, not the pool's queue; a worker that dies or that cannot open the
 served version hands the tile to a thread, and no request fails; a rebuilt dataset reaches the workers
 before it is served."""
 
@@ -182,7 +182,7 @@ def _wait_for(path: str, seconds: float) -> bool:
     return True
 
 
-def test_tiles_go_by_a_pipe_of_their_own_and_do_not_wait_behind_the_pool(
+def test_tiles_go_by_a_pipe_of_their_own_not_the_pools_queue(
     demo_build: tuple[Path, object], tmp_path: Path
 ) -> None:
     release = tmp_path / "release"
@@ -190,7 +190,7 @@ def test_tiles_go_by_a_pipe_of_their_own_and_do_not_wait_behind_the_pool(
         wait_until_ready(client.app.state.holder)
         busy = client.app.state.holder.tile_workers._workers[0].pool.submit(_wait_for, str(release), 120)
         try:
-            for url in TILES[:4]:  # made by the worker while its pool is busy (by the pool: after 120 s)
+            for url in TILES[:4]:  # made by the worker while its pool's queue waits (by the pool: after 120 s)
                 answer = client.get(url)
                 assert answer.status_code == 200 and answer.content == threads.get(url).content, url
             assert not busy.done()
