@@ -356,8 +356,8 @@ class _Worker:
         return future
 
     def make(self, *arguments: Any) -> Future[tuple[bytes, bytes]]:
-        """_make(*arguments): by the channel, else by the pool."""
-        return (self.channel.send(arguments) if self._spawned else None) or self.submit(_make, *arguments)
+        """_make(*arguments): by the channel once it is open (the process spawned), else by the pool."""
+        return self.channel.send(arguments) or self.submit(_make, *arguments)
 
     @property
     def broken(self) -> bool:
