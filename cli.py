@@ -193,49 +193,37 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env(**overrides)
     if settings.workers < 1:
         raise RequestError("workers", f"{settings.workers}: at least 1 server process")
-    run = {
-        "host": settings.host, "port": settings.port, "log_level": "info", "access_log": settings.access_log,
-        "log_config": _log_config(),
-        # Asked to stop (a deploy, systemd), requests still open get this long: a slow analysis or a
-        # client that keeps its connection does not hold the stop up (uvicorn waits without end).
-        "timeout_graceful_shutdown": 10,
-    }
-    if settings.workers == 1:
-        import uvicorn
-
-        from web.app import create_app
-
-        uvicorn.run(_long_lived(create_app(settings)), **run)
-        return 0
-    # The supervisor of several processes imports no more than it needs: it serves nothing itself.
+    # The supervisor imports no more than it needs: it serves nothing itself.
     from web.processes import check_dataset, run_processes
 
     check_dataset(settings.dataset)
-    # Each worker process builds its app from the environment, with the options given here.
+    # Each server process builds its app from the environment, with the options given here.
     for name, value in overrides.items():
         if value is not None:
             os.environ[f"WIJKMONITOR_{name.upper()}"] = str(value)
-    run_processes("cli:worker_app", settings.workers, **run)
-    return 0
+    return run_processes("cli:worker_app", settings.workers, settings.host, settings.port, settings.access_log, _log_config())
 
 
 def _log_config() -> dict[str, Any]:
-    """uvicorn's logging, with the server's own messages (reloads and how long they took, a dataset kept
+    """Granian's logging, with the server's own messages (reloads and how long they took, a dataset kept
     because the new one is broken, a failed tile worker) in its format; left to Python's defaults they
     were dropped below WARNING."""
-    from uvicorn.config import LOGGING_CONFIG
+    from granian.log import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
-    config["loggers"]["wijkmonitor"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    for handler in config["handlers"].values():
+        handler["stream"] = "ext://sys.stderr"  # as uvicorn's did: standard output stays free
+    config["loggers"]["wijkmonitor"] = {"handlers": ["console"], "level": "INFO", "propagate": False}
     return config
 
 
 def worker_app() -> Starlette:
-    """The app of one `serve --workers N` process."""
+    """The app of one server process of `serve`."""
     from settings import Settings
     from web.app import create_app
+    from web.processes import app_of_a_server_process
 
-    return _long_lived(create_app(Settings.from_env()))
+    return _long_lived(app_of_a_server_process(lambda: create_app(Settings.from_env())))
 
 
 def _long_lived(app: Starlette) -> Starlette:

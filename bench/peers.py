@@ -236,8 +236,8 @@ def run_wijkmonitor(name: str, workers: int, dataset: Path, plan: Plan, results:
             try:
                 all_started(server.base, workers, START_SECONDS - (time.monotonic() - started))
             finally:
-                # uvicorn's supervisor kills a process that leaves its health check unanswered for 5 s, and starts another.
-                results.restarts[name].append(server.output().count(" died"))
+                # Granian's supervisor starts a process again that died (web.processes).
+                results.restarts[name].append(server.output().count("Respawning worker"))
             results.ready[name].append(time.monotonic() - started)
             bodies = http_round(name, results, plan, server.base, our_path, args, folder)
             results.memory[name].append(tree_memory(server.process.pid))
@@ -400,8 +400,8 @@ def report(results: Results, plan: Plan, prerendered: list[tuple[str, int, int, 
                        median_range(results.first[name]["all"], 0)]))
     for name, restarts in results.restarts.items():
         if any(restarts):
-            print(f"  {name}: processes killed and started again by uvicorn's supervisor (its 5 s health check "
-                  f"unanswered while a process loads the dataset): {', '.join(map(str, restarts))} in the rounds")
+            print(f"  {name}: processes that died and were started again by the supervisor: "
+                  f"{', '.join(map(str, restarts))} in the rounds")
     for name, failures in results.failed.items():
         print(f"  {name}: failed in {len(failures)} of {args.rounds} round(s): {failures[0]}")
     if prerendered:

@@ -8,14 +8,14 @@ import os
 import shutil
 import socket
 import subprocess
-import threading
+import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import uvicorn
 from hypothesis import settings as hypothesis_settings
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -100,21 +100,44 @@ def client(demo_build: tuple[Path, object], demo_store: Store) -> Iterator[TestC
 
 
 @pytest.fixture(scope="session")
-def live_server(demo_build: tuple[Path, object], demo_store: Store) -> Iterator[str]:
-    """The demo app on a real port, for the browser checks."""
+def live_server(demo_build: tuple[Path, object], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The demo as `wijkmonitor serve` serves it (its HTTP server, its processes), for the real clients."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    settings = Settings(dataset=demo_build[0], reload_check_seconds=-1)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, demo_store), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:  # however slow the machine; a server that died says so
-        assert thread.is_alive(), "the test server stopped while starting"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(5)
+    log = tmp_path_factory.mktemp("live-server") / "serve.log"
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [sys.executable, "cli.py", "serve", str(demo_build[0]), "--port", str(port)],
+            cwd=ROOT, env={**os.environ, "WIJKMONITOR_RELOAD_CHECK_SECONDS": "-1"}, stdout=output, stderr=output,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        health_of(server, base, log)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(60)
+
+
+def health_of(server: subprocess.Popen, base: str, log: Path) -> dict:
+    """The first /health answer of a server being started, however slow the machine; one that stopped says why."""
+    while True:
+        assert server.poll() is None, f"the server stopped while starting: {log.read_text()}"
+        try:
+            with urllib.request.urlopen(f"{base}/health", timeout=5) as answer:
+                return json.load(answer)
+        except OSError:
+            time.sleep(0.1)
+
+
+def serve_until_it_stops(location: str, workers: int) -> subprocess.CompletedProcess[str]:
+    """`wijkmonitor serve` in a process of its own (its supervisor takes signals), until it ends."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    command = [sys.executable, "cli.py", "serve", location, "--port", str(port), "--workers", str(workers)]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
 def run_browser_check(script: Path, *args: object) -> dict:

@@ -1,9 +1,14 @@
+import os
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from cli import main
-from tests.conftest import DEMO, DEMO_MANIFEST
+from tests.conftest import DEMO, DEMO_MANIFEST, ROOT, health_of, serve_until_it_stops
 
 
 def test_build_prints_the_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -30,3 +35,45 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path, capsys: pytest.Ca
     assert main(["serve", str(tmp_path / "nope.gpkg"), "--workers", "2"]) == 1  # checked once, before the workers
     err = capsys.readouterr().err
     assert "dataset not found" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_dataset_the_server_processes_cannot_read_stops_serve_with_one_line(tmp_path: Path, workers: int) -> None:
+    """Only a process that reads the dataset finds it damaged: it tells the supervisor, which stops
+    instead of starting it again and again, and says why once."""
+    damaged = tmp_path / "damaged.gpkg"
+    damaged.write_text("not a GeoPackage")
+    done = serve_until_it_stops(str(damaged), workers)
+    assert done.returncode == 1
+    errors = [line for line in done.stderr.splitlines() if "error:" in line]
+    assert errors == [f"wijkmonitor serve: error: {damaged}: not a wijkmonitor dataset or damaged "
+                      "(DatabaseError: file is not a database)"]
+    assert "Traceback" not in done.stderr and "Respawning" not in done.stderr
+
+
+def test_server_processes_end_with_a_killed_supervisor(demo_build: tuple[Path, object], tmp_path: Path) -> None:
+    """`serve`'s supervisor killed outright (kill -9, out of memory) cannot stop its server processes:
+    they end themselves (web.processes.app_of_a_server_process)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "serve.log"
+    with log.open("w") as output:
+        supervisor = subprocess.Popen(
+            [sys.executable, "cli.py", "serve", str(demo_build[0]), "--port", str(port)], cwd=ROOT, stdout=output, stderr=output,
+        )
+    try:
+        pid = health_of(supervisor, f"http://127.0.0.1:{port}", log)["process"]
+        assert pid != supervisor.pid  # answered by a server process, not by the supervisor
+        supervisor.kill()
+        supervisor.wait()
+        for _ in range(300):  # however slow the machine: the process looks once a second
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail(f"server process {pid} outlived its supervisor")
+    finally:
+        supervisor.kill()

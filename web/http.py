@@ -124,8 +124,9 @@ class CommonHeaders:
         try:
             await self.app(scope, receive, send_with_headers)
         except asyncio.CancelledError:
-            # uvicorn cancels the requests still open some seconds after it is asked to stop (cli.py): one
-            # not answered yet (an analysis, say) gets a 503 to ask again, not uvicorn's plain-text 500.
+            # A server that cancels the requests still open when it stops (uvicorn, some seconds after it is
+            # asked to; `serve`'s Granian waits for them instead): one not answered yet (an analysis, say) gets
+            # a 503 to ask again, not the server's plain-text 500.
             if started:
                 raise
             await send_with_headers({"type": "http.response.start", "status": 503, "headers": STOPPING_HEADERS})

@@ -20,7 +20,7 @@ from geodata.errors import DatasetError
 from geodata.regions import Level
 from settings import Settings
 from store import Store, open_store
-from tests.conftest import DEMO, kwb_rows
+from tests.conftest import DEMO, kwb_rows, serve_until_it_stops
 from tests.store.cluster import Cluster
 from tests.store.conftest import location_for
 from web.app import create_app
@@ -177,7 +177,8 @@ def test_the_cli_names_a_bad_database_without_a_traceback(pg_cluster: Cluster, c
     assert main(["build", source, "--to", pg_cluster.dsn("no_such_database")]) == 1
     err = capsys.readouterr().err
     assert "no_such_database" in err and "cannot connect" in err and "Traceback" not in err
-    assert main(["serve", pg_cluster.create_database("nothing_built")]) == 1
-    assert "no wijkmonitor dataset is published" in capsys.readouterr().err
+    served = serve_until_it_stops(pg_cluster.create_database("nothing_built"), 1)
+    assert served.returncode == 1 and "Traceback" not in served.stderr
+    assert "no wijkmonitor dataset is published" in served.stderr
     assert main(["build", source, "--to", "mysql://x"]) == 1
     assert "expected a postgresql://" in capsys.readouterr().err
