@@ -487,7 +487,7 @@ def main() -> int:
             finally:
                 server.terminate()
                 try:
-                    server.wait(timeout=10)
+                    server.wait(timeout=30)  # serve gives open requests 10 s (web.processes)
                 except subprocess.TimeoutExpired:
                     server.kill()
         served_log = log_path.read_text(errors="replace")
