@@ -99,12 +99,16 @@ def client(demo_build: tuple[Path, object], demo_store: Store) -> Iterator[TestC
         yield client
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
 def live_server(demo_build: tuple[Path, object], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The demo as `wijkmonitor serve` serves it (its HTTP server, its processes), for the real clients."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     log = tmp_path_factory.mktemp("live-server") / "serve.log"
     with log.open("w") as output:
         server = subprocess.Popen(
@@ -133,9 +137,7 @@ def health_of(server: subprocess.Popen, base: str, log: Path) -> dict:
 
 def serve_until_it_stops(location: str, workers: int) -> subprocess.CompletedProcess[str]:
     """`wijkmonitor serve` in a process of its own (its supervisor takes signals), until it ends."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     command = [sys.executable, "cli.py", "serve", location, "--port", str(port), "--workers", str(workers)]
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
 

@@ -1,5 +1,4 @@
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -8,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from cli import main
-from tests.conftest import DEMO, DEMO_MANIFEST, ROOT, health_of, serve_until_it_stops
+from tests.conftest import DEMO, DEMO_MANIFEST, ROOT, free_port, health_of, serve_until_it_stops
 
 
 def test_build_prints_the_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -54,9 +53,7 @@ def test_a_dataset_the_server_processes_cannot_read_stops_serve_with_one_line(tm
 def test_server_processes_end_with_a_killed_supervisor(demo_build: tuple[Path, object], tmp_path: Path) -> None:
     """`serve`'s supervisor killed outright (kill -9, out of memory) cannot stop its server processes:
     they end themselves (web.processes.app_of_a_server_process)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     log = tmp_path / "serve.log"
     with log.open("w") as output:
         supervisor = subprocess.Popen(
