@@ -37,10 +37,11 @@ answers; failed = 5xx, connection errors, timeouts, any other status; shed = 503
 Retry-After: work the server declined, not a failure (the client waits as told, at most 5 s).
 Reasons for failures are listed below the table.
 
-Then: the server's RSS before and after the run (its child processes, the analysis worker, apart);
-CPU seconds spent in the run by the server process, its child processes, wrk, this process (the
-hotspot clients) and the rebuilds, next to the cores x seconds the machine had: client and server
-share the cores, and this line shows how much the load itself took. Last the verdict against the
+Then: the RSS of serve's supervisor (which serves nothing) and of its child processes (the server
+process, its tile and analysis workers) before and after the run; CPU seconds spent in the run by
+the supervisor, its child processes, wrk, this process (the hotspot clients) and the rebuilds, next
+to the cores x seconds the machine had: client and server share the cores, and this line shows how
+much the load itself took. Last the verdict against the
 targets: cached-tile p99 < 50 ms, no failed requests. Compare runs on one machine.
 
 Every load stops at the run's end; wrk also after --max-requests per class (its script sends no
@@ -332,7 +333,7 @@ def report(title: str, rows: dict[str, Figures], before: Usage, after: Usage, cp
         if f.failed:
             print(f"failed {name}: " + ", ".join(f"{reason} x{n}" for reason, n in f.failed.most_common()))
     kids = f" (child processes {before.children_rss_mb:.0f} -> {after.children_rss_mb:.0f} MB)"
-    print(f"server RSS {before.rss_mb:.0f} MB -> {after.rss_mb:.0f} MB" + (kids if after.children_rss_mb else ""))
+    print(f"supervisor RSS {before.rss_mb:.0f} MB -> {after.rss_mb:.0f} MB" + (kids if after.children_rss_mb else ""))
     cores = os.cpu_count() or 1
     print("CPU seconds in the run: " + ", ".join(f"{name} {s:.1f}" for name, s in cpu.items())
           + f" (of {cores} cores x {seconds:.1f} s = {cores * seconds:.0f})")
@@ -405,7 +406,7 @@ async def load_run(
               f"its req/s is a lower bound" for result in stopped if result.ran_out]
     wrk_cpu = sum(result.cpu_seconds for result in stopped)
     cpu = {
-        "server": after.server_cpu - before.server_cpu,
+        "supervisor": after.server_cpu - before.server_cpu,
         "its child processes": after.children_cpu - before.children_cpu,
         "wrk": wrk_cpu,
         "this process (hotspot clients)": after.bench_cpu - before.bench_cpu,
