@@ -6,6 +6,7 @@ means adding a module to ROUTE_GROUPS. Errors become HTTP in one place (web.http
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -50,6 +51,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if settings.analysis_at_start:
             workers.start()  # each worker loads its compiled kernels now, not on the first request
+        holder.tile_workers.read_answers_in(asyncio.get_running_loop())
         if holder.tile_workers:  # the tile workers open the dataset meanwhile; tiles asked before wait for it
             threading.Thread(target=holder.start_tile_workers, name="tile-workers", daemon=True).start()
         try:

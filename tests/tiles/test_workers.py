@@ -5,19 +5,22 @@ before it is served."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import multiprocessing
 import os
+import pickle
 import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pytest
@@ -204,23 +207,68 @@ def _hold_ends(tasks: object, answers: object) -> None:
     time.sleep(600)
 
 
-def test_a_channel_whose_worker_dies_fails_the_tiles_it_waits_for_and_takes_no_more() -> None:
-    channel = _TileChannel()
-    worker = multiprocessing.get_context("spawn").Process(
-        target=_hold_ends, args=(channel.worker_tasks, channel.worker_answers)
-    )
+def _answer_each(tasks: Connection, answers: Connection) -> None:
+    """A worker that answers each task (text, times) with the text that many times."""
+    while True:
+        try:
+            ident, (text, times) = pickle.loads(tasks.recv_bytes())
+        except EOFError:
+            return
+        answers.send_bytes(pickle.dumps((ident, True, text * times)))
+
+
+@contextmanager
+def answers_read_by(reader: str) -> Iterator[asyncio.AbstractEventLoop | None]:
+    """None (a channel's own thread reads its answers), or an event loop running in a thread, as the app's."""
+    if reader == "thread":
+        yield None
+        return
+    loop = asyncio.new_event_loop()
+    running = threading.Thread(target=loop.run_forever, daemon=True)
+    running.start()
+    try:
+        yield loop
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        running.join()
+        loop.close()
+
+
+def channel_to(target: Callable[[Connection, Connection], None], loop: asyncio.AbstractEventLoop | None) -> tuple[_TileChannel, multiprocessing.Process]:
+    channel = _TileChannel(loop)
+    worker = multiprocessing.get_context("spawn").Process(target=target, args=(channel.worker_tasks, channel.worker_answers))
     worker.start()
     channel.opened()
-    try:
-        waiting = channel.send(("a location", "a version"))
-        assert waiting is not None and not waiting.done()
-        assert channel.send(("x" * (LARGEST_SENT + 1),)) is None  # for the pool
-    finally:
-        worker.kill()
-        worker.join()
-    with pytest.raises(BrokenProcessPool):
-        waiting.result(timeout=600)
-    assert channel.ended and channel.send(("a location", "a version")) is None
+    return channel, worker
+
+
+@pytest.mark.parametrize("reader", ["thread", "event loop"])
+def test_a_channel_reads_each_answer_whole_whatever_its_size(reader: str) -> None:
+    times = (1, 3 << 20, 5, 7)  # 6 MiB between small ones: read in pieces, and several answers in one read
+    with answers_read_by(reader) as loop:
+        channel, worker = channel_to(_answer_each, loop)
+        try:
+            futures = [channel.send((b"ab", n)) for n in times]
+            assert [future.result(timeout=600) for future in futures] == [b"ab" * n for n in times]
+        finally:
+            channel.close()
+            worker.join()
+
+
+@pytest.mark.parametrize("reader", ["thread", "event loop"])
+def test_a_channel_whose_worker_dies_fails_the_tiles_it_waits_for_and_takes_no_more(reader: str) -> None:
+    with answers_read_by(reader) as loop:
+        channel, worker = channel_to(_hold_ends, loop)
+        try:
+            waiting = channel.send(("a location", "a version"))
+            assert waiting is not None and not waiting.done()
+            assert channel.send(("x" * (LARGEST_SENT + 1),)) is None  # for the pool
+        finally:
+            worker.kill()
+            worker.join()
+        with pytest.raises(BrokenProcessPool):
+            waiting.result(timeout=600)
+        assert channel.ended and channel.send(("a location", "a version")) is None
 
 
 def test_a_killed_worker_is_replaced_and_its_tile_made_by_a_thread(
