@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import multiprocessing
 import os
 import threading
 import time
@@ -13,8 +14,10 @@ PARENT_CHECK_SECONDS = 1.0
 def exit_with_parent() -> None:
     """Called in a worker as it starts. A server that is killed (SIGKILL, out of memory) cannot stop its
     workers, and a spawned worker holds both ends of its task pipe, so it would wait for work forever;
-    it ends itself when its parent is gone instead."""
-    parent = os.getppid()
+    it ends itself when its parent is gone instead. The parent is the one that started it, not the one
+    it has now: a server that dies while its worker starts would leave it to init before it looks."""
+    started_by = multiprocessing.parent_process()
+    parent = started_by.pid if started_by is not None and started_by.pid is not None else os.getppid()
 
     def watch() -> None:
         while os.getppid() == parent:
