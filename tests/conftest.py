@@ -135,6 +135,22 @@ def health_of(server: subprocess.Popen, base: str, log: Path) -> dict:
             time.sleep(0.1)
 
 
+def ended(pid: int) -> bool:
+    """Whether process `pid` ends within a minute, however slow the machine (workers look for their parent
+    once a second)."""
+    for _ in range(600):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def child_processes(pid: int) -> list[int]:
+    return [int(child) for task in Path(f"/proc/{pid}/task").glob("*/children") for child in task.read_text().split()]
+
+
 def serve_until_it_stops(location: str, workers: int) -> subprocess.CompletedProcess[str]:
     """`wijkmonitor serve` in a process of its own (its supervisor takes signals), until it ends."""
     port = free_port()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from children import exit_with_parent
+from tests.conftest import ended
 
 
 def _late_watcher(said: str) -> None:
@@ -35,11 +36,6 @@ def test_a_worker_whose_parent_died_before_it_watched_ends_too(tmp_path: Path) -
             break
         time.sleep(0.1)
     pid = int(said.read_text())
-    for _ in range(300):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.1)
-    os.kill(pid, 9)
-    pytest.fail(f"worker {pid} outlived the process that started it")
+    if not ended(pid):
+        os.kill(pid, 9)
+        pytest.fail(f"worker {pid} outlived the process that started it")

@@ -1,13 +1,11 @@
-import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from cli import main
-from tests.conftest import DEMO, DEMO_MANIFEST, ROOT, free_port, health_of, serve_until_it_stops
+from tests.conftest import DEMO, DEMO_MANIFEST, ROOT, child_processes, ended, free_port, health_of, serve_until_it_stops
 
 
 def test_build_prints_the_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -62,15 +60,10 @@ def test_server_processes_end_with_a_killed_supervisor(demo_build: tuple[Path, o
     try:
         pid = health_of(supervisor, f"http://127.0.0.1:{port}", log)["process"]
         assert pid != supervisor.pid  # answered by a server process, not by the supervisor
+        workers = child_processes(pid)  # its tile worker, when it has been spawned yet
         supervisor.kill()
         supervisor.wait()
-        for _ in range(300):  # however slow the machine: the process looks once a second
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.1)
-        else:
-            pytest.fail(f"server process {pid} outlived its supervisor")
+        assert ended(pid), f"server process {pid} outlived its supervisor"
+        assert all(map(ended, workers)), f"a worker of {workers} outlived its server process"
     finally:
         supervisor.kill()

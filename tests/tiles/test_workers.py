@@ -32,7 +32,7 @@ from geodata.selection import parse_selection
 from settings import Settings
 from store import Store
 from store.gpkg import GeoPackageStore
-from tests.conftest import app_on
+from tests.conftest import app_on, ended
 from tiles.region_tiles import RegionTiles, Usage
 from tiles.workers import LARGEST_SENT, StaleVersion, _TileChannel, merged_usage, send_one_at_a_time
 from web.app import create_app
@@ -489,14 +489,7 @@ def test_workers_end_with_a_killed_server(demo_build: tuple[Path, object], tmp_p
         os.kill(pid, 0)
         server.kill()
         server.wait()
-        for _ in range(300):  # however slow the machine: the worker looks once a second
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.1)
-        else:
-            pytest.fail(f"tile worker {pid} outlived its server")
+        assert ended(pid), f"tile worker {pid} outlived its server"
     finally:
         server.kill()
 
