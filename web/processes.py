@@ -1,10 +1,12 @@
 """`serve`: the app in N server processes on one port, run by Granian (an HTTP server in Rust, PyPI).
 
 Granian and not uvicorn: a cache hit is a few dict lookups in our code (web.cached), so the HTTP
-server's own work per request sets the rate. On 2 cores, 50 connections, cached national tiles: 37,000
-to 38,000 req/s against uvicorn's 22,000 to 24,000; a bare ASGI app 44,700 against 30,600 (uvicorn with
-httptools and uvloop). Its single-threaded runtime (one Rust thread per process beside the Python one)
-got about 10 % more than the multi-threaded one at 50 connections: on 2 cores more threads take turns.
+server's own work per request sets the rate. On 2 cores, 50 connections, cached national tiles: 35,000
+to 36,300 req/s against uvicorn's 21,700 to 24,200 (alternating runs); a bare ASGI app 44,700 against
+30,600 (uvicorn with httptools and uvloop). At 1 connection Granian is slower (5,600-5,800 against
+6,700-8,300): each request is handed from its Rust thread to the Python one and back. Its
+single-threaded runtime got about 10 % more than the multi-threaded one at 50 connections: on 2 cores
+more threads take turns.
 
 Every server process, also the only one, is a child of a supervisor that serves nothing: it starts
 them, starts one again that dies, and stops them. A process that cannot make the app (a damaged
