@@ -24,7 +24,7 @@ from analysis.workers import AnalysisWorkers
 from geodata.errors import AnalysisBusy
 from settings import Settings
 from store import Store
-from tests.analysis.held import held_until
+from tests.analysis.held import held_until, said_then_held
 from tests.conftest import ROOT
 from web.app import create_app
 
@@ -218,10 +218,12 @@ def test_idle_workers_stop_and_the_next_analysis_starts_new_ones(manager: object
 def test_stopping_the_server_stops_a_running_analysis(manager: object) -> None:
     """A server asked to stop (a deploy, systemd) does not wait for an analysis nobody will read."""
     workers = AnalysisWorkers(1, 2, Settings().analysis_kernel_cache)
-    never = manager.Event()  # never set: the analysis would run until the test process ends
-    running = workers.submit(held_until, never, lambda pid: pid)
+    started, never = manager.Event(), manager.Event()  # never set: the analysis would run until the test process ends
+    running = workers.submit(said_then_held, (started, never), lambda pid: pid)
     waiting = workers.submit(held_until, never, lambda pid: pid)
-    wait_until(lambda: bool(workers._executor._processes))
+    # Running in the worker, not only queued: a busy machine once stopped the pool before it was sent,
+    # and a task still in the queue is cancelled instead.
+    assert started.wait(GUARD_SECONDS), "the analysis did not start"
     (pid,) = workers._executor._processes
     stopping = threading.Thread(target=workers.shutdown, daemon=True)
     stopping.start()
