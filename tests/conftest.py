@@ -108,20 +108,29 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def live_server(demo_build: tuple[Path, object], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The demo as `wijkmonitor serve` serves it (its HTTP server, its processes), for the real clients."""
-    port = free_port()
     log = tmp_path_factory.mktemp("live-server") / "serve.log"
-    with log.open("w") as output:
-        server = subprocess.Popen(
-            [sys.executable, "cli.py", "serve", str(demo_build[0]), "--port", str(port)],
-            cwd=ROOT, env={**os.environ, "WIJKMONITOR_RELOAD_CHECK_SECONDS": "-1"}, stdout=output, stderr=output,
-        )
-    base = f"http://127.0.0.1:{port}"
+    server, base = start_serve(str(demo_build[0]), log, env={"WIJKMONITOR_RELOAD_CHECK_SECONDS": "-1"})
     try:
-        health_of(server, base, log)
         yield base
     finally:
         server.terminate()
         server.wait(60)
+
+
+def serve_command(location: str, port: int, *options: str) -> list[str]:
+    return [sys.executable, "cli.py", "serve", location, "--port", str(port), *options]
+
+
+def start_serve(location: str, log: Path, *options: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
+    """`wijkmonitor serve` on a free port, its output in `log`: the process and its address, once it answers."""
+    port = free_port()
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            serve_command(location, port, *options), cwd=ROOT, env={**os.environ, **(env or {})}, stdout=output, stderr=output,
+        )
+    base = f"http://127.0.0.1:{port}"
+    health_of(server, base, log)
+    return server, base
 
 
 def health_of(server: subprocess.Popen, base: str, log: Path) -> dict:
@@ -153,8 +162,7 @@ def child_processes(pid: int) -> list[int]:
 
 def serve_until_it_stops(location: str, workers: int) -> subprocess.CompletedProcess[str]:
     """`wijkmonitor serve` in a process of its own (its supervisor takes signals), until it ends."""
-    port = free_port()
-    command = [sys.executable, "cli.py", "serve", location, "--port", str(port), "--workers", str(workers)]
+    command = serve_command(location, free_port(), "--workers", str(workers))
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 

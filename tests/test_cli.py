@@ -1,11 +1,9 @@
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from cli import main
-from tests.conftest import DEMO, DEMO_MANIFEST, ROOT, child_processes, ended, free_port, health_of, serve_until_it_stops
+from tests.conftest import DEMO, DEMO_MANIFEST, child_processes, ended, health_of, serve_until_it_stops, start_serve
 
 
 def test_build_prints_the_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -51,14 +49,9 @@ def test_a_dataset_the_server_processes_cannot_read_stops_serve_with_one_line(tm
 def test_server_processes_end_with_a_killed_supervisor(demo_build: tuple[Path, object], tmp_path: Path) -> None:
     """`serve`'s supervisor killed outright (kill -9, out of memory) cannot stop its server processes:
     they end themselves (web.processes.app_of_a_server_process)."""
-    port = free_port()
-    log = tmp_path / "serve.log"
-    with log.open("w") as output:
-        supervisor = subprocess.Popen(
-            [sys.executable, "cli.py", "serve", str(demo_build[0]), "--port", str(port)], cwd=ROOT, stdout=output, stderr=output,
-        )
+    supervisor, base = start_serve(str(demo_build[0]), tmp_path / "serve.log")
     try:
-        pid = health_of(supervisor, f"http://127.0.0.1:{port}", log)["process"]
+        pid = health_of(supervisor, base, tmp_path / "serve.log")["process"]
         assert pid != supervisor.pid  # answered by a server process, not by the supervisor
         workers = child_processes(pid)  # its tile worker, when it has been spawned yet
         supervisor.kill()

@@ -4,7 +4,6 @@ a CQL2 text `filter` that the server evaluates, and reads the features the demo'
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import threading
@@ -19,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from geodata.regions import Level
 from store import Store
-from tests.conftest import app_on
+from tests.conftest import app_on, free_port
 
 
 class Recorder:
@@ -36,9 +35,7 @@ class Recorder:
 
 @pytest.fixture(scope="module")
 def recording_server(demo_build: tuple[Path, object], demo_store: Store) -> Iterator[tuple[str, Recorder]]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     recorder = Recorder(app_on(demo_build[0], demo_store))
     server = uvicorn.Server(uvicorn.Config(recorder, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -5,23 +5,21 @@ processes serve the new build afterwards (/health names the process and the vers
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections import defaultdict
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from geodata.build import build_dataset
 from geodata.detect import manifest_for_file
-from tests.conftest import DEMO, ROOT
+from tests.conftest import DEMO, start_serve
 from tests.store.cluster import Cluster
 
 SOURCE = DEMO / "data" / "nl_gemeenten_2022_kwb_wgs84.geojson"
@@ -50,27 +48,14 @@ def health(base: str) -> dict:
 
 
 @pytest.fixture
-def two_workers(pg_cluster: Cluster) -> Iterator[tuple[str, str, subprocess.Popen[str]]]:
+def two_workers(pg_cluster: Cluster, tmp_path: Path) -> Iterator[tuple[str, str, subprocess.Popen[str], Path]]:
+    """`serve --workers 2` on a database with a build, once it answers; its output goes to the log."""
     dsn = pg_cluster.create_database("workers")
     build_dataset(manifest_for_file(SOURCE), dsn)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "WIJKMONITOR_RELOAD_CHECK_SECONDS": "0.5"}
-    server = subprocess.Popen(
-        [sys.executable, "cli.py", "serve", dsn, "--workers", "2", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "serve.log"
+    server, base = start_serve(dsn, log, "--workers", "2", env={"WIJKMONITOR_RELOAD_CHECK_SECONDS": "0.5"})
     try:
-        while True:  # however slow the machine: each worker loads the dataset
-            assert server.poll() is None, server.stderr.read()
-            try:
-                health(base)
-                break
-            except OSError:
-                time.sleep(0.2)
-        yield base, dsn, server
+        yield base, dsn, server, log
     finally:
         if server.poll() is None:
             server.terminate()
@@ -88,9 +73,9 @@ def processes_on(base: str, version: str | None = None) -> set[int]:
 
 
 def test_a_rebuild_under_load_fails_no_request_and_reaches_every_worker(
-    two_workers: tuple[str, str, subprocess.Popen[str]],
+    two_workers: tuple[str, str, subprocess.Popen[str], Path],
 ) -> None:
-    base, dsn, server = two_workers
+    base, dsn, server, log = two_workers
     before = health(base)["version"]
     while len(processes_on(base)) < 2:  # both have started
         time.sleep(0.2)
@@ -144,5 +129,6 @@ def test_a_rebuild_under_load_fails_no_request_and_reaches_every_worker(
     assert processes_on(base, before) == set()  # no process serves the old build any more
     # and each process said so in the server's log, with how long it took
     server.terminate()
-    log = server.communicate(timeout=60)[1]
-    assert len(re.findall(r"reloaded dataset .* in [0-9.]+ s: opened in", log)) == 2, log[-2000:]
+    server.wait(60)
+    said = log.read_text()
+    assert len(re.findall(r"reloaded dataset .* in [0-9.]+ s: opened in", said)) == 2, said[-2000:]
