@@ -20,10 +20,10 @@ them gets the dataset.
 
 Tiles go to a worker by a pipe of their own (_TileChannel), not the pool's queue: a thread of the
 worker makes them as they come, in between the pool's tasks (one runs at a time: _working), and the
-server's event loop reads the answers (a thread of the server, where it has no loop). The pool's queue has a feeder and a result thread in
-the server and wakes them with a write each time: 0.34-0.49 ms a round trip, against 0.16 ms for
-the pipe, and cold tiles from z10 on take 0.3-2 ms to make. A hotspot tile (its columns go with it)
-and the first task to a worker go by the pool.
+server's event loop reads the answers (a thread of the server, where it has no loop). The pool's
+queue has a feeder and a result thread in the server and wakes them with a write each time: 0.34-0.49
+ms a round trip, against 0.16 ms for the pipe, and cold tiles from z10 on take 0.3-2 ms to make. A
+hotspot tile (its columns go with it) and the first task to a worker go by the pool.
 """
 
 from __future__ import annotations
