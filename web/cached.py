@@ -4,8 +4,10 @@ A tile request that was answered once has its raw path and query remembered with
 they became (`remember_request`). When the same GET comes again and its tile is still cached, the
 answer is sent from here: no routing, no Request object, no middleware chain, so a cache hit costs
 a few dict lookups. The answer is the one the route gives too (`tile_answer`), with the headers
-web.http.CommonHeaders adds to every response. A HEAD, a gzip body not made yet and a tile no
-longer cached go the whole way, and the route answers them.
+web.http.CommonHeaders adds to every response. A /tiles/ GET not remembered (or its tile no longer
+cached) is made here too, by web.tiles (`DatasetHolder.tile_of_request`). A HEAD, a gzip body not
+made yet and what web.tiles leaves (an analysis, a bad request) go the whole way, and the route
+answers them.
 """
 
 from __future__ import annotations
@@ -44,12 +46,12 @@ def tile_answer(cached: CachedTile, wants_gzip: bool, etags: set[str], max_age: 
     return 200, headers, zipped
 
 
-def remember_request(served: Served, scope: Scope, key: str) -> None:
+def remember_request(served: Served, path: str, query: bytes, key: str) -> None:
     """The raw request line of a tile answered from the cache key `key`: the next one can skip routing."""
     keys = served.request_keys
     if len(keys) >= MAX_REQUESTS:
         keys.clear()
-    keys[(scope["path"], scope["query_string"])] = key
+    keys[(path, query)] = key
 
 
 class CachedTiles:
@@ -67,21 +69,24 @@ class CachedTiles:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
             served = self.holder.current()
-            key = served.request_keys.get((scope["path"], scope["query_string"]))
-            if key is not None and await self._answer(served, key, scope, send):
+            line = (scope["path"], scope["query_string"])
+            key = served.request_keys.get(line)
+            cached = None if key is None else served.cache.get(key, count_miss=False)
+            # Not remembered, or no longer cached: made here. Routes match the path less the root path.
+            make = self.holder.tile_of_request
+            if cached is None and make is not None and not scope.get("root_path"):
+                cached = await make(served, *line)
+            if cached is not None and await self._answer(cached, scope, send):
                 return
         await self.app(scope, receive, send)
 
-    async def _answer(self, served: Served, key: str, scope: Scope, send: Send) -> bool:
+    async def _answer(self, cached: CachedTile, scope: Scope, send: Send) -> bool:
         encoding = etags = b""
         for name, value in scope["headers"]:
             if name == b"accept-encoding":
                 encoding = encoding or value
             elif name == b"if-none-match":
                 etags = etags or value
-        cached = served.cache.get(key, count_miss=False)
-        if cached is None:
-            return False
         wants_gzip = accepts_gzip(encoding.decode("latin-1"))
         if wants_gzip and cached.body and cached.gzip_body is None:
             return False

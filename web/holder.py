@@ -13,7 +13,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
@@ -83,6 +83,9 @@ class DatasetHolder:
         self.last_reload_error: str | None = None
         # (served, new, the new tile workers' submit): makes tiles of a rebuild before it is swapped in (web.tiles)
         self.carry_over: Callable[[Served, Served, Submit], None] | None = None
+        # (served, route path, query string): the tile of a /tiles/ GET, made when not cached; None when the
+        # route is to answer it (web.tiles, web.cached)
+        self.tile_of_request: Callable[[Served, str, bytes], Awaitable[CachedTile | None]] | None = None
 
     def _prepare(self, store: Store) -> Served:
         s = self.settings

@@ -12,6 +12,7 @@ import numpy as np
 import pyogrio
 import pytest
 import shapely
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from geodata.regions import Level
@@ -215,43 +216,75 @@ def without_date(response) -> tuple[int, list[tuple[str, str]], bytes]:
     return response.status_code, sorted((k, v) for k, v in response.headers.items() if k != "date"), response.content
 
 
-@pytest.mark.parametrize(
-    ("query", "headers"),
-    [
-        ("", {"accept-encoding": "identity"}),
-        ("?year=2023", {"accept-encoding": "gzip"}),
-        ("?indicators=inwoners", {"accept-encoding": "gzip, br", "origin": "https://www.utrecht.nl"}),
-        ("?group=man", {"accept-encoding": "gzip;q=0"}),
-    ],
-)
+def routes_only(client: TestClient) -> TestClient:
+    """The app without its front (web.cached): what the routes answer."""
+    app = client.app
+
+    async def routes(scope, receive, send) -> None:
+        await Starlette.__call__(app, scope, receive, send)
+
+    return TestClient(routes)
+
+
+async def no_route(scope, receive, send) -> None:
+    await send({"type": "http.response.start", "status": 418, "headers": []})
+    await send({"type": "http.response.body", "body": b"routed"})
+
+
+ANSWERS = [
+    ("", {"accept-encoding": "identity"}),
+    ("?year=2023", {"accept-encoding": "gzip"}),
+    ("?indicators=inwoners", {"accept-encoding": "gzip, br", "origin": "https://www.utrecht.nl"}),
+    ("?group=man", {"accept-encoding": "gzip;q=0"}),
+]
+
+
+@pytest.mark.parametrize(("query", "headers"), ANSWERS)
 def test_a_remembered_request_is_answered_before_routing_exactly_as_the_route_answers(
     client: TestClient, query: str, headers: dict[str, str]
 ) -> None:
     path = f"/tiles/buurt/13/4211/2702.mvt{query}"
-    first = client.get(path, headers=headers)  # the route answers and remembers the request line
+    first = routes_only(client).get(path, headers=headers)  # the route answers and remembers the request line
     assert first.status_code == 200
     holder = client.app.state.holder
-
-    async def no_route(scope, receive, send) -> None:
-        await send({"type": "http.response.start", "status": 418, "headers": []})
-        await send({"type": "http.response.body", "body": b"routed"})
+    served = holder.current()
+    assert ("/tiles/buurt/13/4211/2702.mvt", query.lstrip("?").encode()) in served.request_keys
+    made = served.cache.misses
 
     front = TestClient(CachedTiles(no_route, holder))
     assert without_date(front.get(path, headers=headers)) == without_date(first)
     assert without_date(client.get(path, headers=headers)) == without_date(first)
+    assert served.cache.misses == made
     etag = first.headers["etag"]
     revalidated = front.get(path, headers={**headers, "if-none-match": f'"other", {etag}'})
     assert without_date(revalidated) == without_date(client.get(path, headers={**headers, "if-none-match": etag}))
     assert revalidated.status_code == 304 and revalidated.content == b""
-    # what the front does not answer goes on to the routes: another query, a HEAD, a tile no longer cached
-    assert front.get(path + ("&" if query else "?") + "never=asked").status_code == 418
+    # what the front does not answer goes on to the routes: a HEAD, an analysis, a bad request
     assert front.head(path).status_code == 418
+    assert front.get(path + ("&" if query else "?") + "analysis=gi_star").status_code == 418
+    assert front.get(path + ("&" if query else "?") + "year=2019").status_code == 418
+    assert client.get(path + ("&" if query else "?") + "year=2019").status_code == 400
+
+
+@pytest.mark.parametrize(("query", "headers"), ANSWERS)
+def test_a_tile_not_cached_is_made_before_routing_and_answered_as_the_route_answers(
+    client: TestClient, query: str, headers: dict[str, str]
+) -> None:
+    path = f"/tiles/buurt/14/8422/5404.mvt{query}"
+    routed = routes_only(client).get(path, headers=headers)
+    assert routed.status_code == 200 and routed.content
+    holder = client.app.state.holder
     served = holder.current()
-    assert ("/tiles/buurt/13/4211/2702.mvt", query.lstrip("?").encode()) in served.request_keys
+    front = TestClient(CachedTiles(no_route, holder))
     kept, served.cache = served.cache, TileCache(served.cache.max_bytes)  # every tile gone from the cache
     try:
-        assert front.get(path, headers=headers).status_code == 418
-        assert without_date(client.get(path, headers=headers)) == without_date(first)  # made again
+        served.request_keys.clear()
+        assert without_date(front.get(path, headers=headers)) == without_date(routed)  # made again, by the front
+        assert (served.cache.misses, len(served.cache)) == (1, 1)
+        assert ("/tiles/buurt/14/8422/5404.mvt", query.lstrip("?").encode()) in served.request_keys
+        # a query the route reads the same way (an unknown name) is the same tile: no second one made
+        assert without_date(front.get(path + ("&" if query else "?") + "never=asked", headers=headers)) == without_date(routed)
+        assert (served.cache.misses, len(served.cache)) == (1, 1)
     finally:
         served.cache = kept
 
@@ -259,8 +292,9 @@ def test_a_remembered_request_is_answered_before_routing_exactly_as_the_route_an
 def test_an_empty_tile_is_answered_before_routing_too(client: TestClient) -> None:
     first = get_tile(client, "buurt", 10, 0, 0, origin="https://www.utrecht.nl")
     front = TestClient(CachedTiles(None, client.app.state.holder))  # nothing behind it: routing would fail
-    again = front.get("/tiles/buurt/10/0/0.mvt", headers={"accept-encoding": "identity", "origin": "https://www.utrecht.nl"})
-    assert again.status_code == 204 and without_date(again) == without_date(first)
+    for path in ("/tiles/buurt/10/0/0.mvt", "/tiles/buurt/10/0/1.mvt"):  # remembered, and made by the front
+        again = front.get(path, headers={"accept-encoding": "identity", "origin": "https://www.utrecht.nl"})
+        assert again.status_code == 204 and without_date(again) == without_date(first)
 
 
 def test_requests_for_a_tile_being_made_wait_for_it_instead_of_making_it_again(
