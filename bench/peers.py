@@ -9,6 +9,9 @@ Peers, each on the polygons wijkmonitor serves (cleaned, from its store; bench/p
   wijkmonitor    `wijkmonitor serve FILE`, 1 process and --workers 2 (cli.py of this tree);
   PostGIS        a SQL function per tile with ST_AsMVT/ST_AsMVTGeom on a 3857 table with a GiST index (what
                  Martin and pg_tileserv call), timed as a SQL call from a client: no HTTP server, no gzip;
+  PostGIS/HTTP   the same functions behind an HTTP server, timed by the same client as ours (bench/postgis_http.py:
+                 a bare ASGI app under Granian, as `serve` runs, gzip as Martin does): a stand-in for Martin and
+                 pg_tileserv, which cannot be installed here; cold tiles only;
   TiPg           TiPg (PyPI, build/tipg-venv) on the same table, 1 uvicorn process;
   nginx          our own tiles (the gzip bytes our server sent for the `one` tiles) as files, served with the
                  same Content-Encoding: the bar for a cache hit.
@@ -80,8 +83,9 @@ START_SECONDS = 150.0  # for every process of a server to answer /health
 SELECTIONS = ("one", "all")
 Tile = tuple[int, int, int]
 
-WIJKMONITOR_1, WIJKMONITOR_2, POSTGIS, TIPG, NGINX = (
-    "wijkmonitor", "wijkmonitor --workers 2", "PostGIS ST_AsMVT (SQL)", "TiPg", "nginx (our tiles as files)",
+WIJKMONITOR_1, WIJKMONITOR_2, POSTGIS, POSTGIS_HTTP, TIPG, NGINX = (
+    "wijkmonitor", "wijkmonitor --workers 2", "PostGIS ST_AsMVT (SQL)", "PostGIS/HTTP (stand-in)", "TiPg",
+    "nginx (our tiles as files)",
 )
 
 
@@ -270,6 +274,24 @@ def run_postgis(functions: dict[str, str], dsn: str, plan: Plan, results: Result
             call.close()
 
 
+def run_postgis_http(functions: dict[str, str], dsn: str, plan: Plan, results: Results) -> None:
+    """The SQL functions behind HTTP (bench/postgis_http.py), cold tiles over one keep-alive connection."""
+    port = free_port()
+    command = [str(Path(sys.executable).parent / "granian"), "--interface", "asgi", "--host", "127.0.0.1", "--port",
+               str(port), "--workers", "1", "--runtime-mode", "st", "--loop", "uvloop", "--no-log", "bench.postgis_http:app"]
+    env = {"PEERS_DSN": dsn, "PEERS_FUNCTIONS": json.dumps(functions)}
+    with serving(command, env, port, "/health", cwd=ROOT) as server:
+        client = Client(server.base)
+        try:
+            def call(selection: str, tile: Tile) -> tuple[float, bytes]:
+                elapsed, body, _ = client.get(f"/{selection}/{tile[0]}/{tile[1]}/{tile[2]}")
+                return elapsed, body
+
+            cold_round(POSTGIS_HTTP, results, plan.tiles, call)
+        finally:
+            client.close()
+
+
 def run_nginx(root: Path, plan: Plan, results: Results, args: argparse.Namespace, folder: Path) -> None:
     if not root.exists():
         results.failed[NGINX].append("no tiles to serve: wijkmonitor did not run before it")
@@ -365,17 +387,17 @@ def report(results: Results, plan: Plan, prerendered: list[tuple[str, int, int, 
         print(f"\ncold p50, {'one indicator' if selection == 'one' else f'all {plan.pairs} pairs'}, ms (min–max of rounds)")
         print(row(["server", *(f"z{z}" for z in zooms)]))
         print(row(["---"] * (len(zooms) + 1)))
-        for name in [*ours, POSTGIS, TIPG]:
+        for name in [*ours, POSTGIS, POSTGIS_HTTP, TIPG]:
             cells = results.cold[name][selection]
             if cells:
                 print(row([name, *(median_range(cells[z]) for z in zooms)]))
         for name in ours:
-            for peer in (POSTGIS, TIPG):
+            for peer in (POSTGIS, POSTGIS_HTTP, TIPG):
                 if results.cold[peer][selection]:
                     print(row([f"{name} ÷ {peer.split()[0]}", *(ratio(results.cold[name][selection][z],
                                                                         results.cold[peer][selection][z]) for z in zooms)]))
-    print("\ntile bytes as sent, p50 / max (ours and TiPg gzip; PostGIS raw MVT)")
-    for name in [*ours, POSTGIS, TIPG]:
+    print("\ntile bytes as sent, p50 / max (ours, PostGIS/HTTP and TiPg gzip; PostGIS raw MVT)")
+    for name in [*ours, POSTGIS, POSTGIS_HTTP, TIPG]:
         sizes = results.sizes[name]
         if sizes:
             print("  " + f"{name:<28}" + "  ".join(
@@ -470,6 +492,7 @@ def main() -> int:
             (WIJKMONITOR_1, lambda folder: run_wijkmonitor(WIJKMONITOR_1, 1, dataset, plan, results, args, folder)),
             (WIJKMONITOR_2, lambda folder: run_wijkmonitor(WIJKMONITOR_2, 2, dataset, plan, results, args, folder)),
             (POSTGIS, lambda folder: run_postgis(functions, dsn, plan, results)),
+            (POSTGIS_HTTP, lambda folder: run_postgis_http(functions, dsn, plan, results)),
             (TIPG, lambda folder: run_tipg(dsn, plan, results, args, folder, postmaster)),
             (NGINX, lambda folder: run_nginx(folder / "files", plan, results, args, folder)),
         ]
