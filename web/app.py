@@ -31,7 +31,7 @@ ROUTE_GROUPS = (viewer, health, tiles, styles, regions, maps, analysis, ogc)
 
 
 class Wijkmonitor(Starlette):
-    """The app, with remembered tile requests whose tile is cached answered in front of it (web.cached)."""
+    """The app, with /tiles/ GETs answered in front of it (web.cached)."""
 
     def __init__(self, holder: DatasetHolder, **options: Any) -> None:
         super().__init__(**options)

@@ -55,9 +55,9 @@ def remember_request(served: Served, path: str, query: bytes, key: str) -> None:
 
 
 class CachedTiles:
-    """ASGI middleware answering remembered tile requests whose tile is cached. In front of the whole
-    app (web.app), Starlette's error handling and middleware included: at 50 connections a cache hit
-    is about 40 µs of one core, and each layer took some of it."""
+    """ASGI middleware answering /tiles/ GETs: remembered ones whose tile is cached, others by making their
+    tile (web.tiles). In front of the whole app (web.app), Starlette's error handling and middleware
+    included: at 50 connections a cache hit is about 40 µs of one core, and each layer took some of it."""
 
     def __init__(self, app: ASGIApp, holder: DatasetHolder) -> None:
         self.app = app
