@@ -79,6 +79,25 @@ def tile_key(selection: Selection, pyramid: Pyramid, z: int, x: int, y: int, ana
     return f"{prefix}{selection.level.value}/{z}/{x}/{y}?{selection.query_string()}{analysis.query_string() if analysis else ''}"
 
 
+def plain_tile(served: Served, path: str, query: bytes, max_zoom: int) -> tuple[Selection, int, int, int, str] | None:
+    """Selection, z, x, y and cache key of a /tiles/ request line (raw path and query) as the route reads it;
+    None when it is not a tile path, asks for an analysis (its tiles come with its results), or is a request
+    the route would answer with an error."""
+    match = _TILE_PATH.fullmatch(path)
+    if match is None:
+        return None
+    params = dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True))  # as Starlette reads a query
+    if params.get("analysis"):
+        return None
+    level, *zxy = match.groups()
+    try:
+        z, x, y = parse_tile(*zxy, max_zoom)
+        selection = served.tile_selection(level, params)
+    except Exception:  # noqa: BLE001 - the route reads it again, and its error handling answers it
+        return None
+    return selection, z, x, y, tile_key(selection, WEB_MERCATOR, z, x, y)
+
+
 async def made_once(served: Served, key: str, make: Callable[[], Awaitable[CachedTile]]) -> CachedTile:
     """The tile being made for an earlier request, else made now: after a reload every open map asks
     for the same tiles at once, and each would otherwise be made once per request."""
@@ -147,19 +166,10 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         (web.cached): a cold tile without Starlette's routing, Request, Response and middleware, about 0.13 ms
         of the 1.2 ms a cold national z14 tile takes over HTTP. None, for the route to answer: not a tile
         path, an analysis, a bad request (the route maps its error), a tile that failed."""
-        match = _TILE_PATH.fullmatch(path)
-        if match is None:
+        request = plain_tile(served, path, query, settings.max_zoom)
+        if request is None:
             return None
-        params = dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True))  # as Starlette reads a query
-        if params.get("analysis"):
-            return None
-        level, *zxy = match.groups()
-        try:
-            z, x, y = parse_tile(*zxy, settings.max_zoom)
-            selection = served.tile_selection(level, params)
-        except Exception:  # noqa: BLE001 - parsed again by the route, whose error handling answers it
-            return None
-        key = tile_key(selection, WEB_MERCATOR, z, x, y)
+        selection, z, x, y, key = request
         cached = served.cache.get(key)
         if cached is None:
             try:
@@ -216,19 +226,10 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         requests: list[tuple[tuple[str, bytes], str]] = []
         making: dict[str, Future[tuple[bytes, bytes]]] = {}
         for (path, query), old_key in list(served.request_keys.items()):
-            match = _TILE_PATH.fullmatch(path) if old_key in recent else None
-            if match is None:
+            request = plain_tile(new, path, query, settings.max_zoom) if old_key in recent else None
+            if request is None:
                 continue
-            params = dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True))
-            if params.get("analysis"):  # as tile_analysis reads it: an analysis's tiles come with its results
-                continue
-            level, *zxy = match.groups()
-            try:
-                z, x, y = parse_tile(*zxy, settings.max_zoom)
-                selection = new.tile_selection(level, params)
-            except RequestError:
-                continue
-            key = tile_key(selection, WEB_MERCATOR, z, x, y)
+            selection, z, x, y, key = request
             if key not in making:
                 making[key] = submit(settings.dataset, new.store.version, selection, WEB_MERCATOR.id, z, x, y)
             requests.append(((path, query), key))
