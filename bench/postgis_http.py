@@ -3,8 +3,9 @@ as Martin and pg_tileserv put them (neither is on PyPI, Debian or npm, so neithe
 
 A stand-in, kept as lean as we can make it: a bare ASGI app (no framework) under the HTTP server
 `wijkmonitor serve` runs (Granian, one process, single-threaded runtime, uvloop), one connection to
-PostgreSQL with a prepared statement per function, called on the event loop (no thread hop; the bench
-asks one tile at a time), the tile gzipped when the client accepts it, as Martin does. What it adds to
+PostgreSQL per function with its prepared statement (bench/postgis_tiles.TileCalls), called on the event
+loop (no thread hop; the bench asks one tile at a time), the tile gzipped when the client accepts it,
+as Martin does. What it adds to
 the bare SQL call is an HTTP hand-over like ours; Martin's own (Rust, actix) would cost less.
 
     GET /{selection}/{z}/{x}/{y}   the tile of the function named by PEERS_FUNCTIONS (JSON {selection: name})
@@ -20,8 +21,7 @@ import json
 import os
 from typing import Any
 
-import psycopg
-from psycopg import sql
+from bench.postgis_tiles import TileCalls
 
 MVT = [(b"content-type", b"application/vnd.mapbox-vector-tile")]
 
@@ -29,17 +29,13 @@ MVT = [(b"content-type", b"application/vnd.mapbox-vector-tile")]
 class PostgisTiles:
     def __init__(self, dsn: str, functions: dict[str, str]) -> None:
         self.dsn = dsn
-        self.queries = {
-            selection: sql.SQL("SELECT {}(%s, %s, %s)").format(sql.Identifier(*name.split(".")))
-            for selection, name in functions.items()
-        }
-        self.connection: psycopg.Connection[Any] | None = None
+        self.functions = functions
+        self.calls: dict[str, TileCalls] = {}  # connected at the first tile: importing the module connects nothing
 
     def tile(self, selection: str, z: int, x: int, y: int) -> bytes:
-        if self.connection is None:
-            self.connection = psycopg.connect(self.dsn, autocommit=True)
-        row = self.connection.execute(self.queries[selection], (z, x, y), prepare=True).fetchone()
-        return bytes(row[0]) if row and row[0] is not None else b""
+        if selection not in self.calls:
+            self.calls[selection] = TileCalls(self.dsn, self.functions[selection])
+        return self.calls[selection].tile(z, x, y)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -48,7 +44,7 @@ class PostgisTiles:
         status, headers, body = 404, [], b""
         if parts == ["health"]:
             status = 200
-        elif len(parts) == 4 and parts[0] in self.queries and all(p.isdigit() for p in parts[1:]):
+        elif len(parts) == 4 and parts[0] in self.functions and all(p.isdigit() for p in parts[1:]):
             body = self.tile(parts[0], *(int(p) for p in parts[1:]))
             status = 200 if body else 204
             if body:

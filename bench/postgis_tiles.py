@@ -95,9 +95,12 @@ class TileCalls:
     def __call__(self, z: int, x: int, y: int) -> tuple[float, bytes]:
         """(ms, tile bytes; empty for no regions)."""
         started = time.perf_counter()
+        body = self.tile(z, x, y)
+        return (time.perf_counter() - started) * 1000, body
+
+    def tile(self, z: int, x: int, y: int) -> bytes:
         row = self.connection.execute(self.query, (z, x, y), prepare=True).fetchone()
-        elapsed = (time.perf_counter() - started) * 1000
-        return elapsed, bytes(row[0]) if row and row[0] is not None else b""
+        return bytes(row[0]) if row and row[0] is not None else b""
 
     def close(self) -> None:
         self.connection.close()

@@ -170,12 +170,10 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         if request is None:
             return None
         selection, z, x, y, key = request
-        cached = served.cache.get(key)
-        if cached is None:
-            try:
-                cached = await made_once(served, key, lambda: new_tile(served, selection, WEB_MERCATOR, z, x, y, key, None))
-            except Exception:  # noqa: BLE001 - the route makes it again, and answers its error
-                return None
+        try:
+            cached = await cached_or_made(served, selection, WEB_MERCATOR, z, x, y, key)
+        except Exception:  # noqa: BLE001 - the route makes it again, and answers its error
+            return None
         remember_request(served, path, query, key)
         return cached
 
@@ -197,6 +195,13 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         analysis: AnalysisRequest | None = None,
     ) -> Response:
         key = tile_key(selection, pyramid, z, x, y, analysis)
+        return await tile_response(request, served, key, await cached_or_made(served, selection, pyramid, z, x, y, key, analysis))
+
+    async def cached_or_made(
+        served: Served, selection: Selection, pyramid: Pyramid, z: int, x: int, y: int, key: str,
+        analysis: AnalysisRequest | None = None,
+    ) -> CachedTile:
+        """The tile from the cache, else made once for every request that asks for it meanwhile."""
         cached = served.cache.get(key)
         if cached is None:
             async def make() -> CachedTile:
@@ -204,7 +209,7 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
                 return await new_tile(served, selection, pyramid, z, x, y, key, extra)
 
             cached = await made_once(served, key, make)
-        return await tile_response(request, served, key, cached)
+        return cached
 
     async def tile_response(request: Request, served: Served, key: str, cached: CachedTile) -> Response:
         wants_gzip = accepts_gzip(request.headers.get("accept-encoding", ""))
