@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,10 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.servers import free_port  # noqa: E402
+
 HOTSPOTS = "/analysis/hotspots?indicator=bijstand_per_1000&year=2023"
 TILE = "/tiles/buurt/12/2105/1351.mvt?year=2023&indicators=bijstand_per_1000"
 
@@ -38,12 +41,6 @@ def get(base: str, path: str) -> tuple[int, bytes]:
             return response.status, response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def serve(dataset: Path, kernel_cache: Path) -> tuple[subprocess.Popen, str]:

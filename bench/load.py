@@ -62,7 +62,6 @@ import os
 import random
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -81,6 +80,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analysis.request import METHODS, WEIGHTS  # noqa: E402
+from bench.servers import free_port  # noqa: E402
 from bench.wrk import STOP_WAIT, Figures, Wrk, WrkFailed  # noqa: E402
 from tiles.tilemath import WEB_MERCATOR  # noqa: E402
 
@@ -132,12 +132,6 @@ class Run:
 
 def build_command(output: Path) -> list[str]:
     return [sys.executable, str(ROOT / "cli.py"), "build", str(MANIFEST), "-o", str(output)]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 def descendants(pid: int) -> list[int]:
