@@ -11,6 +11,7 @@ from pyproj.exceptions import CRSError
 
 from geodata.errors import InputError
 from geodata.manifest import BoundarySource
+from geodata.regions import LEVELS, level_of_code, parent_codes
 from geodata.report import BuildReport
 from geodata.sources import (
     apply_where,
@@ -35,8 +36,7 @@ def read_boundaries(source: BoundarySource, report: BuildReport) -> gpd.GeoDataF
     frame = frame.set_crs(_source_crs(source, frame), allow_override=True)
     frame = apply_where(source.file, frame, source.where, source.exclude)
     raw = fill_template(source.file, frame, source.code)
-    codes = parse_codes(raw, source.level, bare=is_single_column(source.code))
-    require_codes(source.file, raw, codes, row_numbers(frame, False), source.level.value)
+    codes = _level_codes(source, raw, row_numbers(frame, False))
     duplicated = codes[codes.duplicated(keep=False)]
     if len(duplicated) and not source.dissolve:
         first = duplicated.iloc[0]
@@ -72,10 +72,53 @@ def read_boundaries(source: BoundarySource, report: BuildReport) -> gpd.GeoDataF
     return pd.concat(frames, ignore_index=True)
 
 
+def _level_codes(source: BoundarySource, raw: pd.Series, rows: pd.Series) -> pd.Series:
+    """Each feature's code at the source's level. With dissolve = true a finer code stands for the
+    region it lies in (BU03440111 for WK034401): CBS nests codes in their digits, so a buurt layer
+    with only statcode makes its wijken and gemeenten."""
+    codes = parse_codes(raw, bare=is_single_column(source.code))
+    found = codes.map(lambda code: level_of_code(code) if code else None)
+    codes = codes.where(found.notna(), None)  # NL00 (Nederland) is a code, but of no level
+    require_codes(source.file, raw, codes, rows, source.level.value)
+    rank = found.map(LEVELS.index)
+    own = LEVELS.index(source.level)
+    level = source.level.value
+    column = source.code[1:-1] if is_single_column(source.code) else None
+    coarser, finer = rank < own, rank > own
+    if coarser.any():
+        i = coarser.idxmax()
+        raise InputError(
+            source.file,
+            f"{int(coarser.sum())} features have a code of a coarser level than {level}, e.g. {codes[i]} "
+            f"({found[i].value}): check level = ... and the code template in the manifest",
+            row=int(rows[i]), column=column,
+        )
+    if finer.any() and not source.dissolve:
+        i = finer.idxmax()
+        parent = parent_codes(codes[i])[level]
+        raise InputError(
+            source.file,
+            f"{int(finer.sum())} features have {found[i].value} codes, not {level} codes, e.g. {codes[i]} "
+            f"(in {parent}); dissolve = true makes each {level} the union of the {found[i].plural} in it",
+            row=int(rows[i]), column=column,
+        )
+    codes = codes.copy()
+    codes[finer] = codes[finer].map(lambda code: parent_codes(code)[level])
+    return codes
+
+
 def _dissolve(regions: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """One region per code: the union of its features, the first name given, without the holes that
     are gaps between its own parts (a published wijk layer's parts do not meet exactly: the union of
     the 2024 wijken had 13,180 such holes, each drawn as an outlined sliver)."""
+    # Reprojection can make a repaired ring touch itself again (the 2014 buurten do), and a union
+    # of invalid parts fails: repaired silently, as in repair_and_clean.
+    geoms = np.asarray(regions.geometry.array)
+    invalid = ~(shapely.is_empty(geoms) | pd.isna(geoms)) & ~shapely.is_valid(geoms)
+    if invalid.any():
+        geoms = geoms.copy()
+        geoms[invalid] = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
+        regions = regions.set_geometry(geoms, crs=regions.crs)
     merged = regions.dissolve(by="code", aggfunc="first", sort=True).reset_index()
     merged["geometry"] = _without_gaps(merged.geometry.values, merged["code"].to_numpy(), regions)
     return gpd.GeoDataFrame(merged[["code", "name", "geometry"]], geometry="geometry", crs=regions.crs)

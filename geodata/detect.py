@@ -2,7 +2,9 @@
 
 `wijkmonitor build nl_gemeenten_2023.geojson` should just work: the finest column holding
 CBS codes sets the level (coarser code columns, a buurt's wijkcode and gemeentecode, give the
-levels above it, their regions dissolved from it), a *naam column the names, `jaar` or a
+levels above it, their regions dissolved from it; a level without a column of its own is
+dissolved by the digits of the finest codes, BU03440111 in WK034401 and GM0344, as for PDOK's
+cbsgebiedsindelingen with only statcode), a *naam column the names, `jaar` or a
 `2023GM0344`-style statcode the year, and the attributes of any schema the catalog knows (PDOK
 layers of every era, KWB files, Wijk- en Buurtkaart shapefiles) become figures.
 """
@@ -51,12 +53,15 @@ def manifest_for_file(file: Path, year: int | None = None, crs: str | None = Non
     )
     # The wijken and gemeente a buurt layer names (gemeentecode, gemeentenaam) are levels too, their
     # regions the union of their parts: a gemeente gets its name, a map and the sums over its wijken.
+    # A level without its own code column comes from the finest codes' digits; its name only from a
+    # column of that level (statnaam names the buurt, not its wijk).
+    parent_columns = {parent: code_column for parent in LEVELS[: LEVELS.index(level)]} | dict(coarser)
     parents = tuple(
         BoundarySource(
             file=file, level=parent, years=(year,), code="{" + column + "}", crs=crs, where=where, dissolve=True,
             name="{" + parent_name + "}" if (parent_name := _name_column(columns, parent, own=False)) else None,
         )
-        for parent, column in coarser
+        for parent, column in parent_columns.items()
     )
     tables: tuple[TableSource, ...] = ()
     if schema is not None:

@@ -32,6 +32,7 @@ class BoundarySource:
     where: dict[str, Any] = field(default_factory=dict)
     exclude: dict[str, Any] = field(default_factory=dict)  # drop features whose column equals the value
     # Features sharing a code are one region (gemeenten from a wijk layer); otherwise that is an error.
+    # Codes of a finer level stand for the region they lie in (a buurt's statcode for its wijk).
     dissolve: bool = False
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+import pyogrio
 import pytest
 from hypothesis import settings as hypothesis_settings
 from starlette.applications import Starlette
@@ -61,6 +62,16 @@ def error_of(client: TestClient, url: str) -> tuple[int, str]:
     body = response.json()
     assert body["detail"], response.text
     return response.status_code, body["parameter"]
+
+
+def buurten_2014_of(folder: Path, gemeenten: list[str]) -> Path:
+    """The features of these gemeenten (GM0344 ...) copied unchanged from the shared national 2014
+    buurt layer (statcode, statnaam, rubriek only), whose `where` cannot pick a gemeente."""
+    where = " OR ".join(f"statcode LIKE 'BU{code[2:]}%'" for code in gemeenten)
+    frame = pyogrio.read_dataframe(SHARED_DATA / "boundaries" / "nl_buurten_2014_wgs84_q1e3.gpkg", where=where)
+    path = folder / "buurten_2014.gpkg"
+    pyogrio.write_dataframe(frame, path, layer="buurten_2014")
+    return path
 
 
 def build_from_manifest(folder: Path, text: str, name: str = "out.gpkg") -> tuple[Path, BuildReport]:

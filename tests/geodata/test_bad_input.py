@@ -179,6 +179,11 @@ def test_nl_2014_buurten_with_1340_invalid_geometries(tmp_path: Path) -> None:
     assert entry.repaired_geometries == 1340  # as invalid in the source file (EPSG:4326)
     assert len(entry.empty_geometries) >= 545  # empty in the source, or covered by neighbours
     assert entry.regions + len(entry.empty_geometries) == 11641
+    # the layer has statcode only: its wijken and gemeenten are dissolved by the codes' digits
+    codes = pyogrio.read_dataframe(source, read_geometry=False)["statcode"]
+    for level, count in (("wijk", 2719), ("gemeente", 402)):
+        entry = report.at(level, 2014)
+        assert entry.regions + len(entry.empty_geometries) == codes.str[2 : 2 + (6 if level == "wijk" else 4)].nunique() == count
 
 
 def test_a_year_without_boundaries_is_reported(tmp_path: Path) -> None:

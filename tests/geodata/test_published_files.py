@@ -24,7 +24,7 @@ from geodata.detect import manifest_for_file
 from geodata.errors import InputError
 from settings import Settings
 from store import open_store
-from tests.conftest import ROOT, SHARED_DATA
+from tests.conftest import ROOT, SHARED_DATA, buurten_2014_of
 from web.app import create_app
 
 BOUNDARIES = SHARED_DATA / "boundaries"
@@ -181,6 +181,38 @@ def test_year_of_a_file_without_one(tmp_path: Path) -> None:
     assert "aant_inw" in str(err.value) and "2014-2018" in str(err.value) and "--year" in str(err.value)
     manifest = manifest_for_file(layer, year=2017)
     assert manifest.tables and manifest.boundaries[0].years == (2017,)
+
+
+@pytest.mark.parametrize(("name", "level", "parents"), [
+    ("nl_buurten_2014_wgs84_q1e3.gpkg", "buurt", ["gemeente", "wijk"]),
+    ("nl_wijken_2014_wgs84_q1e3.gpkg", "wijk", ["gemeente"]),
+])
+def test_a_layer_with_only_statcode_gets_the_levels_above_from_its_codes(name: str, level: str, parents: list[str]) -> None:
+    """PDOK's cbsgebiedsindelingen carry statcode, statnaam, rubriek: the wijken and gemeente come from
+    the digits of the codes (BU03440111 in WK034401, GM0344), unnamed (statnaam names the buurt)."""
+    own, *above = manifest_for_file(BOUNDARIES / name, year=2014).boundaries
+    assert (own.level.value, own.dissolve, own.name) == (level, False, "{statnaam}")
+    assert [b.level.value for b in above] == parents
+    for parent in above:
+        assert (parent.code, parent.dissolve, parent.name) == (own.code, True, None)
+        assert (parent.years, parent.where, parent.crs, parent.file) == (own.years, own.where, own.crs, own.file)
+
+
+def test_wijkmonitor_build_of_a_statcode_buurt_layer_serves_three_levels(tmp_path: Path) -> None:
+    """`wijkmonitor build` of (a gemeente of) the 2014 buurt layer: wijken and gemeente by code, named by it."""
+    layer = buurten_2014_of(tmp_path, ["GM0344"])
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert main(["build", str(layer), "--year", "2014", "-o", str(tmp_path / "out.gpkg")]) == 0
+    # 108 of the 111 buurten: 3 have no area in this layer, and the report names them
+    for line in ("buurt 2014: 108 regions", "wijk 2014: 10 regions", "gemeente 2014: 1 regions"):
+        assert line in printed.getvalue()
+    with TestClient(create_app(Settings.from_env(dataset=tmp_path / "out.gpkg"))) as client:
+        buurt = client.get("/regions/BU03440111").json()
+        assert buurt["name"] == "Welgelegen. Den Hommel"  # statnaam, as the layer writes it
+        assert buurt["parents"] == {"gemeente": {"code": "GM0344", "name": "GM0344"}, "wijk": {"code": "WK034401", "name": "WK034401"}}
+        wijk = client.get("/regions/WK034401").json()
+        assert (wijk["name"], wijk["level"], wijk["parents"]["gemeente"]["code"]) == ("WK034401", "wijk", "GM0344")
 
 
 @pytest.mark.parametrize(("name", "template"), [
