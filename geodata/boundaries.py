@@ -52,9 +52,7 @@ def read_boundaries(source: BoundarySource, report: BuildReport) -> gpd.GeoDataF
     geoms = np.asarray(frame.geometry.array)
     _check_polygonal(source, geoms)
     # Repair in the file's own CRS, so the count is what the user's file holds.
-    invalid = ~(shapely.is_empty(geoms) | pd.isna(geoms)) & ~shapely.is_valid(geoms)
-    geoms = geoms.copy()
-    geoms[invalid] = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
+    geoms, invalid = _repaired(geoms)
     for year in source.years:
         report.at(source.level.value, year).repaired_geometries += int(invalid.sum())
     regions = gpd.GeoDataFrame(
@@ -76,14 +74,15 @@ def _level_codes(source: BoundarySource, raw: pd.Series, rows: pd.Series) -> pd.
     """Each feature's code at the source's level. With dissolve = true a finer code stands for the
     region it lies in (BU03440111 for WK034401): CBS nests codes in their digits, so a buurt layer
     with only statcode makes its wijken and gemeenten."""
-    codes = parse_codes(raw, bare=is_single_column(source.code))
+    single = is_single_column(source.code)
+    codes = parse_codes(raw, bare=single)
     found = codes.map(lambda code: level_of_code(code) if code else None)
     codes = codes.where(found.notna(), None)  # NL00 (Nederland) is a code, but of no level
     require_codes(source.file, raw, codes, rows, source.level.value)
     rank = found.map(LEVELS.index)
     own = LEVELS.index(source.level)
     level = source.level.value
-    column = source.code[1:-1] if is_single_column(source.code) else None
+    column = source.code[1:-1] if single else None
     coarser, finer = rank < own, rank > own
     if coarser.any():
         i = coarser.idxmax()
@@ -113,11 +112,8 @@ def _dissolve(regions: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     the 2024 wijken had 13,180 such holes, each drawn as an outlined sliver)."""
     # Reprojection can make a repaired ring touch itself again (the 2014 buurten do), and a union
     # of invalid parts fails: repaired silently, as in repair_and_clean.
-    geoms = np.asarray(regions.geometry.array)
-    invalid = ~(shapely.is_empty(geoms) | pd.isna(geoms)) & ~shapely.is_valid(geoms)
+    geoms, invalid = _repaired(np.asarray(regions.geometry.array))
     if invalid.any():
-        geoms = geoms.copy()
-        geoms[invalid] = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
         regions = regions.set_geometry(geoms, crs=regions.crs)
     merged = regions.dissolve(by="code", aggfunc="first", sort=True).reset_index()
     merged["geometry"] = _without_gaps(merged.geometry.values, merged["code"].to_numpy(), regions)
@@ -195,6 +191,15 @@ def _check_location(source: BoundarySource, frame: gpd.GeoDataFrame) -> None:
         )
 
 
+def _repaired(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A copy of `geoms` with every invalid geometry made valid (empty ones left as they are), and which
+    ones were invalid."""
+    invalid = ~(shapely.is_empty(geoms) | pd.isna(geoms)) & ~shapely.is_valid(geoms)
+    geoms = geoms.copy()
+    geoms[invalid] = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
+    return geoms, invalid
+
+
 def repair_and_clean(regions: gpd.GeoDataFrame, level: str, year: int, report: BuildReport) -> gpd.GeoDataFrame:
     """Make the level's polygons a clean coverage (shared borders identical).
 
@@ -206,9 +211,7 @@ def repair_and_clean(regions: gpd.GeoDataFrame, level: str, year: int, report: B
     entry = report.at(level, year)
     geoms = np.asarray(regions.geometry.array)
     empty = shapely.is_empty(geoms) | pd.isna(geoms)
-    invalid = ~empty & ~shapely.is_valid(geoms)
-    geoms = geoms.copy()
-    geoms[invalid] = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
+    geoms, _ = _repaired(geoms)
     geoms[~empty] = shapely.coverage_clean(geoms[~empty])
     lost = shapely.is_empty(geoms) | pd.isna(geoms) | (shapely.area(geoms) == 0)
     entry.empty_geometries.extend(sorted(regions.loc[lost, "code"]))
