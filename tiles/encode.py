@@ -8,7 +8,6 @@ coordinates (clockwise on screen); QGIS draws nothing otherwise.
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,11 +15,13 @@ from typing import Any
 import numpy as np
 import shapely
 import shapely.errors
+from isal import igzip
 
 from tiles.mvt import TILE_LAYER, encode_layer, varint
 from tiles.values import Encoded, ValueTable
 
 MVT_TYPE = "application/vnd.mapbox-vector-tile"
+GZIP_LEVEL = 2  # ISA-L's default (0-3): level 3 took half as long again for 1-2 % fewer bytes
 EMPTY = shapely.Polygon()  # made once: shapely makes an empty geometry from WKT, per call
 
 
@@ -108,5 +109,7 @@ def encode_tile(layers: list[TileLayer], extent: int) -> bytes:
 
 def gzip_bytes(body: bytes) -> bytes:
     """A tile (or any body) gzipped as the server sends it and the exports store it: no timestamp, so the
-    same tile gives the same bytes."""
-    return gzip.compress(body, 6, mtime=0)
+    same tile gives the same bytes. ISA-L's gzip at its default level rather than zlib's level 6: national
+    tiles 2-11 times faster (a z6 buurt tile with every figure, 1.7 MB: 3.4 ms against 37.5 ms, more
+    than making it) for 4-8 % more bytes."""
+    return igzip.compress(body, GZIP_LEVEL, mtime=0)
