@@ -54,7 +54,12 @@ def read_boundaries(source: BoundarySource, report: BuildReport) -> gpd.GeoDataF
     # Repair in the file's own CRS, so the count is what the user's file holds.
     geoms, invalid = _repaired(geoms)
     for year in source.years:
-        report.at(source.level.value, year).repaired_geometries += int(invalid.sum())
+        entry = report.at(source.level.value, year)
+        if source.dissolve:
+            entry.dissolved_features += len(geoms)
+            entry.repaired_dissolved += int(invalid.sum())
+        else:
+            entry.repaired_geometries += int(invalid.sum())
     regions = gpd.GeoDataFrame(
         {"code": codes.values, "name": names.values},
         geometry=gpd.GeoSeries(geoms, crs=frame.crs).to_crs(STORAGE_CRS).values,

@@ -24,6 +24,10 @@ def national_notes(metadata: dict[str, Any]) -> dict[str, str]:
 class LevelYearReport:
     regions: int = 0
     repaired_geometries: int = 0
+    # Regions made by dissolving finer features (dissolve = true): how many, and the invalid ones among
+    # them; counted apart, or a gemeente layer of 402 regions showed "1340 invalid geometries repaired".
+    dissolved_features: int = 0
+    repaired_dissolved: int = 0
     empty_geometries: list[str] = field(default_factory=list)
     regions_without_data: list[str] = field(default_factory=list)
     rows_without_region: list[str] = field(default_factory=list)
@@ -61,6 +65,8 @@ class BuildReport:
             values = ", ".join(f"{k} {v}" for k, v in sorted(r.values.items())) or "none"
             lines.append(f"{level} {year}: {r.regions} regions; values: {values}")
             lines.append(f"  invalid geometries repaired: {r.repaired_geometries}")
+            if r.dissolved_features:
+                lines.append(f"  dissolved from {r.dissolved_features} features, {r.repaired_dissolved} of them invalid and repaired first")
             for label, codes in (
                 ("regions without geometry (empty or lost in coverage cleaning)", r.empty_geometries),
                 ("regions without data", r.regions_without_data),

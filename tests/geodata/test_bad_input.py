@@ -184,6 +184,10 @@ def test_nl_2014_buurten_with_1340_invalid_geometries(tmp_path: Path) -> None:
     for level, count in (("wijk", 2719), ("gemeente", 402)):
         entry = report.at(level, 2014)
         assert entry.regions + len(entry.empty_geometries) == codes.str[2 : 2 + (6 if level == "wijk" else 4)].nunique() == count
+        # the buurten's repairs are counted as theirs, not as invalid wijken or gemeenten
+        assert (entry.repaired_geometries, entry.dissolved_features, entry.repaired_dissolved) == (0, 11641, 1340)
+    assert "gemeente 2014: 402 regions" in report.as_text()
+    assert "dissolved from 11641 features, 1340 of them invalid and repaired first" in report.as_text()
 
 
 def test_a_year_without_boundaries_is_reported(tmp_path: Path) -> None:
