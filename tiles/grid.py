@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from tiles.clip import clip_rings, merge_streams
 from tiles.encode import snap_to_grid
 from tiles.kernels import gather_streams
 from tiles.mvt import polygon_commands
@@ -55,14 +56,28 @@ def tile_commands(
     grid: ZoomGrid, hits: np.ndarray, x: int, y: int, extent: int, buffer: int, clip: Callable[[np.ndarray], Commands]
 ) -> Commands:
     """Command streams of regions `hits` in tile x, y, in the order of `hits`. Regions that cross
-    the buffered tile edge go to `clip` (given their indices), which makes their streams."""
+    the buffered tile edge are clipped on the grid (tiles.clip) or, where that cannot, by `clip`
+    (given their indices), which makes their streams."""
     ox, oy = x * extent, y * extent
     b = grid.bounds[hits]
     inside = (
         (grid.lengths[hits] == 0)
         | ((b[:, 0] >= ox - buffer) & (b[:, 1] >= oy - buffer) & (b[:, 2] <= ox + extent + buffer) & (b[:, 3] <= oy + extent + buffer))
     )
-    crossing_commands, crossing_lengths = clip(hits[~inside]) if not inside.all() else (np.empty(0, np.int64), np.empty(0, np.int64))
+    crossing_commands, crossing_lengths = crossing_streams(grid, hits[~inside], ox, oy, extent, buffer, clip)
     return gather_streams(
         grid.commands, grid.starts, grid.lengths, grid.first, hits.astype(np.int64), inside, ox, oy, crossing_commands, crossing_lengths
     )
+
+
+def crossing_streams(
+    grid: ZoomGrid, crossing: np.ndarray, ox: int, oy: int, extent: int, buffer: int, clip: Callable[[np.ndarray], Commands]
+) -> Commands:
+    """Streams of regions `crossing` in the tile at (ox, oy) on the world grid, in their order."""
+    if len(crossing) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    clipped, clipped_lengths, done = clip_rings(grid.commands, grid.starts, grid.lengths, crossing.astype(np.int64), ox, oy, extent, buffer)
+    if done.all():
+        return clipped, clipped_lengths
+    others, other_lengths = clip(crossing[~done])
+    return merge_streams(done, clipped, clipped_lengths, others, other_lengths)
