@@ -197,8 +197,8 @@ def clip_rings(
             m = _clip_side(bx, by, bsource, m, high, 0, False, rx, ry, rsource)
             m = _clip_side(rx, ry, rsource, m, low, 1, True, bx, by, bsource)
             m = _clip_side(bx, by, bsource, m, high, 1, False, rx, ry, rsource)
-            if m < 0 or area == 0:
-                ok = False  # a ring that zigzags across the box sides more than room allows
+            if m < 0 or written + m > xs.shape[0] or area == 0:
+                ok = False  # rings that zigzag across the box sides more than room allows
                 break
             kept = written  # after the rings before it; repeated points dropped, a point merged with a cut point counts as new
             for p in range(m):
@@ -233,7 +233,9 @@ def clip_rings(
             cut_from[kept_rings] = n
             kept_rings += 1
             written = kept
-        if not ok or not _new_edges_clear(xs, ys, source, ring_start, ring_size, cut_from, kept_rings):
+        if not ok or at + 2 * written + 3 * kept_rings > out.shape[0]:
+            continue
+        if not _new_edges_clear(xs, ys, source, ring_start, ring_size, cut_from, kept_rings):
             continue
         done[r] = True
         first = at
