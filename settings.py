@@ -24,11 +24,6 @@ class Settings:
     # Processes that make tiles that are not in the cache (tiles.workers): off the server's GIL, so
     # that cached tiles keep their pace. 0: made by the tile threads instead.
     tile_workers: int = 1
-    # From this Web Mercator zoom on, the server process makes tiles itself, on its event loop: such a
-    # tile holds a few regions (0.2-0.5 ms to make), less than handing it to a tile worker and back takes
-    # over HTTP (0.3-0.4 ms). Each zoom is prepared by one process: the tile workers the zooms before it.
-    # Above max_zoom: the tile workers make every tile.
-    server_tiles_from_zoom: int = 11
     # Threads that gzip tiles, and make them when there are no tile workers. Few: making a tile holds
     # the GIL most of the time, and every extra thread takes GIL time from the event loop.
     tile_threads: int = 2

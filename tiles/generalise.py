@@ -86,9 +86,6 @@ class LevelGeometry:
             for _ in pool.map(self.grid, todo):  # raises the first error
                 pass
 
-    def has_grid(self, z: int) -> bool:
-        return z in self._grids
-
     def prepared_zooms(self) -> list[int]:
         """The zooms whose grid has been made."""
         return sorted(list(self._grids))  # list() copies while holding the GIL: safe beside a zoom being added

@@ -68,11 +68,6 @@ class RegionTiles:
                 self._geometry[key] = LevelGeometry(np.asarray(projected.geometry.array), pyramid, self.extent, EXACT_FROM_ZOOM)
         return self._geometry[key]
 
-    def prepared(self, level: Level, year: int, z: int, pyramid: Pyramid = WEB_MERCATOR) -> bool:
-        """Whether a tile of zoom z finds its geometry made (a national zoom takes seconds to make)."""
-        geometry = self._geometry.get((pyramid.id, level, year))
-        return geometry is not None and geometry.has_grid(z)
-
     def attributes(self, level: Level, year: int) -> LevelAttributes:
         """The value ids of the level and year's regions and figures (the same in every pyramid)."""
         key = (level, year)

@@ -4,9 +4,7 @@ Making a tile is Python and numpy holding the GIL most of the time. In a thread 
 takes the GIL from the event loop that answers cached tiles, which then waits up to a switch
 interval per turn of the loop: under cold-tile load a cached tile's p99 went from tens to hundreds
 of milliseconds. A worker process has its own GIL, and runs niced below the server, so a cached
-tile is answered as soon as the server has the CPU. From settings.server_tiles_from_zoom on, a tile
-holds a few regions and takes less to make than the way here and back: the server makes those
-itself (web.tiles), and the workers prepare and make the zooms below it only.
+tile is answered as soon as the server has the CPU.
 
 Each worker opens the dataset itself (the server's dataset setting) and prepares each level's latest
 geometry, then every zoom and figure of it, a zoom per task sent one at a time, so that tiles asked

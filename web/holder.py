@@ -27,8 +27,7 @@ from store import Store, open_store
 from styles.request import ThematicRequest
 from styles.thematic import ThematicMap, thematic_map
 from tiles.cache import CachedTile, TileCache
-from tiles.region_tiles import RegionTiles, Usage
-from tiles.tilemath import WEB_MERCATOR
+from tiles.region_tiles import RegionTiles
 from tiles.workers import StaleVersion, Submit, TileWorkers
 from web.heavy import HeavyWork
 
@@ -72,9 +71,7 @@ class DatasetHolder:
         self.settings = settings
         self.workers = workers
         self.render = ThreadPoolExecutor(settings.tile_threads, thread_name_prefix="tiles")
-        self.tile_workers = TileWorkers(
-            settings.tile_workers, settings.tile_extent, settings.tile_buffer, min(settings.max_zoom, settings.server_tiles_from_zoom - 1)
-        )
+        self.tile_workers = TileWorkers(settings.tile_workers, settings.tile_extent, settings.tile_buffer, settings.max_zoom)
         self.tile_workers_ready = False
         self.heavy = HeavyWork(settings.heavy_requests, settings.heavy_queue)
         self._served = self._prepare(store or open_store(settings.dataset))
@@ -127,42 +124,9 @@ class DatasetHolder:
         self._loading.start()
 
     def prepare_tiles(self, served: Served, previous: Served | None = None) -> None:
-        """Each level's latest geometry made before the first tiles ask for it: the zooms the server makes
-        itself here (in a thread, meanwhile), the others by the tile workers, else (or should they fail)
-        here too, for the tile threads. For a rebuild (`previous` served) the new tile workers also make
-        the tiles `carry_over` picks before they take over."""
-        errors: list[BaseException] = []
-        here = threading.Thread(target=self._prepare_here, args=(served, previous, errors), name="tile-prepare-here", daemon=True)
-        here.start()
-        try:
-            self._prepare_workers(served, previous)
-        finally:
-            here.join()
-        if errors:
-            raise errors[0]
-        if previous is not None:  # a zoom of another year first asked of the served version meanwhile
-            served.tiles.prepare(previous.tiles.usage())
-
-    def _prepare_here(self, served: Served, previous: Served | None, errors: list[BaseException]) -> None:
-        """The zooms from settings.server_tiles_from_zoom of each level's latest year and every figure with
-        data there, and what the version before was asked of those zooms (RegionTiles.usage)."""
-        try:
-            s = self.settings
-            zooms = tuple(range(s.server_tiles_from_zoom, s.max_zoom + 1))
-            latest = served.store.availability.latest
-            figures = tuple(
-                (level, year, group, indicator)
-                for level, year in latest
-                for indicator, groups in served.store.availability.indicators_with_data(level, year).items()
-                for group in groups
-            )
-            served.tiles.prepare(Usage(tuple(((WEB_MERCATOR.id, level, year), zooms) for level, year in latest) if zooms else (), figures))
-            if previous is not None:
-                served.tiles.prepare(previous.tiles.usage())
-        except BaseException as exc:  # noqa: BLE001 - raised by prepare_tiles, in its caller's thread
-            errors.append(exc)
-
-    def _prepare_workers(self, served: Served, previous: Served | None) -> None:
+        """Each level's latest geometry made before the first tiles ask for it: by the tile workers,
+        else (or should they fail) here, for the tile threads. For a rebuild (`previous` served) the new
+        tile workers also make the tiles `carry_over` picks before they take over."""
         if self.tile_workers:
             carry = self.carry_over
             before_swap = partial(carry, previous, served) if previous is not None and carry is not None else None
@@ -184,7 +148,6 @@ class DatasetHolder:
         """At startup: the tile workers open the served dataset (tiles asked meanwhile wait for them)."""
         try:
             self.prepare_tiles(self._served)
-            release_free_memory()  # what preparing the server's zooms took and freed: 78 MB on national buurten
         except StaleVersion as exc:  # replaced since the server opened it: the reload that follows prepares them
             log.info("tile workers wait for the reload: %s", exc)
 

@@ -3,10 +3,9 @@ tiles as OGC API Tiles, in Web Mercator or RD New: /ogc/collections/{level_year}
 
 A cache hit is answered on the event loop without leaving it: parsing the request (remembered per
 query), one cache lookup and the response; the same request asked again, before routing (web.cached).
-A tile that has to be made is made on the event loop from settings.server_tiles_from_zoom on (a few
-regions; a tile thread makes one whose zoom is not prepared yet), and below it goes to a tile worker
-process (settings.tile_workers, tiles.workers); without workers, or should one fail, to one of the
-few tile threads (settings.tile_threads). Either gzips it too. A /tiles/ GET is made and answered
+A tile that has to be made goes to a tile worker process (settings.tile_workers, tiles.workers), which
+gzips it too; without workers, or should one fail, to one of the few tile threads
+(settings.tile_threads), which also gzip what is asked later. A /tiles/ GET is made and answered
 before routing as well (`tile_of_request`): the route answers what that leaves (an analysis, a bad
 request, which it maps to its error, a HEAD).
 """
@@ -136,24 +135,15 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
     def make_tile(
         served: Served, selection: Selection, pyramid: Pyramid, z: int, x: int, y: int, key: str, extra: Any
     ) -> CachedTile:
-        body = served.tiles.tile(selection, z, x, y, extra, pyramid)
-        return remember(served, key, body, gzip_bytes(body))
-
-    def made_here(pyramid: Pyramid, z: int) -> bool:
-        """Whether the server process makes tiles of zoom z itself (settings.server_tiles_from_zoom)."""
-        return pyramid.web_mercator_zoom(z) >= settings.server_tiles_from_zoom
+        return remember(served, key, served.tiles.tile(selection, z, x, y, extra, pyramid))
 
     async def new_tile(
         served: Served, selection: Selection, pyramid: Pyramid, z: int, x: int, y: int, key: str, extra: Any
     ) -> CachedTile:
-        """A tile not in the cache: made here when its zoom is the server's and prepared; else from a tile
-        worker, or a tile thread when there are none, one failed (died, or the dataset changed under it),
-        so that no request fails for it, or the zoom is the server's but not prepared yet."""
-        here = made_here(pyramid, z)
-        if here and served.tiles.prepared(selection.level, selection.year, z, pyramid):
-            return make_tile(served, selection, pyramid, z, x, y, key, extra)
+        """A tile not in the cache: from a tile worker, or a tile thread when there are none or one failed
+        (died, or the dataset changed under it), so that no request fails for it."""
         workers = holder.tile_workers
-        if workers and not here:
+        if workers:
             store = served.store
             try:
                 made = workers.submit(holder.settings.dataset, store.version, selection, pyramid.id, z, x, y, extra)
@@ -213,8 +203,6 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
     ) -> CachedTile:
         """The tile from the cache, else made once for every request that asks for it meanwhile."""
         cached = served.cache.get(key)
-        if cached is None and analysis is None and made_here(pyramid, z) and served.tiles.prepared(selection.level, selection.year, z, pyramid):
-            return make_tile(served, selection, pyramid, z, x, y, key, None)  # made before another request could ask
         if cached is None:
             async def make() -> CachedTile:
                 extra = (await analysed(served, analysis)).tile_attributes if analysis else None
@@ -235,32 +223,22 @@ def routes(holder: DatasetHolder, settings: Settings) -> list[BaseRoute]:
         return Response(body, status_code=status, headers=headers)
 
     def carry_over(served: Served, new: Served, submit: Submit) -> None:
-        """The tiles asked last of the served version (CARRIED_TILES), made of a rebuild before it is
-        swapped in (by its tile workers, and here for the server's zooms), and their requests remembered:
-        the maps open on the server ask for them again at once, and each would wait for its tile behind
-        the others, seconds on a loaded machine. A request the new data cannot answer is left: asked
-        again, it gets its error."""
+        """The tiles asked last of the served version (CARRIED_TILES), made of a rebuild by its tile
+        workers before it is swapped in, and their requests remembered: the maps open on the server
+        ask for them again at once, and each would wait for its tile behind the others, seconds on a
+        loaded machine. A request the new data cannot answer is left: asked again, it gets its error."""
         recent = set(served.cache.recent(CARRIED_TILES))
         requests: list[tuple[tuple[str, bytes], str]] = []
         making: dict[str, Future[tuple[bytes, bytes]]] = {}
-        here: dict[str, tuple[Selection, int, int, int]] = {}
         for (path, query), old_key in list(served.request_keys.items()):
             request = plain_tile(new, path, query, settings.max_zoom) if old_key in recent else None
             if request is None:
                 continue
             selection, z, x, y, key = request
-            if made_here(WEB_MERCATOR, z):
-                here[key] = (selection, z, x, y)
-            elif key not in making:
+            if key not in making:
                 making[key] = submit(settings.dataset, new.store.version, selection, WEB_MERCATOR.id, z, x, y)
             requests.append(((path, query), key))
         made = set()
-        for key, (selection, z, x, y) in here.items():  # while the workers make theirs
-            try:
-                make_tile(new, selection, WEB_MERCATOR, z, x, y, key, None)
-                made.add(key)
-            except Exception as exc:  # noqa: BLE001 - made on demand after the swap instead
-                log.warning("tile %s not made before the swap: %s", key[:80], exc)
         for key, tile in making.items():
             try:
                 remember(new, key, *tile.result())

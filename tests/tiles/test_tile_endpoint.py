@@ -302,7 +302,7 @@ def test_requests_for_a_tile_being_made_wait_for_it_instead_of_making_it_again(
 ) -> None:
     """After a reload every open map asks for the same tiles at once: one tile is made, all get it."""
     requests = 8
-    path = "/tiles/buurt/10/526/337.mvt?indicators=inwoners&group=man&year=2023"  # a worker's zoom
+    path = "/tiles/buurt/14/8422/5404.mvt?indicators=inwoners&group=man&year=2023"
     holder = client.app.state.holder
     served, workers = holder.current(), holder.tile_workers
     missed, all_missed, made = [], threading.Event(), []
@@ -310,7 +310,7 @@ def test_requests_for_a_tile_being_made_wait_for_it_instead_of_making_it_again(
 
     def counting_get(key: str, count_miss: bool = True):
         found = cache_get(key, count_miss)
-        if found is None and key.startswith("buurt/10/526/337?"):
+        if found is None and key.startswith("buurt/14/8422/5404?"):
             missed.append(key)
             if len(missed) == requests:
                 all_missed.set()

@@ -40,15 +40,13 @@ from web.holder import DatasetHolder
 
 ROOT = Path(__file__).resolve().parents[2]
 # Utrecht at z12-14, and the RD New tiles over it: each made by a worker in one app, by a thread in the other.
-# Zooms below settings.server_tiles_from_zoom (11): made by the worker.
 TILES = [
-    "/tiles/buurt/10/526/337.mvt",
-    "/tiles/buurt/9/263/168.mvt?year=2023",
-    "/tiles/wijk/10/526/337.mvt?group=totaal,vrouw",
-    "/tiles/buurt/8/131/84.mvt?indicators=inwoners,bevolkingsdichtheid&year=2024",
-    "/ogc/collections/buurt_2024/tiles/NetherlandsRDNewQuad/5/16/15",  # RD New 5 is Web Mercator 10
+    "/tiles/buurt/14/8423/5403.mvt",
+    "/tiles/buurt/13/4211/2702.mvt?year=2023",
+    "/tiles/wijk/12/2105/1351.mvt?group=totaal,vrouw",
+    "/tiles/buurt/12/2105/1350.mvt?indicators=inwoners,bevolkingsdichtheid&year=2024",
+    "/ogc/collections/buurt_2024/tiles/NetherlandsRDNewQuad/9/260/244",
 ]
-SERVER_TILE = "/tiles/buurt/14/8423/5403.mvt"  # made by the server process itself
 
 
 def worker_app(dataset: Path, **settings: object) -> TestClient:
@@ -91,14 +89,11 @@ def test_worker_tiles_are_the_thread_tiles(demo_build: tuple[Path, object], clie
     while not client.get("/health").json()["tile_workers"]["ready"]:  # the zooms are prepared after these tiles
         time.sleep(0.2)
     assert client.get("/health").json()["tile_workers"] == {"workers": 1, "ready": True}
-    # Ready means every zoom of each level's latest year is prepared, the worker's below the server's and the
-    # server's from there: no first tile of a zoom waits for it, and each zoom is held by one process,
-    holder = client.app.state.holder
-    usage, store, first = holder.tile_workers.usage(), holder.current().store, holder.settings.server_tiles_from_zoom
-    prepared, here = dict(usage.geometry), dict(holder.current().tiles.usage().geometry)
+    # Ready means every zoom of each level's latest year is prepared: no first tile of a zoom waits for it,
+    usage = client.app.state.holder.tile_workers.usage()
+    prepared, store = dict(usage.geometry), client.app.state.holder.current().store
     for level, years in store.availability.years.items():
-        assert prepared[("WebMercatorQuad", level, years[-1])] == tuple(range(first))
-        assert here[("WebMercatorQuad", level, years[-1])] == tuple(range(first, holder.settings.max_zoom + 1))
+        assert prepared[("WebMercatorQuad", level, years[-1])] == tuple(range(client.app.state.holder.settings.max_zoom + 1))
         # and every figure with data there: the first map of every group does not make 100 columns
         figures = {(i, g) for lv, year, g, i in usage.figures if (lv, year) == (level, years[-1])}
         available = store.availability.indicators_with_data(level, years[-1])
@@ -139,7 +134,7 @@ def test_a_ready_worker_has_freed_the_figure_table_and_makes_every_year_and_grou
     wait_until_ready(holder)
     assert holder.tile_workers._workers[0].pool.submit(_released_in_worker).result()[-1] is True
     urls = [
-        "/tiles/buurt/10/526/337.mvt?year=2023&group=totaal,vrouw,herkomst_buiten_europa,woning_huur",
+        "/tiles/buurt/13/4212/2702.mvt?year=2023&group=totaal,vrouw,herkomst_buiten_europa,woning_huur",
         "/tiles/gemeente/8/131/84.mvt?year=2015&group=totaal,man_leeftijd_25_29,migratie_marokko",
         "/tiles/wijk/10/526/337.mvt?year=2023&group=leeftijd_65_plus",
         "/tiles/gemeente/7/65/42.mvt?year=2022&group=totaal,migratie_turkije",
@@ -358,8 +353,8 @@ def test_a_rebuild_makes_the_tiles_asked_last_before_it_is_swapped_in(
     shutil.copy(demo_build[0], path)
     with worker_app(path, reload_check_seconds=0) as client:
         holder = client.app.state.holder
-        asked = {url: client.get(url).content for url in [*TILES[:4], SERVER_TILE]}
-        client.get("/tiles/buurt/10/526/337.mvt?analysis=gi_star&indicators=bijstand_per_1000&year=2023")
+        asked = {url: client.get(url).content for url in TILES[:4]}
+        client.get("/tiles/buurt/14/8423/5403.mvt?analysis=gi_star&indicators=bijstand_per_1000&year=2023")
         wait_until_ready(holder)
         before = holder.current()
         os.utime(path, (2, 2))  # a new version of the file
@@ -368,7 +363,7 @@ def test_a_rebuild_makes_the_tiles_asked_last_before_it_is_swapped_in(
             holder.reloading().join()
         after = holder.current()
         assert after is not before and after.store.version != before.store.version
-        assert any("made 5 tiles of the new version before the swap, for 5 remembered requests" in r.getMessage() for r in caplog.records)
+        assert any("made 4 tiles of the new version before the swap, for 4 remembered requests" in r.getMessage() for r in caplog.records)
         for url, body in asked.items():
             path_part, _, query = url.partition("?")
             key = after.request_keys[(path_part, query.encode())]
@@ -388,14 +383,13 @@ def test_a_rebuild_prepares_what_the_served_version_was_asked_while_it_prepared(
         holder = client.app.state.holder
         workers, served = holder.tile_workers, holder.current()
         older = ("WebMercatorQuad", Level.buurt, 2023)  # not the latest year: not prepared unless asked
-        assert older not in dict(workers.usage().geometry) and older not in dict(served.tiles.usage().geometry)
+        assert older not in dict(workers.usage().geometry)
         prepare_rest = workers._prepare_rest
 
         def asked_meanwhile(*arguments: object, **keywords: object) -> list[threading.Thread]:
             threads = prepare_rest(*arguments, **keywords)  # the new workers prepare; the current ones serve:
             selection = parse_selection(served.store.availability, served.store.catalog, "buurt", {"year": "2023"})
-            assert workers.submit(str(path), served.store.version, selection, "WebMercatorQuad", 10, 526, 337).result()[0]
-            assert client.get("/tiles/buurt/12/2105/1350.mvt?year=2023").status_code == 200  # the server's zoom
+            assert workers.submit(str(path), served.store.version, selection, "WebMercatorQuad", 11, 1052, 675).result()[0]
             return threads
 
         workers._prepare_rest = asked_meanwhile
@@ -403,8 +397,7 @@ def test_a_rebuild_prepares_what_the_served_version_was_asked_while_it_prepared(
         client.get("/health")
         holder.reloading().join()
         assert holder.current().store.version != served.store.version
-        assert dict(holder.tile_workers.usage().geometry)[older] == (10,)
-        assert dict(holder.current().tiles.usage().geometry)[older] == (12,)  # prepared by the server
+        assert dict(holder.tile_workers.usage().geometry)[older] == (11,)
 
 
 def test_a_tile_of_the_version_before_sent_right_after_the_swap_goes_to_the_workers_that_have_it(
@@ -418,12 +411,12 @@ def test_a_tile_of_the_version_before_sent_right_after_the_swap_goes_to_the_work
         holder = client.app.state.holder
         workers, served = holder.tile_workers, holder.current()
         selection = parse_selection(served.store.availability, served.store.catalog, "buurt", {})
-        expected = served.tiles.tile(selection, 10, 526, 337)
+        expected = served.tiles.tile(selection, 14, 8423, 5403)
         prepare, sent = workers.prepare, []
 
         def then_an_old_request(location: str, version: str, before_swap: object = None) -> None:
             prepare(location, version, before_swap)  # the workers are swapped; the server is not yet
-            sent.append(workers.submit(str(path), served.store.version, selection, "WebMercatorQuad", 10, 526, 337).result())
+            sent.append(workers.submit(str(path), served.store.version, selection, "WebMercatorQuad", 14, 8423, 5403).result())
 
         workers.prepare = then_an_old_request
         os.utime(path, (2, 2))  # a new version of the file
@@ -434,7 +427,7 @@ def test_a_tile_of_the_version_before_sent_right_after_the_swap_goes_to_the_work
         latest = holder.current().store.availability.latest
         prepared = dict(workers.usage().geometry)  # the new workers still hold what they prepared
         for level, year in latest:
-            assert prepared[("WebMercatorQuad", level, year)] == tuple(range(holder.settings.server_tiles_from_zoom))
+            assert prepared[("WebMercatorQuad", level, year)] == tuple(range(holder.settings.max_zoom + 1))
 
 
 def test_a_worker_asked_for_a_version_it_does_not_have_keeps_the_one_it_prepared(
@@ -560,26 +553,3 @@ def test_stopping_while_the_tile_workers_prepare_logs_no_error(
         if thread.name == "tile-workers":
             thread.join(300)  # a hang guard: the preparing thread ends once the workers are gone
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
-
-
-def test_the_server_makes_the_tiles_of_its_zooms_and_the_worker_the_others(
-    demo_build: tuple[Path, object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """From settings.server_tiles_from_zoom on a tile is made by the server process (prepared, on its event
-    loop; a tile thread prepares a zoom not prepared yet), below it by the worker: the same bytes either way."""
-    with serving_a_copy(demo_build, tmp_path) as (client, _), TestClient(app_on(demo_build[0])) as threads:
-        holder = client.app.state.holder
-        to_worker, to_thread = [], []
-        submit, render = holder.tile_workers.submit, holder.render.submit
-        monkeypatch.setattr(holder.tile_workers, "submit", lambda *a, **k: (to_worker.append(a[4]), submit(*a, **k))[1])
-        monkeypatch.setattr(holder.render, "submit", lambda fn, *a, **k: (to_thread.append(a[3]), render(fn, *a, **k))[1])
-        urls = [
-            SERVER_TILE, TILES[0],  # latest year: the server's zoom is prepared
-            "/tiles/buurt/12/2105/1350.mvt?year=2023", "/tiles/buurt/12/2105/1351.mvt?year=2023",  # another year
-        ]
-        for url in urls:
-            made = client.get(url)
-            assert made.status_code == 200 and made.content == threads.get(url).content, url
-        assert to_worker == [10]
-        assert to_thread == [12]  # the first of its zoom and year; the second was made on the event loop
-        assert holder.current().tiles.prepared(Level.buurt, 2023, 12)
