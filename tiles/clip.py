@@ -3,12 +3,12 @@
 A region that crosses the buffered edge of a tile used to go through GEOS: rebuild it from
 WKB, clip, scale, round, check and repair, orient, take it apart again. At z14 a tile has a
 handful of such regions, and those dozen vectorised calls of a few µs each were half the
-time of making it. Most of them are one ring: here that ring's world-grid stream (tiles.grid,
-already snapped, valid and oriented) is clipped by Sutherland-Hodgman, one box side at a
-time, in integer tile coordinates. The result is checked rather than trusted: what is not a
-simple ring of positive area (a ring that enters the box more than once leaves zero-width
-bridges along its side; rounding a cut point can touch another edge) is left to GEOS, and so
-is every region with holes or parts (`clip_rings` says which it did).
+time of making it. Here each ring of the region's world-grid stream (tiles.grid, already
+snapped, valid and oriented) is clipped by Sutherland-Hodgman, one box side at a time, in
+integer tile coordinates. The result is checked rather than trusted: rings that are not simple,
+meet another ring, lose their orientation or outlive their exterior (a ring that enters the box
+more than once leaves zero-width bridges along its side; rounding a cut point can touch another
+edge) leave the region to GEOS (`clip_rings` says which it did).
 
 A cut point is computed from the edge's endpoints in one fixed order and rounded at once, so
 two neighbours that share an edge get the same point: shared borders stay shared.
@@ -198,7 +198,7 @@ def clip_rings(
             m = _clip_side(rx, ry, rsource, m, low, 1, True, bx, by, bsource)
             m = _clip_side(bx, by, bsource, m, high, 1, False, rx, ry, rsource)
             if m < 0 or written + m > xs.shape[0] or area == 0:
-                ok = False  # rings that zigzag across the box sides more than room allows
+                ok = False  # rings that zigzag across the box sides more than room allows, or a flat ring
                 break
             kept = written  # after the rings before it; repeated points dropped, a point merged with a cut point counts as new
             for p in range(m):
