@@ -33,7 +33,7 @@ class TileLayer:
     table: Encoded
     ids: list[int] | np.ndarray
     geometry_type: int  # mvt.POINT or mvt.POLYGON
-    commands: tuple[np.ndarray, np.ndarray]  # command streams and their lengths (mvt.polygon_commands/point_commands)
+    commands: tuple[np.ndarray, np.ndarray]  # command streams and their lengths (mvt.polygon_commands, kernels.label_streams)
 
     @classmethod
     def of_columns(
@@ -86,13 +86,6 @@ def _snap_valid(geom: shapely.Geometry) -> shapely.Geometry:
             return shapely.set_precision(shapely.make_valid(geom, method="structure"), 1.0)
         except shapely.errors.GEOSException:
             return EMPTY  # a sliver that cannot live on the grid
-
-
-def to_tile_points(points: np.ndarray, bounds: tuple[float, float, float, float], extent: int) -> np.ndarray:
-    minx, miny, maxx, maxy = bounds
-    scale = extent / (maxx - minx)
-    xy = shapely.get_coordinates(points)
-    return np.rint(np.column_stack(((xy[:, 0] - minx) * scale, (maxy - xy[:, 1]) * scale))).astype(np.int64)
 
 
 def encode_tile(layers: list[TileLayer], extent: int) -> bytes:

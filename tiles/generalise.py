@@ -40,6 +40,7 @@ class LevelGeometry:
         self.exact_from_zoom = exact_from_zoom
         self.tree = shapely.STRtree(geoms)
         self.labels = _label_points(geoms)
+        self.label_xy = np.ascontiguousarray(shapely.get_coordinates(self.labels))  # for the tiles' label layers
         # Each simplified zoom as WKB: a tile rebuilds only the regions it clips. As shapely geometries the
         # 15 simplified zooms of national buurten held 91 MB, as WKB 28 MB.
         self._wkb: dict[int, np.ndarray] = {}

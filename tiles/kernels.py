@@ -210,3 +210,38 @@ def feature_messages(
             at = _put_varint(out, at, commands[c])
             c += 1
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def gather_bytes(data: np.ndarray, offsets: np.ndarray, sizes: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """data[offsets[i]:offsets[i] + sizes[i]] for each i of `ids`, concatenated (a layer's Value messages)."""
+    total = 0
+    for i in ids:
+        total += sizes[i]
+    out = np.empty(total, np.uint8)
+    at = 0
+    for i in ids:
+        out[at:at + sizes[i]] = data[offsets[i]:offsets[i] + sizes[i]]
+        at += sizes[i]
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def label_streams(
+    xy: np.ndarray, rows: np.ndarray, minx: float, maxy: float, scale: float, extent: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The label points of `rows` (world coordinates `xy`) that fall inside the tile (not its buffer):
+    MoveTo(1) dx dy each, concatenated, 3 integers each, and which of `rows` they are."""
+    n = rows.shape[0]
+    inside = np.zeros(n, np.bool_)
+    out = np.empty(3 * n, np.int64)
+    at = 0
+    for i in range(n):
+        # np.rint's rounding (half to even), as the polygons' coordinates are rounded
+        x = np.int64(np.rint((xy[rows[i], 0] - minx) * scale))
+        y = np.int64(np.rint((maxy - xy[rows[i], 1]) * scale))
+        if 0 <= x < extent and 0 <= y < extent:
+            inside[i] = True
+            out[at], out[at + 1], out[at + 2] = MOVE_TO_ONE, (x << 1) ^ (x >> 63), (y << 1) ^ (y >> 63)
+            at += 3
+    return out[:at], np.full(at // 3, 3, np.int64), inside

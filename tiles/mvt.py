@@ -23,7 +23,6 @@ import numpy as np
 import shapely
 
 from tiles import kernels
-from tiles.kernels import MOVE_TO
 
 if TYPE_CHECKING:
     from tiles.values import Encoded
@@ -47,15 +46,6 @@ def polygon_commands(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return kernels.polygon_streams(
         np.rint(coords).astype(np.int64), coord_ring.astype(np.int64), part_feature[ring_part].astype(np.int64), len(geoms)
     )
-
-
-def point_commands(xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """MoveTo(1) x y for each point (integer tile coordinates), concatenated; 3 integers each."""
-    encoded = zigzag(np.asarray(xy, dtype=np.int64).reshape(-1, 2))
-    out = np.empty((len(encoded), 3), dtype=np.int64)
-    out[:, 0] = command(MOVE_TO, 1)
-    out[:, 1:] = encoded
-    return out.ravel(), np.full(len(encoded), 3, dtype=np.int64)
 
 
 # The smallest value that needs 2, 3, ... 10 bytes as a varint.

@@ -13,10 +13,11 @@ from geodata.regions import Level
 from geodata.selection import Selection
 from store import Store
 from tiles.attributes import LevelAttributes
-from tiles.encode import TileLayer, encode_tile, to_tile_coords, to_tile_points
+from tiles.encode import TileLayer, encode_tile, to_tile_coords
 from tiles.generalise import LevelGeometry
 from tiles.grid import tile_commands
-from tiles.mvt import POINT, POLYGON, point_commands, polygon_commands
+from tiles.kernels import label_streams
+from tiles.mvt import POINT, POLYGON, polygon_commands
 from tiles.tilemath import PYRAMID_BY_ID, WEB_MERCATOR, Pyramid
 
 # Zooms here are Web Mercator zooms; another pyramid compares its own through Pyramid.web_mercator_zoom.
@@ -128,16 +129,16 @@ class RegionTiles:
         if z < label_min_zoom(query.level, pyramid):
             return encode_tile([polygons], self.extent)
 
-        label_xy = to_tile_points(geometry.labels[hits], bounds, self.extent)
-        inside = np.all((label_xy >= 0) & (label_xy < self.extent), axis=1)
+        scale = self.extent / (bounds[2] - bounds[0])
+        label_commands, label_lengths, inside = label_streams(geometry.label_xy, hits, bounds[0], bounds[3], scale, self.extent)
         label_keys = [k for k in LABEL_FIELDS if k in keys]
         label_points = TileLayer(
             label_layer_name(query.level),
             label_keys,
-            values[np.ix_(inside, [keys.index(k) for k in label_keys])],
+            values[inside][:, [keys.index(k) for k in label_keys]],
             table,
             ids[inside],
             POINT,
-            point_commands(label_xy[inside]),
+            (label_commands, label_lengths),
         )
         return encode_tile([polygons, label_points], self.extent)

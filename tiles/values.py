@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tiles import kernels
 from tiles.mvt import LAYER_VALUE, ranges, varint_sizes, varints, zigzag
 
 # Value message fields: 1 string, 3 double, 5 uint (non-negative integers), 6 sint, 7 bool.
@@ -37,7 +38,7 @@ class Encoded:
 
     def messages(self, ids: np.ndarray) -> bytes:
         """The Value messages of `ids`, in that order."""
-        return self.data[ranges(self.offsets[ids], self.sizes[ids])].tobytes()
+        return kernels.gather_bytes(self.data, self.offsets, self.sizes, np.ascontiguousarray(ids, dtype=np.int64)).tobytes()
 
 
 EMPTY = Encoded(np.empty(0, np.int8), np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.uint8))

@@ -45,13 +45,14 @@ from functools import partial, wraps
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
+import numpy as np
 import pandas as pd
 
 from children import exit_with_parent, release_free_memory
 from geodata.regions import Level
 from geodata.selection import Selection, parse_selection
 from store import open_store, shown_location
-from tiles import clip
+from tiles import clip, kernels
 from tiles.encode import gzip_bytes
 from tiles.generalise import PREPARE_THREADS
 from tiles.region_tiles import RegionTiles, Usage, center_zoom
@@ -174,11 +175,13 @@ def _pairs(zooms: Sequence[int]) -> list[tuple[int, ...]]:
 def _warm_up(location: str, version: str, level: Level, year: int) -> None:
     """The level's z0 tile with one figure, made and dropped: numba loads each compiled loop of the MVT
     writer from disk on its first call (about 25 ms for a tile's three), which would otherwise fall on
-    the first tile a map asks for. No region crosses the z0 tile's edge: the grid's clip is called apart."""
+    the first tile a map asks for. No region crosses the z0 tile's edge and it has no label points: the
+    grid's clip and the label layer's loop are called apart."""
     tiles = _open(location, version)
     selection = parse_selection(tiles.store.availability, tiles.store.catalog, level.value, {"year": str(year)})
     tiles.tile(replace(selection, indicators=selection.indicators[:1]), 0, 0, 0, None, WEB_MERCATOR)
     clip.warm_up()
+    kernels.label_streams(np.zeros((1, 2)), np.zeros(1, np.int64), 0.0, 1.0, 1.0, 1)
 
 
 @_one_at_a_time

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tiles.encode import TileLayer, encode_tile
-from tiles.mvt import POINT, POLYGON, command, point_commands, polygon_commands, zigzag
+from tiles.kernels import label_streams
+from tiles.mvt import POINT, POLYGON, command, polygon_commands, zigzag
 
 
 def decode_polygons(body: bytes, layer: str) -> list[shapely.Geometry]:
@@ -105,11 +106,16 @@ def test_value_table_holds_any_string_bool_and_mixed_numbers() -> None:
 
 
 def test_points_and_empty_layers() -> None:
-    points = TileLayer.of_columns("p", {"code": np.array(["a", "b"], dtype=object)}, [1, 2], POINT, point_commands(np.array([[5, 7], [4096, 0]])))
+    # World coordinates of a tile spanning 0..4096 (y up): the last two fall on its right and bottom edges,
+    # the tile's neighbours' (label points of the buffer are left out, or they would be drawn twice).
+    xy = np.array([[5.0, 4089.0], [4095.4, 0.6], [4095.6, 100.0], [10.0, 0.4]])
+    commands, lengths, inside = label_streams(xy, np.arange(4), 0.0, 4096.0, 1.0, 4096)
+    assert inside.tolist() == [True, True, False, False]
+    points = TileLayer.of_columns("p", {"code": np.array(["a", "b"], dtype=object)}, [1, 2], POINT, (commands, lengths))
     empty = TileLayer.of_columns("e", {}, [1], POLYGON, polygon_commands(np.array([shapely.Polygon()], dtype=object)))
     decoded = mapbox_vector_tile.decode(encode_tile([points, empty], 4096), default_options={"y_coord_down": True})
     assert "e" not in decoded
-    assert [f["geometry"]["coordinates"] for f in decoded["p"]["features"]] == [[5, 7], [4096, 0]]
+    assert [f["geometry"]["coordinates"] for f in decoded["p"]["features"]] == [[5, 7], [4095, 4095]]
     assert encode_tile([empty], 4096) == b""
 
 
