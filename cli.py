@@ -9,12 +9,14 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from geodata.errors import DatasetError, RequestError, WijkmonitorError
 
 if TYPE_CHECKING:
-    from starlette.applications import Starlette
+    from web.rsgi import RSGIApp
+
+App = TypeVar("App")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,16 +219,18 @@ def _log_config() -> dict[str, Any]:
     return config
 
 
-def worker_app() -> Starlette:
-    """The app of one server process of `serve`."""
+def worker_app() -> RSGIApp:
+    """The app of one server process of `serve`, spoken to over RSGI (web.rsgi)."""
     from settings import Settings
     from web.app import create_app
     from web.processes import app_of_a_server_process
+    from web.rsgi import RSGIApp
 
-    return _long_lived(app_of_a_server_process(lambda: create_app(Settings.from_env())))
+    app = app_of_a_server_process(lambda: create_app(Settings.from_env()))
+    return _long_lived(RSGIApp(app, app.front))
 
 
-def _long_lived(app: Starlette) -> Starlette:
+def _long_lived(app: App) -> App:
     """The app, with all objects made so far (modules, the first dataset: they last as long as the server)
     left out of the garbage collector's full passes. A pass over those 300,000 objects held the GIL about
     200 ms, and the allocations of a reload start one while cached tiles wait."""

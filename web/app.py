@@ -31,14 +31,14 @@ ROUTE_GROUPS = (viewer, health, tiles, styles, regions, maps, analysis, ogc)
 
 
 class Wijkmonitor(Starlette):
-    """The app, with /tiles/ GETs answered in front of it (web.cached)."""
+    """The app, with /tiles/ GETs answered in front of it (web.cached; over RSGI, web.rsgi asks it itself)."""
 
     def __init__(self, holder: DatasetHolder, **options: Any) -> None:
         super().__init__(**options)
-        self._front = CachedTiles(super().__call__, holder)
+        self.front = CachedTiles(super().__call__, holder)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self._front(scope, receive, send)
+        await self.front(scope, receive, send)
 
 
 def create_app(settings: Settings, store: Store | None = None) -> Starlette:

@@ -68,17 +68,22 @@ class CachedTiles:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
-            served = self.holder.current()
-            line = (scope["path"], scope["query_string"])
-            key = served.request_keys.get(line)
-            cached = None if key is None else served.cache.get(key, count_miss=False)
-            # Not remembered, or no longer cached: made here. Routes match the path less the root path.
-            make = self.holder.tile_of_request
-            if cached is None and make is not None and not scope.get("root_path"):
-                cached = await make(served, *line)
+            # Routes match the path less the root path: a tile of a request with one is not made here.
+            cached = await self.tile_of(scope["path"], scope["query_string"], make=not scope.get("root_path"))
             if cached is not None and await self._answer(cached, scope, send):
                 return
         await self.app(scope, receive, send)
+
+    async def tile_of(self, path: str, query: bytes, make: bool = True) -> CachedTile | None:
+        """The tile of a GET's path and raw query: remembered and cached, else (with `make`) made by web.tiles;
+        None for the route to answer."""
+        served = self.holder.current()
+        key = served.request_keys.get((path, query))
+        cached = None if key is None else served.cache.get(key, count_miss=False)
+        maker = self.holder.tile_of_request
+        if cached is None and make and maker is not None:
+            cached = await maker(served, path, query)
+        return cached
 
     async def _answer(self, cached: CachedTile, scope: Scope, send: Send) -> bool:
         encoding = etags = b""

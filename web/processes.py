@@ -53,7 +53,7 @@ def run_processes(app_factory: str, workers: int, host: str, port: int, access_l
         report = Path(folder) / "startup-error"
         os.environ[STARTUP_REPORT] = str(report)
         server = Granian(
-            app_factory, factory=True, interface=Interfaces.ASGI, address=host, port=port, workers=workers,
+            app_factory, factory=True, interface=Interfaces.RSGI, websockets=False, address=host, port=port, workers=workers,
             runtime_mode=RuntimeModes.st, loop=Loops.asyncio if sys.platform == "win32" else Loops.uvloop,
             log_access=access_log, log_dictconfig=log_config, respawn_failed_workers=True,
             workers_kill_timeout=STOP_SECONDS,
