@@ -6,7 +6,7 @@ to 36,300 req/s against uvicorn's 21,700 to 24,200 (alternating runs); a bare AS
 30,600 (uvicorn with httptools and uvloop). At 1 connection Granian is slower (5,600-5,800 against
 6,700-8,300): each request is handed from its Rust thread to the Python one and back. Its
 single-threaded runtime got about 10 % more than the multi-threaded one at 50 connections: on 2 cores
-more threads take turns.
+more threads take turns. It runs the app over RSGI, its own interface (web.rsgi), not ASGI.
 
 Every server process, also the only one, is a child of a supervisor that serves nothing: it starts
 them, starts one again that dies, and stops them. A process that cannot make the app (a damaged
