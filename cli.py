@@ -227,7 +227,7 @@ def worker_app() -> RSGIApp:
     from web.rsgi import RSGIApp
 
     app = app_of_a_server_process(lambda: create_app(Settings.from_env()))
-    return _long_lived(RSGIApp(app, app.front))
+    return _long_lived(RSGIApp(app.front))
 
 
 def _long_lived(app: App) -> App:

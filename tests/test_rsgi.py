@@ -14,6 +14,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.conftest import app_on
+from web.cached import CachedTiles
 from web.rsgi import RSGIApp
 
 TILE = "/tiles/buurt/12/2106/1351.mvt"
@@ -67,7 +68,7 @@ class Proto:
 @pytest.fixture(scope="module")
 def served(demo_build: tuple[Path, object], demo_store: object) -> Iterator[tuple[RSGIApp, asyncio.AbstractEventLoop, TestClient]]:
     app = app_on(demo_build[0], demo_store)
-    rsgi = RSGIApp(app, app.front)
+    rsgi = RSGIApp(app.front)
     loop = asyncio.new_event_loop()
     rsgi.__rsgi_init__(loop)  # the app's lifespan started
     try:
@@ -129,7 +130,7 @@ def test_an_app_that_fails_gets_a_500_with_a_json_body(served) -> None:
             raise RuntimeError("a fault of ours")
 
     rsgi, loop, _ = served
-    broken = RSGIApp(failing, rsgi.front)
+    broken = RSGIApp(CachedTiles(failing, rsgi.front.holder))
     proto = Proto()
     scope = SimpleNamespace(
         proto="http", method="GET", path="/x", query_string="", http_version="1.1", scheme="http",

@@ -41,7 +41,7 @@ class Wijkmonitor(Starlette):
         await self.front(scope, receive, send)
 
 
-def create_app(settings: Settings, store: Store | None = None) -> Starlette:
+def create_app(settings: Settings, store: Store | None = None) -> Wijkmonitor:
     workers = AnalysisWorkers(
         settings.analysis_workers, settings.analysis_queue, settings.analysis_kernel_cache, settings.analysis_idle_seconds
     )

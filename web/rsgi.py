@@ -33,15 +33,16 @@ FAILED = b'{"error": "InternalError", "detail": "unexpected server error; see th
 
 
 class RSGIApp:
-    """The ASGI `app` served over RSGI, with the /tiles/ GETs of `front` (the app's web.cached) answered first."""
+    """The app behind `front` (web.cached, in front of the app: web.app) served over RSGI, with the /tiles/
+    GETs that `front` answers answered first; the rest goes to the app behind it, not through it again."""
 
-    def __init__(self, app: ASGIApp, front: CachedTiles) -> None:
-        self.app = app
+    def __init__(self, front: CachedTiles) -> None:
+        self.app: ASGIApp = front.app
         self.front = front
         max_age = front.holder.settings.cache_max_age
         self._max_age = max_age
         self._first = [("cache-control", f"public, max-age={max_age}"), ("vary", "Accept-Encoding")]
-        self._lifespan = _Lifespan(app)
+        self._lifespan = _Lifespan(self.app)
 
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
         loop.run_until_complete(self._lifespan.start())
