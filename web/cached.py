@@ -19,8 +19,9 @@ from tiles.encode import MVT_TYPE
 from web.holder import DatasetHolder, Served
 from web.http import COMMON_HEADERS, accepts_gzip, parse_etags
 
-PLAIN_TILE = [(b"content-type", MVT_TYPE.encode())]
-GZIP_TILE = [*PLAIN_TILE, (b"content-encoding", b"gzip")]
+PLAIN_TILE = [("content-type", MVT_TYPE)]
+GZIP_TILE = [*PLAIN_TILE, ("content-encoding", "gzip")]
+COMMON = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in COMMON_HEADERS]
 MAX_REQUESTS = 16_384  # remembered request lines per dataset (about 250 B each); forgotten together when full
 
 
@@ -46,6 +47,23 @@ def tile_answer(cached: CachedTile, wants_gzip: bool, etags: set[str], max_age: 
     return 200, headers, zipped
 
 
+def hit_answer(
+    cached: CachedTile, accept_encoding: str, if_none_match: str, max_age: int
+) -> tuple[int, list[tuple[str, str]], bytes] | None:
+    """Status, headers (web.http's common ones too) and body of a cache hit, as the route answers it
+    (`tile_answer`); None when the gzip body asked for is not made yet: the route makes it."""
+    wants_gzip = accepts_gzip(accept_encoding)
+    if wants_gzip and cached.body and cached.gzip_body is None:
+        return None
+    if cached.body and not if_none_match:  # most hits: the bytes, without working out a 204 or 304
+        first = [("cache-control", f"public, max-age={max_age}"), ("vary", "Accept-Encoding")]
+        if wants_gzip:
+            return 200, [*first, ("etag", entity_tag(cached, True)), *GZIP_TILE, *COMMON], cached.gzip_body
+        return 200, [*first, ("etag", entity_tag(cached, False)), *PLAIN_TILE, *COMMON], cached.body
+    status, headers, body = tile_answer(cached, wants_gzip, parse_etags(if_none_match), max_age)
+    return status, [*headers.items(), *COMMON], body
+
+
 def remember_request(served: Served, path: str, query: bytes, key: str) -> None:
     """The raw request line of a tile answered from the cache key `key`: the next one can skip routing."""
     keys = served.request_keys
@@ -63,8 +81,6 @@ class CachedTiles:
         self.app = app
         self.holder = holder
         self.max_age = holder.settings.cache_max_age
-        # The headers every 200 shares, made once, in tile_answer's order (a test compares the two).
-        self._first = [(b"cache-control", f"public, max-age={self.max_age}".encode()), (b"vary", b"Accept-Encoding")]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
@@ -92,20 +108,13 @@ class CachedTiles:
                 encoding = encoding or value
             elif name == b"if-none-match":
                 etags = etags or value
-        wants_gzip = accepts_gzip(encoding.decode("latin-1"))
-        if wants_gzip and cached.body and cached.gzip_body is None:
+        answer = hit_answer(cached, encoding.decode("latin-1"), etags.decode("latin-1"), self.max_age)
+        if answer is None:
             return False
-        if cached.body and not etags:  # most hits: the bytes, without working out a 204 or 304
-            body, kind = (cached.gzip_body, GZIP_TILE) if wants_gzip else (cached.body, PLAIN_TILE)
-            etag = entity_tag(cached, wants_gzip).encode()
-            raw = [*self._first, (b"etag", etag), *kind, (b"content-length", str(len(body)).encode()), *COMMON_HEADERS]
-            status = 200
-        else:
-            status, headers, body = tile_answer(cached, wants_gzip, parse_etags(etags.decode("latin-1")), self.max_age)
-            raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
-            if body:
-                raw.append((b"content-length", str(len(body)).encode("latin-1")))
-            raw.extend(COMMON_HEADERS)
+        status, headers, body = answer
+        raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+        if body:
+            raw.append((b"content-length", str(len(body)).encode("latin-1")))
         await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": body})
         return True

@@ -22,13 +22,10 @@ from typing import Any
 from starlette.types import ASGIApp, Message
 
 from tiles.cache import CachedTile
-from tiles.encode import MVT_TYPE
-from web.cached import CachedTiles, entity_tag, tile_answer
-from web.http import COMMON_HEADERS, accepts_gzip, parse_etags
+from web.cached import COMMON, CachedTiles, hit_answer
 
 log = logging.getLogger("wijkmonitor")
 ASGI_VERSION = {"version": "3.0", "spec_version": "2.3"}
-COMMON = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in COMMON_HEADERS]
 FAILED = b'{"error": "InternalError", "detail": "unexpected server error; see the server log"}'  # as web.http
 
 
@@ -39,9 +36,7 @@ class RSGIApp:
     def __init__(self, front: CachedTiles) -> None:
         self.app: ASGIApp = front.app
         self.front = front
-        max_age = front.holder.settings.cache_max_age
-        self._max_age = max_age
-        self._first = [("cache-control", f"public, max-age={max_age}"), ("vary", "Accept-Encoding")]
+        self._max_age = front.holder.settings.cache_max_age
         self._lifespan = _Lifespan(self.app)
 
     def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -60,21 +55,15 @@ class RSGIApp:
         await self._asgi(scope, proto)
 
     def _answer(self, cached: CachedTile, headers: Any, proto: Any) -> bool:
-        """As CachedTiles._answer: False when the gzip body is not made yet (the route makes it)."""
-        wants_gzip = accepts_gzip(headers.get("accept-encoding") or "")
-        if wants_gzip and cached.body and cached.gzip_body is None:
+        """False when the gzip body is not made yet (the route makes it)."""
+        answer = hit_answer(cached, headers.get("accept-encoding") or "", headers.get("if-none-match") or "", self._max_age)
+        if answer is None:
             return False
-        etags = headers.get("if-none-match")
-        if cached.body and not etags:  # most hits
-            body = cached.gzip_body if wants_gzip else cached.body
-            kind = [("content-type", MVT_TYPE), ("content-encoding", "gzip")] if wants_gzip else [("content-type", MVT_TYPE)]
-            proto.response_bytes(200, [*self._first, ("etag", entity_tag(cached, wants_gzip)), *kind, *COMMON], body)
-            return True
-        status, answer, body = tile_answer(cached, wants_gzip, parse_etags(etags or ""), self._max_age)
+        status, fields, body = answer
         if body:
-            proto.response_bytes(status, [*answer.items(), *COMMON], body)
+            proto.response_bytes(status, fields, body)
         else:
-            proto.response_empty(status, [*answer.items(), *COMMON])
+            proto.response_empty(status, fields)
         return True
 
     async def _asgi(self, scope: Any, proto: Any) -> None:
