@@ -24,6 +24,9 @@ them one after another (interleaved; the order rotates each round):
   first tile  ms of the first tile of each zoom after ready (one), then of the first tile with all figures;
   cold        p50 ms of each tile the server has not made before, one request at a time on a keep-alive
               connection, Accept-Encoding: gzip (ours and TiPg gzip, as Martin does);
+  paired      one more run, of ours (1 process) and the PostGIS function: each cold tile of ours, then the
+              function's for it, p50 of both over every round (the machine's pace swings between runs as much
+              as the gap between the two);
   cached      req/s and p50 of the `one` tiles asked again (our tile cache; TiPg has none; nginx files), by
               wrk (bench/wrk.py) at 1 and 50 connections for --seconds each;
   memory      RSS and PSS of the server's processes after its run (PostgreSQL's own while TiPg ran).
@@ -87,6 +90,7 @@ WIJKMONITOR_1, WIJKMONITOR_2, POSTGIS, POSTGIS_HTTP, TIPG, NGINX = (
     "wijkmonitor", "wijkmonitor --workers 2", "PostGIS ST_AsMVT (SQL)", "PostGIS/HTTP (stand-in)", "TiPg",
     "nginx (our tiles as files)",
 )
+PAIRED = "wijkmonitor and the PostGIS function, tile by tile"
 
 
 @dataclass
@@ -104,6 +108,9 @@ class Results:
     restarts: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))  # worker processes replaced
     cached: dict[str, dict[int, list[Figures]]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(list)))
     memory: dict[str, list[Memory]] = field(default_factory=lambda: defaultdict(list))
+    # selection -> zoom -> (ours, the SQL function) ms of each tile, the function called right after ours
+    paired: dict[str, dict[int, list[tuple[float, float]]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(list)))
 
 
 @dataclass(frozen=True)
@@ -300,6 +307,27 @@ def run_wijkmonitor(name: str, workers: int, dataset: Path, plan: Plan, results:
     return bodies
 
 
+def run_paired(dataset: Path, plan: Plan, results: Results, function: Callable[[str, Tile], tuple[float, bytes]]) -> None:
+    """Ours (`serve`, 1 process, started afresh) and the SQL function tile by tile: each cold tile of ours,
+    then the function's, for results.paired. Only cold tiles: the other figures come from the other runs."""
+    port = free_port()
+    command = [sys.executable, str(ROOT / "cli.py"), "serve", str(dataset), "--port", str(port), "--workers", "1"]
+    try:
+        with serving(command, {}, port, "/health", cwd=ROOT, timeout=START_SECONDS) as server:
+            all_started(server.base, 1, START_SECONDS)
+            client = Client(server.base)
+            try:
+                for selection in SELECTIONS:
+                    for tile in plan.tiles:
+                        ours = client.get(our_path(plan, selection, *tile))[0]
+                        results.paired[selection][tile[0]].append((ours, function(selection, tile)[0]))
+            finally:
+                client.close()
+    except (RuntimeError, OSError) as error:  # as run_wijkmonitor: noted, the round goes on
+        results.failed[PAIRED].append(str(error).splitlines()[0])
+        print(f"  {PAIRED}: {str(error).splitlines()[0]}", flush=True)
+
+
 def run_tipg(dsn: str, plan: Plan, results: Results, args: argparse.Namespace, folder: Path, postmaster: int) -> None:
     port = free_port()
     env = {
@@ -444,6 +472,18 @@ def report(results: Results, plan: Plan, prerendered: list[tuple[str, int, int, 
                 if results.cold[peer][selection]:
                     print(row([f"{name} ÷ {peer.split()[0]}", *(ratio(results.cold[name][selection][z],
                                                                         results.cold[peer][selection][z]) for z in zooms)]))
+    print("\ncold p50, wijkmonitor and the PostGIS function tile by tile (each of our tiles, then the function's), "
+          "ms of every tile of every round")
+    print(row(["", *(f"z{z}" for z in zooms)]))
+    print(row(["---"] * (len(zooms) + 1)))
+    for selection in SELECTIONS:
+        pairs = results.paired[selection]
+        if pairs:
+            ours_ms = {z: [a for a, _ in pairs[z]] for z in zooms}
+            sql_ms = {z: [b for _, b in pairs[z]] for z in zooms}
+            print(row([f"{selection}: wijkmonitor", *(f"{pct(ours_ms[z], 50):.1f}" for z in zooms)]))
+            print(row([f"{selection}: PostGIS function", *(f"{pct(sql_ms[z], 50):.1f}" for z in zooms)]))
+            print(row([f"{selection}: ÷", *(f"{pct(ours_ms[z], 50) / pct(sql_ms[z], 50):.2f}×" for z in zooms)]))
     print("\ntile bytes as sent, p50 / max (ours, PostGIS/HTTP and TiPg gzip; PostGIS raw MVT)")
     for name in [*ours, POSTGIS, POSTGIS_HTTP, TIPG]:
         sizes = results.sizes[name]
@@ -536,6 +576,13 @@ def main() -> int:
                                            settings.tile_extent, settings.tile_buffer) for name in SELECTIONS}
         postmaster = int((cluster.folder / "data" / "postmaster.pid").read_text().split()[0])
         results = Results()
+        # The machine's pace swings between runs as much as the gap between ours and the function: one more
+        # run asks ours and the function for each tile in turn (run_paired).
+        beside = {name: TileCalls(dsn, function) for name, function in functions.items()}
+
+        def paired(selection: str, tile: Tile) -> tuple[float, bytes]:
+            return beside[selection](*tile)
+
         servers: list[tuple[str, Callable[[Path], object]]] = [
             (WIJKMONITOR_1, lambda folder: run_wijkmonitor(WIJKMONITOR_1, 1, dataset, plan, results, args, folder)),
             (WIJKMONITOR_2, lambda folder: run_wijkmonitor(WIJKMONITOR_2, 2, dataset, plan, results, args, folder)),
@@ -543,6 +590,7 @@ def main() -> int:
             (POSTGIS_HTTP, lambda folder: run_postgis_http(functions, dsn, plan, results)),
             (TIPG, lambda folder: run_tipg(dsn, plan, results, args, folder, postmaster)),
             (NGINX, lambda folder: run_nginx(folder / "files", plan, results, args, folder)),
+            (PAIRED, lambda folder: run_paired(dataset, plan, results, paired)),
         ]
         with tempfile.TemporaryDirectory(prefix="peers-", dir=args.folder) as scratch:
             folder = Path(scratch)
@@ -555,6 +603,8 @@ def main() -> int:
                     bodies = run(folder)
                     if name == WIJKMONITOR_1 and number == 0 and isinstance(bodies, dict) and bodies:
                         write_tile_files(folder / "files", plan, bodies["one"])
+        for call in beside.values():
+            call.close()
         lo, hi = (int(z) for z in args.prerender_zooms.split("-"))
         which = SELECTIONS if args.prerender_all else ("one",)
         prerendered = prerender(store, chosen, functions, dsn, range(lo, hi + 1), which)
