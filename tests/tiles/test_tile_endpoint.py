@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 
 import mapbox_vector_tile
 import numpy as np
@@ -21,6 +23,7 @@ from tests.conftest import error_of, kwb_rows
 from tiles.cache import TileCache
 from tiles.tilemath import WEB_MERCATOR
 from web.cached import CachedTiles
+from web.tiles import answered_here, made_once
 
 UTRECHT = (4.97, 52.026, 5.195, 52.142)
 WELGELEGEN_Z13 = (13, 4211, 2702)  # holds BU03440111
@@ -331,6 +334,69 @@ def test_requests_for_a_tile_being_made_wait_for_it_instead_of_making_it_again(
     assert len(made) == 1
     assert {(a.status_code, a.content) for a in answers} == {(200, answers[0].content)} and answers[0].content
     assert served.making == {}
+
+
+def test_when_the_request_making_a_tile_is_cancelled_the_one_waiting_for_it_makes_it() -> None:
+    """A client that goes away does not take the tile from the others that asked for it."""
+    served = SimpleNamespace(making={})
+    release, made = asyncio.Event(), []
+
+    async def make() -> str:
+        made.append(len(made))
+        await release.wait()
+        return f"tile {len(made)}"
+
+    async def scenario() -> tuple[asyncio.Task, str]:
+        first = asyncio.ensure_future(made_once(served, "k", make))
+        await asyncio.sleep(0)
+        second = asyncio.ensure_future(made_once(served, "k", make))
+        await asyncio.sleep(0)
+        assert made == [0] and list(served.making) == ["k"]
+        first.cancel()
+        await asyncio.sleep(0)
+        release.set()
+        return first, await second
+
+    first, tile = asyncio.run(scenario())
+    assert first.cancelled() and tile in ("tile 1", "tile 2") and served.making == {}
+
+
+def test_a_tile_that_fails_fails_every_request_waiting_for_it_and_the_next_one_tries_again() -> None:
+    served = SimpleNamespace(making={})
+    calls = []
+
+    async def make() -> str:
+        calls.append(1)
+        await asyncio.sleep(0)
+        if len(calls) == 1:
+            raise RuntimeError("the worker died")
+        return "tile"
+
+    async def scenario() -> list[object]:
+        both = await asyncio.gather(made_once(served, "k", make), made_once(served, "k", make), return_exceptions=True)
+        return [*both, await made_once(served, "k", make)]
+
+    first, second, third = asyncio.run(scenario())
+    assert isinstance(first, RuntimeError) and second is first and third == "tile" and len(calls) == 2
+
+
+@pytest.mark.parametrize("where", ["loop", "thread"])
+def test_a_worker_answer_reaches_the_request_whoever_reads_it(where: str) -> None:
+    """answered_here: set in the event loop (the loop reads the worker's pipe) or in another thread."""
+
+    async def scenario() -> tuple[object, object]:
+        loop = asyncio.get_running_loop()
+        made, failed = Future(), Future()
+        if where == "loop":
+            loop.call_soon(made.set_result, (b"tile", b"gz"))
+            loop.call_soon(failed.set_exception, ValueError("broken"))
+        else:
+            threading.Thread(target=lambda: (made.set_result((b"tile", b"gz")), failed.set_exception(ValueError("broken")))).start()
+        results = await asyncio.gather(answered_here(made), answered_here(failed), return_exceptions=True)
+        return results[0], results[1]
+
+    tile, error = asyncio.run(scenario())
+    assert tile == (b"tile", b"gz") and isinstance(error, ValueError)
 
 
 @pytest.mark.parametrize(
