@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
 import json
 import os
@@ -56,7 +57,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,7 +66,17 @@ sys.path.insert(0, str(ROOT))
 
 from bench.datasets import FIXTURE_WARNING, buurten_fixture  # noqa: E402
 from bench.postgis_tiles import SCHEMA, TileCalls, create_function, figure_fields, load_table, table_name, versions  # noqa: E402
-from bench.servers import Memory, all_started, free_port, nginx_command, serving, tipg_command, tree_memory, warm  # noqa: E402
+from bench.servers import (  # noqa: E402
+    Memory,
+    Running,
+    all_started,
+    free_port,
+    nginx_command,
+    serving,
+    tipg_command,
+    tree_memory,
+    warm,
+)
 from bench.tiles import pct, sample_tiles  # noqa: E402
 from bench.wrk import Figures, load_for  # noqa: E402
 from exports.tileset import tile_addresses  # noqa: E402
@@ -283,21 +294,29 @@ def cached_round(name: str, results: Results, base: str, paths: list[str], args:
         results.cached[name][connections].append(figures)
 
 
+@contextlib.contextmanager
+def serving_ours(name: str, workers: int, dataset: Path, results: Results) -> Iterator[Running]:
+    """`wijkmonitor serve` (cli.py of this tree) until the block ends, once every process answers; its
+    restarts and seconds until then go to results."""
+    port = free_port()
+    command = [sys.executable, str(ROOT / "cli.py"), "serve", str(dataset), "--port", str(port), "--workers", str(workers)]
+    started = time.monotonic()
+    with serving(command, {}, port, "/health", cwd=ROOT, timeout=START_SECONDS) as server:
+        try:
+            all_started(server.base, workers, START_SECONDS - (time.monotonic() - started))
+        finally:
+            # Granian's supervisor starts a process again that died (web.processes).
+            results.restarts[name].append(server.output().count("Respawning worker"))
+        results.ready[name].append(time.monotonic() - started)
+        yield server
+
+
 def run_wijkmonitor(name: str, workers: int, dataset: Path, plan: Plan, results: Results, args: argparse.Namespace,
                     folder: Path) -> dict[str, list[bytes]]:
     """One round of `wijkmonitor serve`; a server whose processes have not all answered within
     START_SECONDS is noted and left out of this round."""
-    port = free_port()
-    command = [sys.executable, str(ROOT / "cli.py"), "serve", str(dataset), "--port", str(port), "--workers", str(workers)]
-    started = time.monotonic()
     try:
-        with serving(command, {}, port, "/health", cwd=ROOT, timeout=START_SECONDS) as server:
-            try:
-                all_started(server.base, workers, START_SECONDS - (time.monotonic() - started))
-            finally:
-                # Granian's supervisor starts a process again that died (web.processes).
-                results.restarts[name].append(server.output().count("Respawning worker"))
-            results.ready[name].append(time.monotonic() - started)
+        with serving_ours(name, workers, dataset, results) as server:
             bodies = http_round(name, results, plan, server.base, our_path, args, folder)
             results.memory[name].append(tree_memory(server.process.pid))
     except (RuntimeError, OSError) as error:  # a process killed mid-run drops its connections
@@ -310,11 +329,8 @@ def run_wijkmonitor(name: str, workers: int, dataset: Path, plan: Plan, results:
 def run_paired(dataset: Path, plan: Plan, results: Results, function: Callable[[str, Tile], tuple[float, bytes]]) -> None:
     """Ours (`serve`, 1 process, started afresh) and the SQL function tile by tile: each cold tile of ours,
     then the function's, for results.paired. Only cold tiles: the other figures come from the other runs."""
-    port = free_port()
-    command = [sys.executable, str(ROOT / "cli.py"), "serve", str(dataset), "--port", str(port), "--workers", "1"]
     try:
-        with serving(command, {}, port, "/health", cwd=ROOT, timeout=START_SECONDS) as server:
-            all_started(server.base, 1, START_SECONDS)
+        with serving_ours(PAIRED, 1, dataset, results) as server:
             client = Client(server.base)
             try:
                 for selection in SELECTIONS:
@@ -578,33 +594,32 @@ def main() -> int:
         results = Results()
         # The machine's pace swings between runs as much as the gap between ours and the function: one more
         # run asks ours and the function for each tile in turn (run_paired).
-        beside = {name: TileCalls(dsn, function) for name, function in functions.items()}
+        with contextlib.ExitStack() as stack:
+            beside = {name: stack.enter_context(contextlib.closing(TileCalls(dsn, function))) for name, function in functions.items()}
 
-        def paired(selection: str, tile: Tile) -> tuple[float, bytes]:
-            return beside[selection](*tile)
+            def paired(selection: str, tile: Tile) -> tuple[float, bytes]:
+                return beside[selection](*tile)
 
-        servers: list[tuple[str, Callable[[Path], object]]] = [
-            (WIJKMONITOR_1, lambda folder: run_wijkmonitor(WIJKMONITOR_1, 1, dataset, plan, results, args, folder)),
-            (WIJKMONITOR_2, lambda folder: run_wijkmonitor(WIJKMONITOR_2, 2, dataset, plan, results, args, folder)),
-            (POSTGIS, lambda folder: run_postgis(functions, dsn, plan, results)),
-            (POSTGIS_HTTP, lambda folder: run_postgis_http(functions, dsn, plan, results)),
-            (TIPG, lambda folder: run_tipg(dsn, plan, results, args, folder, postmaster)),
-            (NGINX, lambda folder: run_nginx(folder / "files", plan, results, args, folder)),
-            (PAIRED, lambda folder: run_paired(dataset, plan, results, paired)),
-        ]
-        with tempfile.TemporaryDirectory(prefix="peers-", dir=args.folder) as scratch:
-            folder = Path(scratch)
-            folder.chmod(0o755)  # nginx's workers (nobody) read the tile files below it
-            for number in range(args.rounds):
-                # Round 1 runs ours first: nginx serves the tiles it sent.
-                order = servers[number % len(servers):] + servers[:number % len(servers)]
-                for name, run in order:
-                    print(f"round {number + 1}: {name} (at {time.monotonic() - begun:.0f} s)", flush=True)
-                    bodies = run(folder)
-                    if name == WIJKMONITOR_1 and number == 0 and isinstance(bodies, dict) and bodies:
-                        write_tile_files(folder / "files", plan, bodies["one"])
-        for call in beside.values():
-            call.close()
+            servers: list[tuple[str, Callable[[Path], object]]] = [
+                (WIJKMONITOR_1, lambda folder: run_wijkmonitor(WIJKMONITOR_1, 1, dataset, plan, results, args, folder)),
+                (WIJKMONITOR_2, lambda folder: run_wijkmonitor(WIJKMONITOR_2, 2, dataset, plan, results, args, folder)),
+                (POSTGIS, lambda folder: run_postgis(functions, dsn, plan, results)),
+                (POSTGIS_HTTP, lambda folder: run_postgis_http(functions, dsn, plan, results)),
+                (TIPG, lambda folder: run_tipg(dsn, plan, results, args, folder, postmaster)),
+                (NGINX, lambda folder: run_nginx(folder / "files", plan, results, args, folder)),
+                (PAIRED, lambda folder: run_paired(dataset, plan, results, paired)),
+            ]
+            with tempfile.TemporaryDirectory(prefix="peers-", dir=args.folder) as scratch:
+                folder = Path(scratch)
+                folder.chmod(0o755)  # nginx's workers (nobody) read the tile files below it
+                for number in range(args.rounds):
+                    # Round 1 runs ours first: nginx serves the tiles it sent.
+                    order = servers[number % len(servers):] + servers[:number % len(servers)]
+                    for name, run in order:
+                        print(f"round {number + 1}: {name} (at {time.monotonic() - begun:.0f} s)", flush=True)
+                        bodies = run(folder)
+                        if name == WIJKMONITOR_1 and number == 0 and isinstance(bodies, dict) and bodies:
+                            write_tile_files(folder / "files", plan, bodies["one"])
         lo, hi = (int(z) for z in args.prerender_zooms.split("-"))
         which = SELECTIONS if args.prerender_all else ("one",)
         prerendered = prerender(store, chosen, functions, dsn, range(lo, hi + 1), which)
