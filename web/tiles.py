@@ -142,7 +142,7 @@ def answered_here(made: Future[Any]) -> asyncio.Future[Any]:
             here = False
         if here:
             _copy_state(done, waiter)
-        else:
+        elif not loop.is_closed():  # closed: the server has stopped, and nobody waits
             loop.call_soon_threadsafe(_copy_state, done, waiter)
 
     made.add_done_callback(hand_over)
