@@ -311,6 +311,12 @@ def serving_ours(name: str, workers: int, dataset: Path, results: Results) -> It
         yield server
 
 
+def noted_failure(results: Results, name: str, error: Exception) -> None:
+    """A run of ours that did not start or lost its server: its first line goes to the report, the round goes on."""
+    results.failed[name].append(str(error).splitlines()[0])
+    print(f"  {name}: {results.failed[name][-1]}", flush=True)
+
+
 def run_wijkmonitor(name: str, workers: int, dataset: Path, plan: Plan, results: Results, args: argparse.Namespace,
                     folder: Path) -> dict[str, list[bytes]]:
     """One round of `wijkmonitor serve`; a server whose processes have not all answered within
@@ -320,8 +326,7 @@ def run_wijkmonitor(name: str, workers: int, dataset: Path, plan: Plan, results:
             bodies = http_round(name, results, plan, server.base, our_path, args, folder)
             results.memory[name].append(tree_memory(server.process.pid))
     except (RuntimeError, OSError) as error:  # a process killed mid-run drops its connections
-        results.failed[name].append(str(error).splitlines()[0])
-        print(f"  {name}: {str(error).splitlines()[0]}", flush=True)
+        noted_failure(results, name, error)
         return {}
     return bodies
 
@@ -340,8 +345,7 @@ def run_paired(dataset: Path, plan: Plan, results: Results, function: Callable[[
             finally:
                 client.close()
     except (RuntimeError, OSError) as error:  # as run_wijkmonitor: noted, the round goes on
-        results.failed[PAIRED].append(str(error).splitlines()[0])
-        print(f"  {PAIRED}: {str(error).splitlines()[0]}", flush=True)
+        noted_failure(results, PAIRED, error)
 
 
 def run_tipg(dsn: str, plan: Plan, results: Results, args: argparse.Namespace, folder: Path, postmaster: int) -> None:

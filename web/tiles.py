@@ -115,17 +115,18 @@ async def made_once(served: Served, key: str, make: Callable[[], Awaitable[Cache
     making = served.making[key] = asyncio.get_running_loop().create_future()
     try:
         made = await make()
-    except BaseException as exc:
-        served.making.pop(key, None)  # the next request tries again
-        if isinstance(exc, asyncio.CancelledError):
-            making.cancel()
-        else:
-            making.set_exception(exc)
-            making.exception()  # retrieved: no request may be waiting for it
+    except asyncio.CancelledError:
+        making.cancel()
         raise
-    served.making.pop(key, None)
-    making.set_result(made)
-    return made
+    except BaseException as exc:
+        making.set_exception(exc)
+        making.exception()  # retrieved: no request may be waiting for it
+        raise
+    else:
+        making.set_result(made)
+        return made
+    finally:
+        served.making.pop(key, None)  # made, or failed: the next request tries again
 
 
 def answered_here(made: Future[Any]) -> asyncio.Future[Any]:
