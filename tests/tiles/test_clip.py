@@ -4,6 +4,7 @@ grid units (x right, y down), one tile of 100 units with a buffer of 10 at origi
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import shapely
 import shapely.affinity
 
@@ -60,12 +61,44 @@ def test_a_part_outside_goes_and_a_part_inside_stays() -> None:
     assert done == [True] and made.equals(shapely.box(20, 20, 40, 40))
 
 
-def test_a_ring_entering_twice_or_a_hole_on_the_box_side_is_left_to_geos() -> None:
-    """Clipped one side at a time, both would run along the box side twice (invalid)."""
-    u = shapely.Polygon([(50, 20), (200, 20), (200, 80), (50, 80), (50, 60), (150, 60), (150, 40), (50, 40)])
-    holed = shapely.Polygon(shapely.box(-50, 20, 150, 80).exterior.coords, [shapely.box(100, 40, 130, 60).exterior.coords])
-    _, done = _clip(_at(u), _at(holed))
-    assert done == [False, False]
+U_ACROSS_THE_SIDE = shapely.Polygon([(50, 20), (200, 20), (200, 80), (50, 80), (50, 60), (150, 60), (150, 40), (50, 40)])
+LAKE_AROUND_THE_TILE = shapely.Polygon(shapely.box(-500, -500, 500, 500).exterior.coords, [shapely.box(-400, -400, 400, 400).exterior.coords])
+HOLE_ACROSS_THE_SIDE = shapely.Polygon(shapely.box(-50, 20, 150, 80).exterior.coords, [shapely.box(100, 40, 130, 60).exterior.coords])
+
+
+@pytest.mark.parametrize(
+    "region",
+    [
+        pytest.param(U_ACROSS_THE_SIDE, id="a ring entering twice: two parts"),
+        pytest.param(HOLE_ACROSS_THE_SIDE, id="a hole across the side"),
+        pytest.param(shapely.Polygon(U_ACROSS_THE_SIDE.exterior.coords, [shapely.box(60, 65, 70, 75).exterior.coords]),
+                     id="a hole inside goes with the part around it"),
+        pytest.param(shapely.Polygon(shapely.box(-50, -50, 60, 60).exterior.coords, [shapely.box(-30, -30, 40, 40).exterior.coords]),
+                     id="a frame across a corner: hole and exterior joined"),
+        pytest.param(shapely.Polygon(shapely.box(-500, -500, 500, 500).exterior.coords, [shapely.box(20, -50, 200, 90).exterior.coords]),
+                     id="around the tile, a hole across two sides: joined past corners"),
+        pytest.param(shapely.MultiPolygon([U_ACROSS_THE_SIDE, shapely.box(20, 90, 30, 100), shapely.box(-40, 85, 0, 95)]),
+                     id="parts entering twice, once and not at all"),
+        pytest.param(shapely.MultiPolygon([LAKE_AROUND_THE_TILE, shapely.box(40, 40, 60, 60)]),
+                     id="the tile in a lake, an island in it: the shore and the lake both become the box"),
+    ],
+)
+def test_rings_that_one_at_a_time_would_run_along_a_side_twice_are_clipped_together(region: shapely.Geometry) -> None:
+    """Clipped one ring at a time, each would run back and forth along the box side (invalid); clipped
+    together, the parts inside are joined along the box's edge. Every cut here lies on the grid, so the
+    result is exactly the intersection."""
+    (made,), done = _clip(_at(region))
+    assert done == [True]
+    assert made.is_valid, shapely.is_valid_reason(made)
+    assert made.equals(shapely.clip_by_rect(region, -BUFFER, -BUFFER, EXTENT + BUFFER, EXTENT + BUFFER))
+
+
+def test_parts_that_touch_on_the_box_side_are_left_to_geos() -> None:
+    """Two parts of a region touching at a point of the box side: one part's clipped ring would end where
+    the other's starts, and the joins cannot tell which goes on where; GEOS clips it."""
+    diamond = shapely.Polygon([(110, 40), (120, 50), (110, 60), (100, 50)])
+    _, done = _clip(_at(shapely.MultiPolygon([shapely.box(100, 20, 120, 40), diamond])))
+    assert done == [False]
 
 
 def test_neighbours_sharing_an_edge_across_the_box_side_get_the_same_cut_point() -> None:

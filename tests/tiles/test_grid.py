@@ -64,7 +64,8 @@ def test_grid_streams_equal_clipping_every_tile_from_scratch(demo_store: Store, 
 def test_only_regions_crossing_the_buffered_edge_are_clipped() -> None:
     """Fixture made here: four regions in and around tile 2/1/1 (its origin is 4096, 4096 on the world
     grid at z2), in EPSG:3857: a square inside, one reaching past the buffer, one inside the buffer,
-    and a U whose arms both cross the box side (clipped on the grid it would leave a bridge)."""
+    and two parts touching at a point of the box side (clipped on the grid, one part's ring would end
+    where the other's starts)."""
     z, extent = 2, 4096
     metre = 2 * 20037508.342789244 / (extent * 2**z)  # one grid unit
 
@@ -76,9 +77,10 @@ def test_only_regions_crossing_the_buffered_edge_are_clipped() -> None:
         return on_grid((x0, y0), (x0 + size, y0), (x0 + size, y0 + size), (x0, y0 + size))
 
     o = 4096
-    u = on_grid((o + 4100, o + 500), (o + 4300, o + 500), (o + 4300, o + 700), (o + 4100, o + 700), (o + 4100, o + 650),
-                (o + 4250, o + 650), (o + 4250, o + 550), (o + 4100, o + 550))
-    regions = np.array([square(o + 100, o + 100, 50), square(o + 4000, o + 100, 200), square(o + 4150, o + 300, 10), u], dtype=object)
+    side = o + 4096 + 64
+    diamond = on_grid((side, o + 520), (side + 10, o + 530), (side, o + 540), (side - 10, o + 530))
+    regions = np.array([square(o + 100, o + 100, 50), square(o + 4000, o + 100, 200), square(o + 4150, o + 300, 10),
+                        shapely.MultiPolygon([square(side - 10, o + 500, 20), diamond])], dtype=object)
     grid = zoom_grid(regions, WEB_MERCATOR, z, extent)
     clipped: list[list[int]] = []
 
