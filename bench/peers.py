@@ -85,6 +85,7 @@ from geodata.selection import Selection, parse_selection  # noqa: E402
 from settings import Settings  # noqa: E402
 from store import Store, open_store  # noqa: E402
 from tests.store.cluster import Cluster, postgis_missing  # noqa: E402
+from tiles import clip  # noqa: E402
 from tiles.encode import MVT_TYPE  # noqa: E402
 from tiles.region_tiles import RegionTiles, Usage  # noqa: E402
 
@@ -309,6 +310,15 @@ def serving_ours(name: str, workers: int, dataset: Path, results: Results) -> It
             results.restarts[name].append(server.output().count("Respawning worker"))
         results.ready[name].append(time.monotonic() - started)
         yield server
+
+
+def compile_tile_loops(tiles: RegionTiles, selection: Selection, plan: list[Tile]) -> None:
+    """A tile of each zoom made here, which compiles numba's tile loops into this tree's cache where a server
+    has not run on the machine since they changed. A tile worker that compiles them holds the compiler's
+    memory (about 110 MB) until it stops: round 1 would measure a first start on the machine."""
+    for z in sorted({tile[0] for tile in plan}):
+        tiles.tile(selection, *next(tile for tile in plan if tile[0] == z))
+    clip.warm_up()
 
 
 def noted_failure(results: Results, name: str, error: Exception) -> None:
@@ -582,7 +592,11 @@ def main() -> int:
     store = open_store(dataset)
     chosen = selections(store)
     settings = Settings()
-    tiles, firsts = plan_tiles(RegionTiles(store, settings.tile_extent, settings.tile_buffer), args.tiles)
+    planner = RegionTiles(store, settings.tile_extent, settings.tile_buffer)
+    tiles, firsts = plan_tiles(planner, args.tiles)
+    compiling = time.perf_counter()
+    compile_tile_loops(planner, chosen["one"], tiles)
+    print(f"tile loops compiled or loaded from numba's cache: {time.perf_counter() - compiling:.1f} s", flush=True)
     cluster = Cluster()
     try:
         dsn = cluster.create_database("peers")
