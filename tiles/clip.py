@@ -10,11 +10,12 @@ zero-width bridges along its side, and so does a hole cut by a side: those regio
 clipped together, the parts inside joined along the box's edge (_clip_joined); on national buurten
 that left 3-4 % of the crossing regions to GEOS, and this a tenth of that or less from z8 on. The
 result is checked rather than trusted: rings that are not simple, meet another ring (rounding a cut
-point can touch another edge; rings that touched before count too) or lose their orientation leave
-the region to GEOS (`clip_rings` says which it did).
+point can touch another edge; rings joined into one that touched before) or lose their orientation
+leave the region to GEOS (`clip_rings` says which it did).
 
-A cut point is computed from the edge's endpoints in one fixed order and rounded at once, so
-two neighbours that share an edge get the same point: shared borders stay shared.
+A cut point is computed from the endpoints of the edge it cuts in one fixed order and rounded at
+once (where a second side cuts an edge the first one cut, from the point rounded there), so two
+neighbours that share an edge get the same points: shared borders stay shared.
 """
 
 from __future__ import annotations
@@ -102,8 +103,9 @@ def _new_edges_clear(
     following: np.ndarray, rings: int,
 ) -> bool:
     """Whether the clipped rings are simple and meet no other ring, given that the rings they were cut
-    from were (a valid polygon): only new edges (to or from a cut point, or along the box) can meet
-    another edge, so only those are tested, against every edge. An edge is as it was when it joins an
+    from were (a valid polygon) and stay apart: only new edges (to or from a cut point, or along the box)
+    can meet another edge, so only those are tested, against every edge (a ring joined of several has
+    no unclipped point, see _clip_joined). An edge is as it was when it joins an
     unclipped point to the one after it (`following`, by point index). Touching counts: a valid result
     that touches is left to GEOS."""
     for a in range(rings):
@@ -321,11 +323,11 @@ def _clip_joined(
     and cut where it runs along a side; its parts in between (chains, from a point on the box's edge to
     another) are joined, the end of one to the next start clockwise along the box's edge, past its
     corners: the way exterior rings turn, so that the region lies on the same side of the joins as of the
-    chains. A ring with no edge along a side stays whole; a hole of those goes with the smallest exterior
-    around it; rings that become the box itself (a shore and a lake around the tile) leave it covered or
+    chains. A ring with no edge along a side stays whole; a hole of those goes with the exterior around
+    it; rings that become the box itself (a shore and a lake around the tile) leave it covered or
     not. Returns as _clip_each, exteriors each followed by their holes; -1 where it cannot: chain ends and
-    starts that do not take turns round the box or meet, a ring that turned over, a hole outside every
-    exterior or an exterior inside another."""
+    starts that do not take turns round the box (or an end on an end, a start on a start), a ring that
+    turned over, a hole outside every exterior or an exterior inside another."""
     failed = np.empty(0, np.int64)
     room = 2 * ring_at[rings] + 8 * rings
     ax, ay, asource = np.empty(room, np.int64), np.empty(room, np.int64), np.empty(room, np.int64)
@@ -344,7 +346,7 @@ def _clip_joined(
     # The chains, their points copied in order (a point is in one chain at most), and the rings kept whole.
     points = clipped_at[rings]
     cx, cy, csource = np.empty(points, np.int64), np.empty(points, np.int64), np.empty(points, np.int64)
-    chain_first, chain_last = np.empty(points, np.int64), np.empty(points, np.int64)
+    chain_first, chain_last, chain_ring = np.empty(points, np.int64), np.empty(points, np.int64), np.empty(points, np.int64)
     whole = np.zeros(rings, np.bool_)
     chains = at = covers = 0  # covers: exteriors less holes that became the box
     for a in range(rings):
@@ -385,7 +387,7 @@ def _clip_joined(
                 j = (i + 1) % n
                 if _on_side(px[s + i], py[s + i], px[s + j], py[s + j], low, high):
                     break
-            chain_last[chains] = at - 1
+            chain_last[chains], chain_ring[chains] = at - 1, a
             chains += 1
             while walked < n and _on_side(px[s + i], py[s + i], px[s + (i + 1) % n], py[s + (i + 1) % n], low, high):
                 i = (i + 1) % n
@@ -421,7 +423,7 @@ def _clip_joined(
         joined[c], gap[c] = best, best_gap
 
     # The rings: chains joined into exteriors, then the rings kept whole (exteriors, then holes).
-    capacity = at + points + 8
+    capacity = at + points + 8  # the joins cover apart stretches of the box's edge: 4 corners in all, or the box
     xs, ys, source = np.empty(capacity, np.int64), np.empty(capacity, np.int64), np.empty(capacity, np.int64)
     count_most = chains + rings
     ring_start, ring_size = np.zeros(count_most, np.int64), np.zeros(count_most, np.int64)
@@ -432,8 +434,10 @@ def _clip_joined(
         if done[c0]:
             continue
         first, c = f, c0
+        rejoined = False  # of chains of more than one ring
         while not done[c]:
             done[c] = True
+            rejoined |= chain_ring[c] != chain_ring[c0]
             for q in range(chain_first[c], chain_last[c] + 1):
                 f = _append(xs, ys, source, first, f, cx[q], cy[q], csource[q])
             corner = end_along[c] // side + 1
@@ -447,6 +451,11 @@ def _clip_joined(
         f = _closed(xs, ys, source, first, f)
         if c != c0 or f - first < 3:
             return failed, failed, failed, failed, failed, -1
+        if rejoined:
+            # Rings that touched at a point (allowed between a hole and its exterior, or two holes) would
+            # touch themselves as one ring, and ring the rings kept whole that touched both: every edge of
+            # it is tested (_new_edges_clear), not only the new ones.
+            source[first:f] = -1
         ring_start[count], ring_size[count], exterior[count] = first, f - first, True
         count += 1
     if chains == 0 and covers == 1:  # the tile lies in the region: the box, clockwise from its top left
@@ -465,12 +474,10 @@ def _clip_joined(
                 ring_start[count], ring_size[count], exterior[count] = first, f - first, outer
                 count += 1
 
-    # Exteriors turn clockwise, holes the other way; no exterior lies in another; each hole goes with the
-    # smallest exterior around it.
-    area = np.empty(count, np.int64)
+    # Exteriors turn clockwise, holes the other way; no exterior lies in another, so a hole lies in one at most.
     for r in range(count):
-        area[r] = _int_area(xs, ys, ring_start[r], ring_size[r])
-        if area[r] == 0 or (area[r] > 0) != exterior[r]:
+        area = _int_area(xs, ys, ring_start[r], ring_size[r])
+        if area == 0 or (area > 0) != exterior[r]:
             return failed, failed, failed, failed, failed, -1
     owner = np.full(count, -1, np.int64)
     for r in range(count):
@@ -484,7 +491,7 @@ def _clip_joined(
                     break
             if where < 0 or (where == 1 and exterior[r]):
                 return failed, failed, failed, failed, failed, -1
-            if where == 1 and (owner[r] < 0 or area[e] < area[owner[r]]):
+            if where == 1:
                 owner[r] = e
         if not exterior[r] and owner[r] < 0:
             return failed, failed, failed, failed, failed, -1

@@ -101,6 +101,16 @@ def test_parts_that_touch_on_the_box_side_are_left_to_geos() -> None:
     assert done == [False]
 
 
+def test_a_hole_touching_its_exterior_joined_with_it_is_left_to_geos() -> None:
+    """The hole touches its exterior at a point (valid) and crosses the box side: joined along the side into
+    one ring, that ring would touch itself there (invalid), though every edge at the point is as it was."""
+    region = shapely.Polygon([(-50, 20), (30, 20), (60, 20), (90, 20), (150, 20), (150, 80), (-50, 80)],
+                             [[(60, 20), (70, 40), (120, 40), (120, 60), (50, 60)]])
+    assert region.is_valid
+    _, done = _clip(_at(region))
+    assert done == [False]
+
+
 def test_neighbours_sharing_an_edge_across_the_box_side_get_the_same_cut_point() -> None:
     """Two quadrilaterals share the edge (90, 10) - (130, 77); its cut at x = 110 is not on the grid and
     is rounded the same way for both, though each walks the edge the other way: no gap, no overlap."""
