@@ -452,9 +452,9 @@ def _clip_joined(
         if c != c0 or f - first < 3:
             return failed, failed, failed, failed, failed, -1
         if rejoined:
-            # Rings that touched at a point (allowed between a hole and its exterior, or two holes) would
-            # touch themselves as one ring, and ring the rings kept whole that touched both: every edge of
-            # it is tested (_new_edges_clear), not only the new ones.
+            # Rings that touched at a point (a hole and its exterior, two holes: allowed) would, as one ring,
+            # touch themselves there, or touch a ring kept whole at two points: every edge of it is tested
+            # (_new_edges_clear), not only the new ones.
             source[first:f] = -1
         ring_start[count], ring_size[count], exterior[count] = first, f - first, True
         count += 1
