@@ -176,7 +176,8 @@ def _points(
 
 @numba.njit(cache=True, nogil=True)
 def _area(xs: np.ndarray, ys: np.ndarray, first: int, n: int) -> float:
-    """Twice the ring's surveyor's area (positive: an exterior); in floats, as world grid rings can be long."""
+    """Twice the ring's surveyor's area (positive: an exterior); in floats, as world grid rings can be long
+    (exact for rings in a tile's box)."""
     area = 0.0
     for p in range(n):
         q = first + (p + 1) % n
@@ -229,52 +230,55 @@ def _closed(xs: np.ndarray, ys: np.ndarray, source: np.ndarray, first: int, at: 
 
 
 @numba.njit(cache=True, nogil=True)
-def _int_area(xs: np.ndarray, ys: np.ndarray, first: int, n: int) -> int:
-    """Twice the surveyor's area of a ring in tile coordinates (exact)."""
-    area = 0
-    for p in range(n):
-        q = first + (p + 1) % n
-        area += xs[first + p] * ys[q] - xs[q] * ys[first + p]
-    return area
-
-
-@numba.njit(cache=True, nogil=True)
-def _clip_each(
+def _clip_alone(
     wx: np.ndarray, wy: np.ndarray, ring_at: np.ndarray, rings: int, low: int, high: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-    """Each ring clipped alone, in order: a ring that is gone takes nothing else with it but its own holes.
-    Returns the points (xs, ys, and each one's index in the unclipped rings, -1 for cut points), where each
-    ring kept starts and its size, and how many were kept; -1 when that would not be valid as it is: a
-    flat ring, a hole left without its exterior, a ring that turned over (see also _new_edges_clear)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool]:
+    """Each ring clipped alone: the points (xs, ys, and each one's index in the unclipped rings, -1 for cut
+    points), where each ring's clipped points start (and, last, the end), which rings are holes; False when
+    a ring is flat or zigzags across the box sides more than room allows (left to GEOS)."""
     room = 2 * ring_at[rings] + 8 * rings
     ax, ay, asource = np.empty(room, np.int64), np.empty(room, np.int64), np.empty(room, np.int64)
     bx, by, bsource = np.empty(room, np.int64), np.empty(room, np.int64), np.empty(room, np.int64)
     xs, ys, source = np.empty(room, np.int64), np.empty(room, np.int64), np.empty(room, np.int64)
-    ring_start, ring_size = np.zeros(rings, np.int64), np.zeros(rings, np.int64)
-    kept_rings = written = 0
-    exterior_gone = True
+    clipped_at = np.zeros(rings + 1, np.int64)
+    hole = np.zeros(rings, np.bool_)
     for a in range(rings):
         first, n = ring_at[a], ring_at[a + 1] - ring_at[a]
         area = _area(wx, wy, first, n)
-        kept = _clip_ring(wx, wy, first, n, low, high, ax, ay, asource, bx, by, bsource, xs, ys, source, written)
+        kept = _clip_ring(wx, wy, first, n, low, high, ax, ay, asource, bx, by, bsource, xs, ys, source, clipped_at[a])
         if kept < 0 or area == 0:
-            return xs, ys, source, ring_start, ring_size, -1
-        hole, size = area < 0, kept - written
+            return xs, ys, source, clipped_at, hole, False
+        hole[a], clipped_at[a + 1] = area < 0, kept
+    return xs, ys, source, clipped_at, hole, True
+
+
+@numba.njit(cache=True, nogil=True)
+def _kept_each(
+    xs: np.ndarray, ys: np.ndarray, clipped_at: np.ndarray, hole: np.ndarray, rings: int,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The rings clipped alone (_clip_alone) as they are, in order: a ring that is gone takes nothing else
+    with it but its own holes. Where each ring kept starts, its size, and how many were kept; -1 when that
+    would not be valid as it is: a hole left without its exterior, a ring that turned over (see also
+    _new_edges_clear)."""
+    ring_start, ring_size = np.zeros(rings, np.int64), np.zeros(rings, np.int64)
+    kept_rings = 0
+    exterior_gone = True
+    for a in range(rings):
+        first, size = clipped_at[a], clipped_at[a + 1] - clipped_at[a]
         if size == 0:
-            if not hole:
+            if not hole[a]:
                 exterior_gone = True
             continue
-        if hole and exterior_gone or size < 3:
-            return xs, ys, source, ring_start, ring_size, -1
-        clipped = _int_area(xs, ys, written, size)
-        if clipped == 0 or (clipped < 0) != hole:
-            return xs, ys, source, ring_start, ring_size, -1
-        if not hole:
+        if hole[a] and exterior_gone or size < 3:
+            return ring_start, ring_size, -1
+        clipped = _area(xs, ys, first, size)
+        if clipped == 0 or (clipped < 0) != hole[a]:
+            return ring_start, ring_size, -1
+        if not hole[a]:
             exterior_gone = False
-        ring_start[kept_rings], ring_size[kept_rings] = written, size
+        ring_start[kept_rings], ring_size[kept_rings] = first, size
         kept_rings += 1
-        written = kept
-    return xs, ys, source, ring_start, ring_size, kept_rings
+    return ring_start, ring_size, kept_rings
 
 
 @numba.njit(cache=True, nogil=True)
@@ -316,33 +320,21 @@ def _inside(xs: np.ndarray, ys: np.ndarray, first: int, n: int, x: int, y: int) 
 
 @numba.njit(cache=True, nogil=True)
 def _clip_joined(
-    wx: np.ndarray, wy: np.ndarray, ring_at: np.ndarray, rings: int, low: int, high: int,
+    px: np.ndarray, py: np.ndarray, psource: np.ndarray, clipped_at: np.ndarray, hole: np.ndarray, rings: int,
+    low: int, high: int,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
-    """The rings clipped together, for what _clip_each cannot: a ring that enters the box more than once
-    (clipped alone it runs back and forth along a side), a hole cut by a side. Each ring is clipped alone
-    and cut where it runs along a side; its parts in between (chains, from a point on the box's edge to
+    """The rings clipped together, for what _kept_each cannot: a ring that enters the box more than once
+    (clipped alone it runs back and forth along a side), a hole cut by a side. Each ring clipped alone
+    (_clip_alone) is cut where it runs along a side; its parts in between (chains, from a point on the box's edge to
     another) are joined, the end of one to the next start clockwise along the box's edge, past its
     corners: the way exterior rings turn, so that the region lies on the same side of the joins as of the
     chains. A ring with no edge along a side stays whole; a hole of those goes with the exterior around
     it; rings that become the box itself (a shore and a lake around the tile) leave it covered or
-    not. Returns as _clip_each, exteriors each followed by their holes; -1 where it cannot: chain ends and
+    not. Returns the points, where each ring starts, its size and how many there are, exteriors each
+    followed by their holes; -1 where it cannot: chain ends and
     starts that do not take turns round the box (or an end on an end, a start on a start), a ring that
     turned over, a hole outside every exterior or an exterior inside another."""
     failed = np.empty(0, np.int64)
-    room = 2 * ring_at[rings] + 8 * rings
-    ax, ay, asource = np.empty(room, np.int64), np.empty(room, np.int64), np.empty(room, np.int64)
-    bx, by, bsource = np.empty(room, np.int64), np.empty(room, np.int64), np.empty(room, np.int64)
-    px, py, psource = np.empty(room, np.int64), np.empty(room, np.int64), np.empty(room, np.int64)
-    clipped_at = np.zeros(rings + 1, np.int64)
-    hole = np.zeros(rings, np.bool_)
-    for a in range(rings):
-        first, n = ring_at[a], ring_at[a + 1] - ring_at[a]
-        area = _area(wx, wy, first, n)
-        kept = _clip_ring(wx, wy, first, n, low, high, ax, ay, asource, bx, by, bsource, px, py, psource, clipped_at[a])
-        if kept < 0 or area == 0:
-            return failed, failed, failed, failed, failed, -1
-        hole[a], clipped_at[a + 1] = area < 0, kept
-
     # The chains, their points copied in order (a point is in one chain at most), and the rings kept whole.
     points = clipped_at[rings]
     cx, cy, csource = np.empty(points, np.int64), np.empty(points, np.int64), np.empty(points, np.int64)
@@ -371,7 +363,7 @@ def _clip_joined(
                     return failed, failed, failed, failed, failed, -1
                 whole[a] = True
             elif n >= 3:
-                area = _int_area(px, py, s, n)
+                area = _area(px, py, s, n)
                 covers += (area > 0) - (area < 0)
             continue
         i, walked = begin, 0
@@ -476,7 +468,7 @@ def _clip_joined(
 
     # Exteriors turn clockwise, holes the other way; no exterior lies in another, so a hole lies in one at most.
     for r in range(count):
-        area = _int_area(xs, ys, ring_start[r], ring_size[r])
+        area = _area(xs, ys, ring_start[r], ring_size[r])
         if area == 0 or (area > 0) != exterior[r]:
             return failed, failed, failed, failed, failed, -1
     owner = np.full(count, -1, np.int64)
@@ -550,8 +542,8 @@ def clip_rings(
     to GEOS.
 
     Rings keep their orientation (exteriors positive surveyor's area, holes negative). Each ring is
-    clipped alone (_clip_each), and where that is not valid as it is, the rings are clipped together
-    (_clip_joined)."""
+    clipped alone (_clip_alone); where that is not valid as it is (_kept_each), the rings clipped alone
+    are joined (_clip_joined)."""
     done = np.zeros(rows.shape[0], np.bool_)
     out_lengths = np.zeros(rows.shape[0], np.int64)
     capacity = 0
@@ -569,9 +561,12 @@ def clip_rings(
         if rings == 0:
             continue
         wx, wy, ring_at, following = _points(stream, field_at, sizes, rings, ox, oy)
-        xs, ys, source, ring_start, ring_size, kept = _clip_each(wx, wy, ring_at, rings, low, high)
+        xs, ys, source, clipped_at, hole, clipped = _clip_alone(wx, wy, ring_at, rings, low, high)
+        if not clipped:
+            continue
+        ring_start, ring_size, kept = _kept_each(xs, ys, clipped_at, hole, rings)
         if kept < 0 or not _new_edges_clear(xs, ys, source, ring_start, ring_size, following, kept):
-            xs, ys, source, ring_start, ring_size, kept = _clip_joined(wx, wy, ring_at, rings, low, high)
+            xs, ys, source, ring_start, ring_size, kept = _clip_joined(xs, ys, source, clipped_at, hole, rings, low, high)
             if kept < 0 or not _new_edges_clear(xs, ys, source, ring_start, ring_size, following, kept):
                 continue
         done[r] = True
