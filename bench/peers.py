@@ -85,7 +85,6 @@ from geodata.selection import Selection, parse_selection  # noqa: E402
 from settings import Settings  # noqa: E402
 from store import Store, open_store  # noqa: E402
 from tests.store.cluster import Cluster, postgis_missing  # noqa: E402
-from tiles import clip  # noqa: E402
 from tiles.encode import MVT_TYPE  # noqa: E402
 from tiles.region_tiles import RegionTiles, Usage  # noqa: E402
 
@@ -312,15 +311,6 @@ def serving_ours(name: str, workers: int, dataset: Path, results: Results) -> It
         yield server
 
 
-def compile_tile_loops(tiles: RegionTiles, selection: Selection, plan: list[Tile]) -> None:
-    """A tile of each zoom made here, which compiles numba's tile loops into this tree's cache where a server
-    has not run on the machine since they changed. A tile worker that compiles them holds the compiler's
-    memory (about 110 MB) until it stops: round 1 would measure a first start on the machine."""
-    for z in sorted({tile[0] for tile in plan}):
-        tiles.tile(selection, *next(tile for tile in plan if tile[0] == z))
-    clip.warm_up()
-
-
 def noted_failure(results: Results, name: str, error: Exception) -> None:
     """A run of ours that did not start or lost its server: its first line goes to the report, the round goes on."""
     results.failed[name].append(str(error).splitlines()[0])
@@ -502,8 +492,9 @@ def report(results: Results, plan: Plan, prerendered: list[tuple[str, int, int, 
                 if results.cold[peer][selection]:
                     print(row([f"{name} ÷ {peer.split()[0]}", *(ratio(results.cold[name][selection][z],
                                                                         results.cold[peer][selection][z]) for z in zooms)]))
+    ready = f"; our server ready in {median_range(results.ready[PAIRED])} s" if results.ready[PAIRED] else ""
     print("\ncold p50, wijkmonitor and the PostGIS function tile by tile (each of our tiles, then the function's), "
-          "ms of every tile of every round")
+          f"ms of every tile of every round{ready}")
     print(row(["", *(f"z{z}" for z in zooms)]))
     print(row(["---"] * (len(zooms) + 1)))
     for selection in SELECTIONS:
@@ -594,9 +585,6 @@ def main() -> int:
     settings = Settings()
     planner = RegionTiles(store, settings.tile_extent, settings.tile_buffer)
     tiles, firsts = plan_tiles(planner, args.tiles)
-    compiling = time.perf_counter()
-    compile_tile_loops(planner, chosen["one"], tiles)
-    print(f"tile loops compiled or loaded from numba's cache: {time.perf_counter() - compiling:.1f} s", flush=True)
     cluster = Cluster()
     try:
         dsn = cluster.create_database("peers")

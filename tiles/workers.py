@@ -52,7 +52,7 @@ from children import exit_with_parent, release_free_memory
 from geodata.regions import Level
 from geodata.selection import Selection, parse_selection
 from store import open_store, shown_location
-from tiles import clip, kernels
+from tiles import clip, kernels, loops
 from tiles.encode import gzip_bytes
 from tiles.generalise import PREPARE_THREADS
 from tiles.region_tiles import RegionTiles, Usage, center_zoom
@@ -464,7 +464,8 @@ class TileWorkers:
         before and while they prepared, then take over. Preparing a national zoom takes a second, and many
         under load: done after the swap, it held up the first tiles of the new version, which every map
         then asks for. Raises what a worker could not open or prepare. `before_swap` gets a rebuild's new
-        workers' `submit` when they are prepared, before they take over."""
+        workers' `submit` when they are prepared, before they take over. At start numba's tile loops are
+        compiled (or found in its cache) meanwhile by a process of their own (tiles.loops)."""
         rebuild = self._prepared
         if rebuild:
             for worker in self._workers:  # zooms not prepared yet are of no use to the next version
@@ -472,9 +473,13 @@ class TileWorkers:
             usage, workers = self.usage(), [self._new_worker() for _ in self._workers]
         else:
             usage, workers = None, self._workers
+        # While the workers open the dataset, which calls no numba loop: afterwards they load them.
+        compiling = None if rebuild else loops.start_compiling()
         try:
             opened = [w.submit(_prepare, location, version, usage) for w in workers]
             latest, others = [future.result() for future in opened][-1]  # the same from every worker
+            if compiling is not None:
+                loops.compiled(compiling)
             errors: list[BaseException] = []
             for thread in self._prepare_rest(workers, location, version, latest, others, errors):
                 thread.join()

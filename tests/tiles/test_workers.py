@@ -6,6 +6,7 @@ before it is served."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import multiprocessing
 import os
@@ -514,6 +515,41 @@ def test_a_server_that_exits_without_stopping_its_workers_exits(demo_build: tupl
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert done.returncode == 0 and done.stdout.strip() == "made", done.stderr[-2000:]
+
+
+def test_workers_load_the_tile_loops_compiled_by_a_process_of_their_own(demo_build: tuple[Path, object], tmp_path: Path) -> None:
+    """With numba's cache empty, the workers do not compile the tile loops themselves (a process that compiles
+    keeps the compiler's memory, ~110 MB, until it ends): tiles.loops compiles them in a process that ends
+    while the workers open the dataset, and the workers load every loop their tiles call from the cache."""
+    script = tmp_path / "server.py"
+    script.write_text(
+        "import json, time\n"
+        "import numba\n"
+        "from starlette.testclient import TestClient\n"
+        "from settings import Settings\n"
+        "from web.app import create_app\n"
+        "def loops(outcome):\n"
+        "    from tiles import clip, kernels\n"
+        "    return sorted(f'{module.__name__}.{name}' for module in (clip, kernels) for name, loop in vars(module).items()\n"
+        "                  if isinstance(loop, numba.core.registry.CPUDispatcher) and getattr(loop.stats, outcome))\n"
+        "if __name__ == '__main__':  # the worker is spawned: it imports this file too\n"
+        f"    with TestClient(create_app(Settings(dataset={str(demo_build[0])!r}, tile_workers=1))) as client:\n"
+        "        holder = client.app.state.holder\n"
+        "        while not holder.tile_workers_ready:\n"
+        "            time.sleep(0.1)\n"
+        f"        for url in {TILES!r}:\n"
+        "            assert client.get(url).status_code == 200\n"
+        "        worker = holder.tile_workers._workers[0]\n"
+        "        print(json.dumps([worker.submit(loops, 'cache_misses').result(), worker.submit(loops, 'cache_hits').result()]))\n"
+    )
+    done = subprocess.run(  # timeout: a hang guard (a first compile takes 30-40 s on 2 cores)
+        [sys.executable, str(script)], capture_output=True, text=True, cwd=ROOT, timeout=600,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "NUMBA_CACHE_DIR": str(tmp_path / "numba")},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    compiled, loaded = json.loads(done.stdout.splitlines()[-1])
+    assert compiled == []
+    assert {"tiles.clip.clip_rings", "tiles.kernels.gather_streams", "tiles.kernels.feature_messages", "tiles.kernels.label_streams"} <= set(loaded)
 
 
 class ShownElsewhere(GeoPackageStore):
