@@ -24,6 +24,9 @@ class Settings:
     # Processes that make tiles that are not in the cache (tiles.workers): off the server's GIL, so
     # that cached tiles keep their pace. 0: made by the tile threads instead.
     tile_workers: int = 1
+    # How long a tile worker looks for its next tile before it sleeps (tiles.workers._make_sent_tiles):
+    # woken from sleep, a process makes a tile more slowly. 0: it sleeps at once.
+    tile_worker_spin_ms: float = 2.0
     # Threads that gzip tiles, and make them when there are no tile workers. Few: making a tile holds
     # the GIL most of the time, and every extra thread takes GIL time from the event loop.
     tile_threads: int = 2

@@ -71,7 +71,9 @@ class DatasetHolder:
         self.settings = settings
         self.workers = workers
         self.render = ThreadPoolExecutor(settings.tile_threads, thread_name_prefix="tiles")
-        self.tile_workers = TileWorkers(settings.tile_workers, settings.tile_extent, settings.tile_buffer, settings.max_zoom)
+        self.tile_workers = TileWorkers(
+            settings.tile_workers, settings.tile_extent, settings.tile_buffer, settings.max_zoom, settings.tile_worker_spin_ms / 1000,
+        )
         self.tile_workers_ready = False
         self.heavy = HeavyWork(settings.heavy_requests, settings.heavy_queue)
         self._served = self._prepare(store or open_store(settings.dataset))

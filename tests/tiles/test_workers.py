@@ -28,6 +28,7 @@ import pytest
 from starlette.testclient import TestClient
 
 import tiles.workers
+from geodata.errors import DatasetError
 from geodata.regions import Level
 from geodata.selection import parse_selection
 from settings import Settings
@@ -218,6 +219,11 @@ def _answer_each(tasks: Connection, answers: Connection) -> None:
         answers.send_bytes(pickle.dumps((ident, True, text * times)))
 
 
+def _spinning(tasks: Connection, answers: Connection) -> None:
+    """The tile thread's loop (run here in the main thread), looking for its next tile for 600 s after each."""
+    tiles.workers._make_sent_tiles(tasks, answers, spin_seconds=600.0)
+
+
 @contextmanager
 def answers_read_by(reader: str) -> Iterator[asyncio.AbstractEventLoop | None]:
     """None (a channel's own thread reads its answers), or an event loop running in a thread, as the app's."""
@@ -270,6 +276,24 @@ def test_a_channel_whose_worker_dies_fails_the_tiles_it_waits_for_and_takes_no_m
         with pytest.raises(BrokenProcessPool):
             waiting.result(timeout=600)
         assert channel.ended and channel.send(("a location", "a version")) is None
+
+
+def test_a_worker_spinning_for_its_next_tile_makes_it_and_ends_when_the_server_closes_the_pipe(tmp_path: Path) -> None:
+    """After a tile the worker looks for the next one before it sleeps (settings.tile_worker_spin_ms; here
+    longer than the test may take): a tile sent meanwhile is made, and a closed pipe ends it at once."""
+    with answers_read_by("event loop") as loop:
+        channel, worker = channel_to(_spinning, loop)
+        try:
+            missing = (str(tmp_path / "missing.gpkg"), "a version", None, "WebMercatorQuad", 0, 0, 0, None)
+            for _ in range(2):  # the second sent while the worker spins after the first
+                sent = channel.send(missing)
+                assert sent is not None
+                with pytest.raises(DatasetError, match="missing.gpkg: dataset not found"):
+                    sent.result(timeout=600)
+        finally:
+            channel.close()
+            worker.join(timeout=300)  # a hang guard: it would spin for 600 s
+        assert worker.exitcode == 0
 
 
 def test_a_killed_worker_is_replaced_and_its_tile_made_by_a_thread(
