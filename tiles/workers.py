@@ -112,7 +112,7 @@ def _make_sent_tiles(tasks: Connection, answers: Connection, spin_seconds: float
 
     After a tile it looks for the next task for up to `spin_seconds` before it sleeps on the pipe: woken
     from sleep, a process runs cold on our 2-core VM (national z12-z14 tiles sent one at a time took 0.56-0.65
-    ms to make in the worker against 0.30-0.40 ms in a loop), and a map's or a client's next tile comes
+    ms to make in the worker against 0.33-0.39 ms in a loop), and a map's or a client's next tile comes
     within a millisecond or two. Cold z12-z14 tiles over HTTP, one at a time, 2 ms against none: 1.22-1.37
     against 1.42-1.60 ms. Only after a tile: an idle server does not spin."""
     waiting = select.poll()
