@@ -32,7 +32,7 @@ COMPILE_SECONDS = 300.0  # a first compile takes 30-40 s on 2 cores; past this t
 def start_compiling() -> multiprocessing.process.BaseProcess:
     """A spawned process that compiles every tile loop, or loads it from numba's cache (2-3 s then), and
     ends; for `compiled`."""
-    process = multiprocessing.get_context("spawn").Process(target=_call_each_loop, name="compile-tile-loops", daemon=True)
+    process = multiprocessing.get_context("spawn").Process(target=_compile, name="compile-tile-loops", daemon=True)
     process.start()
     return process
 
@@ -48,10 +48,15 @@ def compiled(process: multiprocessing.process.BaseProcess) -> None:
         log.warning("numba's tile loops were not compiled ahead (exit code %s): the tile workers compile them", process.exitcode)
 
 
-def _call_each_loop() -> None:
-    """A z1 tile of two squares, one inside it and one across its edge, with a label layer, encoded;
-    then clip.warm_up for the clipping loops' other entry points."""
+def _compile() -> None:
     exit_with_parent()
+    call_each_loop()
+
+
+def call_each_loop() -> None:
+    """A z1 tile of two squares, one inside it and one across its edge, with a label layer, encoded;
+    then clip.warm_up for the clipping loops' other entry points. Compiles the loops, or loads them from
+    numba's cache (a tile worker, before its first tile: tiles.workers._warm_up)."""
     extent, buffer, z, x, y = 4096, 64, 1, 0, 0
     quarter = WEB_MERCATOR.span / 4
     left, top = WEB_MERCATOR.origin

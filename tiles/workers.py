@@ -42,23 +42,22 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import wait as all_done
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial, wraps
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
-import numpy as np
 import pandas as pd
 
 from children import exit_with_parent, release_free_memory
 from geodata.regions import Level
-from geodata.selection import Selection, parse_selection
+from geodata.selection import Selection
 from store import open_store, shown_location
-from tiles import clip, kernels, loops
+from tiles import loops
 from tiles.encode import gzip_bytes
 from tiles.generalise import PREPARE_THREADS
 from tiles.region_tiles import RegionTiles, Usage, center_zoom
-from tiles.tilemath import PYRAMID_BY_ID, WEB_MERCATOR
+from tiles.tilemath import PYRAMID_BY_ID
 
 WORKER_NICENESS = 5  # below the server (cached tiles), above the analysis workers (10)
 RETIRE_SECONDS = 30.0  # how long workers replaced by a rebuild take tasks of the version they had
@@ -188,16 +187,12 @@ def _pairs(zooms: Sequence[int]) -> list[tuple[int, ...]]:
 
 
 @_one_at_a_time
-def _warm_up(location: str, version: str, level: Level, year: int) -> None:
-    """The level's z0 tile with one figure, made and dropped: numba loads each compiled loop of the MVT
-    writer from disk on its first call (about 25 ms for a tile's three), which would otherwise fall on
-    the first tile a map asks for. No region crosses the z0 tile's edge and it has no label points: the
-    grid's clip and the label layer's loop are called apart."""
-    tiles = _open(location, version)
-    selection = parse_selection(tiles.store.availability, tiles.store.catalog, level.value, {"year": str(year)})
-    tiles.tile(replace(selection, indicators=selection.indicators[:1]), 0, 0, 0, None, WEB_MERCATOR)
-    clip.warm_up()
-    kernels.label_streams(np.zeros((1, 2)), np.zeros(1, np.int64), 0.0, 1.0, 1.0, 1)
+def _warm_up(location: str, version: str) -> None:
+    """numba loads each compiled tile loop from its cache on its first call (about 25 ms for a tile's
+    three), which would otherwise fall on the first tile a map asks for: each is called once here, as
+    the process that compiled them did (tiles.loops). The dataset (every preparing task's arguments) is
+    not needed for it."""
+    loops.call_each_loop()
 
 
 @_one_at_a_time
@@ -558,13 +553,13 @@ class TileWorkers:
         """One task per level and two zooms (made side by side; a national zoom takes up to a second), and one
         for the figure columns of each level and year, sent to each worker one at a time by a thread of its own
         (send_one_at_a_time). Each level's latest year goes first, zooms nearest where a map of the level
-        opens first, then a tile of it (_warm_up); then the figures of the other years, after which the
+        opens first, then each tile loop called once (_warm_up); then the figures of the other years, after which the
         worker frees the figure table."""
         zooms = range(self._start[2] + 1)
         tasks = [
             *[(_prepare_figures, level, year) for level, year in latest],
             *[(_prepare_zooms, level, year, pair) for level, year in latest for pair in _pairs(sorted(zooms, key=lambda z: abs(z - center_zoom(level))))],
-            *[(_warm_up, level, year) for level, year in latest],
+            (_warm_up,),
             *[(_prepare_figures, level, year) for level, year in others],
             (_release_figure_rows,),
         ]
